@@ -1,0 +1,432 @@
+// Turns a YAML file + DCRVOTED_* environment + command-line flags into one
+// validated, fully resolved configuration. Every problem is collected and
+// reported with the key that holds it, so an operator fixes all of them in
+// one pass instead of one per restart.
+
+import { readFileSync, statSync } from 'node:fs';
+import { dirname, isAbsolute, join, resolve } from 'node:path';
+import convict from 'convict';
+import { parse as parseYaml } from 'yaml';
+import type { NetworkName, TreasuryChoice } from '../domain.js';
+import {
+  DEFAULT_PORTS,
+  daemonSchema,
+  walletSchema,
+  type DaemonConfigShape,
+  type WalletConfigShape,
+} from './schema.js';
+import { Secret } from './secret.js';
+
+/** Exit code for configuration errors (sysexits.h EX_CONFIG). */
+export const EXIT_CONFIG = 78;
+
+export interface ConfigIssue {
+  key: string;
+  message: string;
+}
+
+export class ConfigError extends Error {
+  readonly issues: ConfigIssue[];
+  constructor(issues: ConfigIssue[]) {
+    super(
+      'invalid configuration:\n' + issues.map((i) => `  ${i.key}: ${i.message}`).join('\n'),
+    );
+    this.name = 'ConfigError';
+    this.issues = issues;
+  }
+}
+
+export interface HostPort {
+  host: string;
+  port: number;
+  /** host:port as given to sockets (IPv6 hosts in brackets). */
+  address: string;
+}
+
+export interface LoadedFile {
+  path: string;
+  bytes: Buffer;
+}
+
+export interface WalletConfig {
+  name: string;
+  grpc: HostPort;
+  caCert: LoadedFile;
+  clientCert: LoadedFile;
+  clientKey: Secret;
+  clientKeyPath: string;
+  mode: 'attached' | 'managed';
+  unlock: boolean;
+  passphrase: Secret | null;
+  passphrasePath: string | null;
+  callTimeoutMs: number;
+  jsonrpc: {
+    endpoint: HostPort;
+    auth: 'basic' | 'clientcert';
+    user: string;
+    password: Secret | null;
+  };
+  managed: {
+    publicPassphrase: Secret | null;
+    dcrdAddress: string;
+    dcrdUser: string;
+    dcrdPassword: Secret;
+    dcrdCaCert: LoadedFile;
+  } | null;
+}
+
+export interface PolicyConfig {
+  agendas: Record<string, string>;
+  treasuryKeys: Record<string, TreasuryChoice>;
+  tspends: Record<string, TreasuryChoice>;
+}
+
+export interface DaemonConfig {
+  configFile: string | null;
+  network: NetworkName;
+  stateDir: string;
+  log: DaemonConfigShape['log'];
+  http: HostPort;
+  dcrd: {
+    endpoint: HostPort;
+    caCert: LoadedFile;
+    user: string;
+    password: Secret;
+    passwordPath: string;
+    callTimeoutMs: number;
+  };
+  wallets: WalletConfig[];
+  policy: PolicyConfig;
+  voting: DaemonConfigShape['voting'];
+  supervisor: DaemonConfigShape['supervisor'];
+}
+
+export interface LoadOptions {
+  configFile?: string;
+  /** Convict-style flags, e.g. ["--network", "simnet"]. */
+  args?: string[];
+  env?: NodeJS.ProcessEnv;
+}
+
+convict.addParser({ extension: ['yml', 'yaml'], parse: parseYaml });
+
+const TREASURY_CHOICES: readonly TreasuryChoice[] = ['yes', 'no', 'abstain'];
+const HASH_RE = /^[0-9a-f]{64}$/;
+const PIKEY_RE = /^[0-9a-f]{66}$/;
+const NAME_RE = /^[A-Za-z0-9_-]{1,32}$/;
+
+/** Loads and validates; throws ConfigError listing every problem found. */
+export function loadConfig(opts: LoadOptions): DaemonConfig {
+  const env = opts.env ?? process.env;
+  const conf = convict(daemonSchema, { env, args: opts.args ?? [] });
+  const issues: ConfigIssue[] = [];
+  const configFile = opts.configFile ? resolve(opts.configFile) : null;
+  if (configFile) {
+    try {
+      conf.loadFile(configFile);
+    } catch (err) {
+      throw new ConfigError([{ key: '--config', message: `cannot load ${configFile}: ${errText(err)}` }]);
+    }
+  }
+  try {
+    conf.validate({ allowed: 'strict' });
+  } catch (err) {
+    issues.push(...convictIssues(errText(err)));
+  }
+  if (issues.length > 0) throw new ConfigError(issues);
+
+  const raw = conf.getProperties();
+  const baseDir = configFile ? dirname(configFile) : process.cwd();
+  const files = new FileReader(baseDir, env.CREDENTIALS_DIRECTORY, issues);
+  const network = raw.network;
+  const ports = DEFAULT_PORTS[network];
+
+  const dcrdEndpoint = parseHostPort('dcrd.address', raw.dcrd.address, '127.0.0.1', ports.dcrd, issues);
+  const dcrd = {
+    endpoint: dcrdEndpoint,
+    caCert: files.cert('dcrd.caCert', raw.dcrd.caCert),
+    user: required('dcrd.user', raw.dcrd.user, issues),
+    password: files.secret('dcrd.passwordFile', raw.dcrd.passwordFile),
+    passwordPath: files.pathOf(raw.dcrd.passwordFile),
+    callTimeoutMs: raw.dcrd.callTimeoutMs,
+  };
+
+  const wallets = resolveWallets(raw.wallets, network, dcrd, files, issues);
+  const policy = resolvePolicy(raw.policy, issues);
+  const http = parseHostPort('http.listen', raw.http.listen, '127.0.0.1', 9198, issues);
+  if (!raw.stateDir) issues.push({ key: 'stateDir', message: 'must be set to a writable directory' });
+  if (raw.supervisor.backoffMinMs > raw.supervisor.backoffMaxMs) {
+    issues.push({ key: 'supervisor.backoffMinMs', message: 'must not exceed supervisor.backoffMaxMs' });
+  }
+  if (issues.length > 0) throw new ConfigError(issues);
+
+  return {
+    configFile,
+    network,
+    stateDir: resolve(baseDir, raw.stateDir),
+    log: raw.log,
+    http: http as HostPort,
+    dcrd: dcrd as DaemonConfig['dcrd'],
+    wallets,
+    policy,
+    voting: raw.voting,
+    supervisor: raw.supervisor,
+  };
+}
+
+function resolveWallets(
+  entries: unknown[],
+  network: NetworkName,
+  dcrd: { endpoint: HostPort | null; caCert: LoadedFile | null; user: string; password: Secret | null },
+  files: FileReader,
+  issues: ConfigIssue[],
+): WalletConfig[] {
+  if (entries.length === 0) {
+    issues.push({ key: 'wallets', message: 'list at least one wallet to vote with' });
+    return [];
+  }
+  const ports = DEFAULT_PORTS[network];
+  const seen = new Set<string>();
+  const out: WalletConfig[] = [];
+  entries.forEach((entry, i) => {
+    const key = (k: string) => `wallets[${i}].${k}`;
+    if (entry === null || typeof entry !== 'object' || Array.isArray(entry)) {
+      issues.push({ key: `wallets[${i}]`, message: 'must be a mapping of wallet options' });
+      return;
+    }
+    const wconf = convict(walletSchema);
+    let w: WalletConfigShape;
+    try {
+      wconf.load(entry);
+      wconf.validate({ allowed: 'strict' });
+      w = wconf.getProperties();
+    } catch (err) {
+      for (const issue of convictIssues(errText(err))) {
+        issues.push({ key: `wallets[${i}].${issue.key}`, message: issue.message });
+      }
+      return;
+    }
+    if (!NAME_RE.test(w.name)) {
+      issues.push({ key: key('name'), message: 'must be 1-32 letters, digits, - or _' });
+    } else if (seen.has(w.name)) {
+      issues.push({ key: key('name'), message: `duplicate wallet name "${w.name}"` });
+    }
+    seen.add(w.name);
+    const grpc = parseHostPort(key('grpcAddress'), w.grpcAddress, '127.0.0.1', ports.walletGrpc, issues);
+    const jsonEndpoint = parseHostPort(
+      key('jsonrpc.address'),
+      w.jsonrpc.address,
+      grpc?.host ?? '127.0.0.1',
+      ports.walletJsonRpc,
+      issues,
+    );
+    let passphrase: Secret | null = null;
+    if (w.unlock) {
+      if (!w.passphraseFile) {
+        issues.push({
+          key: key('passphraseFile'),
+          message: 'required when unlock is true (set unlock: false if something else unlocks this wallet)',
+        });
+      } else {
+        passphrase = files.secret(key('passphraseFile'), w.passphraseFile);
+      }
+    }
+    let jsonPassword: Secret | null = null;
+    if (w.jsonrpc.auth === 'basic') {
+      required(key('jsonrpc.user'), w.jsonrpc.user, issues);
+      jsonPassword = files.secret(key('jsonrpc.passwordFile'), w.jsonrpc.passwordFile);
+    }
+    let managed: WalletConfig['managed'] = null;
+    if (w.mode === 'managed') {
+      managed = {
+        publicPassphrase: w.managed.publicPassphraseFile
+          ? files.secret(key('managed.publicPassphraseFile'), w.managed.publicPassphraseFile)
+          : null,
+        dcrdAddress: w.managed.dcrdAddress || dcrd.endpoint?.address || '',
+        dcrdUser: w.managed.dcrdUser || dcrd.user,
+        dcrdPassword: (w.managed.dcrdPasswordFile
+          ? files.secret(key('managed.dcrdPasswordFile'), w.managed.dcrdPasswordFile)
+          : dcrd.password) as Secret,
+        dcrdCaCert: (w.managed.dcrdCaCert
+          ? files.cert(key('managed.dcrdCaCert'), w.managed.dcrdCaCert)
+          : dcrd.caCert) as LoadedFile,
+      };
+    }
+    const clientKey = files.secret(key('clientKey'), w.clientKey, 'PRIVATE KEY');
+    out.push({
+      name: w.name,
+      grpc: grpc as HostPort,
+      caCert: files.cert(key('caCert'), w.caCert) as LoadedFile,
+      clientCert: files.cert(key('clientCert'), w.clientCert) as LoadedFile,
+      clientKey: clientKey as Secret,
+      clientKeyPath: files.pathOf(w.clientKey),
+      mode: w.mode,
+      unlock: w.unlock,
+      passphrase,
+      passphrasePath: w.passphraseFile ? files.pathOf(w.passphraseFile) : null,
+      callTimeoutMs: w.callTimeoutMs,
+      jsonrpc: {
+        endpoint: jsonEndpoint as HostPort,
+        auth: w.jsonrpc.auth,
+        user: w.jsonrpc.user,
+        password: jsonPassword,
+      },
+      managed,
+    });
+  });
+  return out;
+}
+
+function resolvePolicy(raw: DaemonConfigShape['policy'], issues: ConfigIssue[]): PolicyConfig {
+  const agendas: Record<string, string> = {};
+  for (const [id, choice] of Object.entries(raw.agendas ?? {})) {
+    if (typeof choice !== 'string' || choice === '') {
+      issues.push({ key: `policy.agendas.${id}`, message: 'must be a choice id such as yes, no or abstain' });
+    } else {
+      agendas[id] = choice;
+    }
+  }
+  const treasuryKeys = treasuryMap('policy.treasuryKeys', raw.treasuryKeys, PIKEY_RE, 'a 33-byte public key in hex (66 characters)', issues);
+  const tspends = treasuryMap('policy.tspends', raw.tspends, HASH_RE, 'a transaction hash (64 hex characters)', issues);
+  return { agendas, treasuryKeys, tspends };
+}
+
+function treasuryMap(
+  base: string,
+  raw: Record<string, string> | undefined,
+  keyRe: RegExp,
+  keyDesc: string,
+  issues: ConfigIssue[],
+): Record<string, TreasuryChoice> {
+  const out: Record<string, TreasuryChoice> = {};
+  for (const [k, v] of Object.entries(raw ?? {})) {
+    const norm = k.toLowerCase();
+    if (!keyRe.test(norm)) {
+      issues.push({ key: `${base}.${k}`, message: `key must be ${keyDesc}` });
+      continue;
+    }
+    if (!TREASURY_CHOICES.includes(v as TreasuryChoice)) {
+      issues.push({ key: `${base}.${k}`, message: `must be one of yes, no, abstain (got ${JSON.stringify(v)})` });
+      continue;
+    }
+    out[norm] = v as TreasuryChoice;
+  }
+  return out;
+}
+
+/** Reads the files a config names, recording a keyed issue for each failure. */
+class FileReader {
+  constructor(
+    private readonly baseDir: string,
+    private readonly credentialsDir: string | undefined,
+    private readonly issues: ConfigIssue[],
+  ) {}
+
+  /**
+   * A bare file name (no slash) is a systemd credential when
+   * $CREDENTIALS_DIRECTORY is set; anything else is relative to the config file.
+   */
+  pathOf(value: string): string {
+    if (isAbsolute(value)) return value;
+    if (this.credentialsDir && !value.includes('/')) return join(this.credentialsDir, value);
+    return resolve(this.baseDir, value);
+  }
+
+  private read(key: string, value: string): { path: string; bytes: Buffer } | null {
+    if (!value) {
+      this.issues.push({ key, message: 'is required' });
+      return null;
+    }
+    const path = this.pathOf(value);
+    try {
+      if (!statSync(path).isFile()) {
+        this.issues.push({ key, message: `${path} is not a regular file` });
+        return null;
+      }
+      return { path, bytes: readFileSync(path) };
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      const why = code === 'ENOENT' ? 'does not exist' : code === 'EACCES' ? 'is not readable by this user' : errText(err);
+      this.issues.push({ key, message: `${path} ${why}` });
+      return null;
+    }
+  }
+
+  cert(key: string, value: string): LoadedFile | null {
+    const file = this.read(key, value);
+    if (file && !file.bytes.includes('-----BEGIN CERTIFICATE-----')) {
+      this.issues.push({ key, message: `${file.path} holds no PEM certificate` });
+      return null;
+    }
+    return file;
+  }
+
+  /** Secrets: the file's content, minus one trailing newline. Never echoed. */
+  secret(key: string, value: string, mustContain?: string): Secret | null {
+    const file = this.read(key, value);
+    if (!file) return null;
+    let bytes = file.bytes;
+    if (mustContain) {
+      if (!bytes.includes(mustContain)) {
+        this.issues.push({ key, message: `${file.path} holds no PEM private key` });
+        return null;
+      }
+      return new Secret(bytes);
+    }
+    if (bytes.at(-1) === 0x0a) bytes = bytes.subarray(0, bytes.at(-2) === 0x0d ? -2 : -1);
+    if (bytes.length === 0) {
+      this.issues.push({ key, message: `${file.path} is empty` });
+      return null;
+    }
+    return new Secret(Buffer.from(bytes));
+  }
+}
+
+function required(key: string, value: string, issues: ConfigIssue[]): string {
+  if (!value) issues.push({ key, message: 'is required' });
+  return value;
+}
+
+function parseHostPort(
+  key: string,
+  value: string,
+  defaultHost: string,
+  defaultPort: number,
+  issues: ConfigIssue[],
+): HostPort | null {
+  if (!value) return hostPort(defaultHost, defaultPort);
+  const m = /^(?:\[([^\]]+)\]|([^:[\]]+)):(\d{1,5})$/.exec(value);
+  const port = m ? Number(m[3]) : NaN;
+  if (!m || port < 1 || port > 65535) {
+    issues.push({ key, message: `must be host:port (for example 127.0.0.1:${defaultPort}), got ${JSON.stringify(value)}` });
+    return null;
+  }
+  return hostPort((m[1] ?? m[2]) as string, port);
+}
+
+export function hostPort(host: string, port: number): HostPort {
+  return { host, port, address: host.includes(':') ? `[${host}]:${port}` : `${host}:${port}` };
+}
+
+/**
+ * convict reports all problems in one string, one per line, in the form
+ * "key: message: value was ...". Split it back into keyed issues.
+ */
+function convictIssues(text: string): ConfigIssue[] {
+  return text
+    .split('\n')
+    .map((line) => line.trim())
+    .filter(Boolean)
+    .map((line) => {
+      const undeclared = /^configuration param '([^']+)' not declared in the schema$/.exec(line);
+      if (undeclared) return { key: undeclared[1] as string, message: 'is not a known option (check the spelling)' };
+      const idx = line.indexOf(': ');
+      return idx > 0
+        ? { key: line.slice(0, idx), message: line.slice(idx + 2) }
+        : { key: '(config)', message: line };
+    });
+}
+
+function errText(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}

@@ -1,0 +1,302 @@
+// The one place every option of dcrvoted is declared and documented.
+// `dcrvoted check-config --schema` prints these docs; config/*.yaml examples
+// follow them. Secrets never appear here as values: only as paths to files.
+
+import type { Schema } from 'convict';
+
+export const NETWORKS = ['mainnet', 'testnet', 'simnet'] as const;
+
+/** Default ports per network, from dcrd/dcrwallet's own defaults. */
+export const DEFAULT_PORTS = {
+  mainnet: { dcrd: 9109, walletGrpc: 9111, walletJsonRpc: 9110 },
+  testnet: { dcrd: 19109, walletGrpc: 19111, walletJsonRpc: 19110 },
+  simnet: { dcrd: 19556, walletGrpc: 19558, walletJsonRpc: 19557 },
+} as const;
+
+export interface DaemonConfigShape {
+  network: (typeof NETWORKS)[number];
+  stateDir: string;
+  log: { level: string; format: 'json' | 'pretty' | 'auto' };
+  http: { listen: string };
+  dcrd: {
+    address: string;
+    caCert: string;
+    user: string;
+    passwordFile: string;
+    callTimeoutMs: number;
+  };
+  wallets: unknown[];
+  policy: {
+    agendas: Record<string, string>;
+    treasuryKeys: Record<string, string>;
+    tspends: Record<string, string>;
+  };
+  voting: {
+    voteSeenDeadlineMs: number;
+    mempoolPollMs: number;
+  };
+  supervisor: {
+    probeIntervalMs: number;
+    policyCheckIntervalMs: number;
+    backoffMinMs: number;
+    backoffMaxMs: number;
+    wrongPassphraseRetryMs: number;
+  };
+}
+
+export const daemonSchema: Schema<DaemonConfigShape> = {
+  network: {
+    doc: 'Decred network the wallets and dcrd run on: mainnet, testnet or simnet. Picks the default ports.',
+    format: [...NETWORKS],
+    default: 'mainnet',
+    env: 'DCRVOTED_NETWORK',
+    arg: 'network',
+  },
+  stateDir: {
+    doc: 'Directory for the vote ledger (a record of every winning ticket and its outcome). Under systemd: StateDirectory=dcrvoted gives /var/lib/dcrvoted.',
+    format: String,
+    default: '/var/lib/dcrvoted',
+    env: 'DCRVOTED_STATE_DIR',
+    arg: 'state-dir',
+  },
+  log: {
+    level: {
+      doc: 'Log level: fatal, error, warn, info, debug or trace.',
+      format: ['fatal', 'error', 'warn', 'info', 'debug', 'trace'],
+      default: 'info',
+      env: 'DCRVOTED_LOG_LEVEL',
+      arg: 'log-level',
+    },
+    format: {
+      doc: 'json (one object per line, for journald/Loki), pretty (for humans), or auto (pretty only when stdout is a terminal).',
+      format: ['json', 'pretty', 'auto'],
+      default: 'auto',
+      env: 'DCRVOTED_LOG_FORMAT',
+      arg: 'log-format',
+    },
+  },
+  http: {
+    listen: {
+      doc: 'host:port for /metrics, /healthz, /readyz and /status. Loopback by default: /status shows wallet details, keep it private.',
+      format: String,
+      default: '127.0.0.1:9198',
+      env: 'DCRVOTED_HTTP_LISTEN',
+      arg: 'http-listen',
+    },
+  },
+  dcrd: {
+    address: {
+      doc: "dcrd's JSON-RPC host:port (websocket at /ws). Empty: 127.0.0.1 with the network's default port (9109 / 19109 / 19556).",
+      format: String,
+      default: '',
+      env: 'DCRVOTED_DCRD_ADDRESS',
+      arg: 'dcrd-address',
+    },
+    caCert: {
+      doc: "Path to dcrd's TLS certificate (rpc.cert in dcrd's appdata).",
+      format: String,
+      default: '',
+      env: 'DCRVOTED_DCRD_CA_CERT',
+    },
+    user: {
+      doc: "dcrd's rpcuser.",
+      format: String,
+      default: '',
+      env: 'DCRVOTED_DCRD_USER',
+    },
+    passwordFile: {
+      doc: "File holding dcrd's rpcpass (a bare name is looked up in $CREDENTIALS_DIRECTORY).",
+      format: String,
+      default: '',
+      env: 'DCRVOTED_DCRD_PASSWORD_FILE',
+    },
+    callTimeoutMs: {
+      doc: 'Deadline for each dcrd request, in milliseconds.',
+      format: 'nat',
+      default: 10_000,
+    },
+  },
+  wallets: {
+    doc: 'The voting wallets; each entry is described by the wallet schema (dcrvoted check-config --schema).',
+    format: Array,
+    default: [],
+  },
+  policy: {
+    agendas: {
+      doc: 'Consensus agenda choices: agenda id → choice id (for example yes, no, abstain). Checked against the wallet at startup.',
+      format: Object,
+      default: {},
+    },
+    treasuryKeys: {
+      doc: 'Treasury key policies: Politeia public key (hex) → yes, no or abstain.',
+      format: Object,
+      default: {},
+    },
+    tspends: {
+      doc: 'Treasury spend policies: tspend transaction hash → yes, no or abstain.',
+      format: Object,
+      default: {},
+    },
+  },
+  voting: {
+    voteSeenDeadlineMs: {
+      doc: 'How long after a winning-ticket notification our vote must be in dcrd\'s mempool before it is reported at risk.',
+      format: 'nat',
+      default: 5_000,
+    },
+    mempoolPollMs: {
+      doc: "How often dcrd's mempool is polled for our votes while one is awaited.",
+      format: 'nat',
+      default: 100,
+    },
+  },
+  supervisor: {
+    probeIntervalMs: {
+      doc: 'How often each wallet is probed (reachable, unlocked, voting, synced).',
+      format: 'nat',
+      default: 5_000,
+    },
+    policyCheckIntervalMs: {
+      doc: "How often each wallet's vote choices are compared with the policy (they are also checked after every reconnect).",
+      format: 'nat',
+      default: 60_000,
+    },
+    backoffMinMs: {
+      doc: 'First retry delay after a wallet or dcrd fault.',
+      format: 'nat',
+      default: 500,
+    },
+    backoffMaxMs: {
+      doc: 'Cap on the retry delay after repeated faults.',
+      format: 'nat',
+      default: 30_000,
+    },
+    wrongPassphraseRetryMs: {
+      doc: 'Delay between unlock attempts after the wallet rejected the passphrase (slow, so a wrong file is not hammered at the wallet).',
+      format: 'nat',
+      default: 300_000,
+    },
+  },
+};
+
+export interface WalletConfigShape {
+  name: string;
+  grpcAddress: string;
+  caCert: string;
+  clientCert: string;
+  clientKey: string;
+  mode: 'attached' | 'managed';
+  unlock: boolean;
+  passphraseFile: string;
+  callTimeoutMs: number;
+  jsonrpc: {
+    address: string;
+    auth: 'basic' | 'clientcert';
+    user: string;
+    passwordFile: string;
+  };
+  managed: {
+    publicPassphraseFile: string;
+    dcrdAddress: string;
+    dcrdUser: string;
+    dcrdPasswordFile: string;
+    dcrdCaCert: string;
+  };
+}
+
+export const walletSchema: Schema<WalletConfigShape> = {
+  name: {
+    doc: 'Short name used in logs, metrics labels and /status (letters, digits, - and _).',
+    format: String,
+    default: '',
+  },
+  grpcAddress: {
+    doc: "The wallet's gRPC host:port. Empty: 127.0.0.1 with the network's default port (9111 / 19111 / 19558).",
+    format: String,
+    default: '',
+  },
+  caCert: {
+    doc: "Path to the wallet's TLS certificate (rpc.cert in the wallet's appdata).",
+    format: String,
+    default: '',
+  },
+  clientCert: {
+    doc: "Path to dcrvoted's client certificate; append it to the wallet's clients.pem (or --clientcafile).",
+    format: String,
+    default: '',
+  },
+  clientKey: {
+    doc: "Path to dcrvoted's client private key (a bare name is looked up in $CREDENTIALS_DIRECTORY).",
+    format: String,
+    default: '',
+  },
+  mode: {
+    doc: 'attached: the wallet opens and syncs itself. managed: the wallet runs with --noinitialload; dcrvoted opens it and keeps its RpcSync to dcrd alive.',
+    format: ['attached', 'managed'],
+    default: 'attached',
+  },
+  unlock: {
+    doc: 'Keep the wallet unlocked with the passphrase file (a locked wallet cannot vote). Set false only if something else unlocks it.',
+    format: Boolean,
+    default: true,
+  },
+  passphraseFile: {
+    doc: "File holding the wallet's private passphrase (a bare name is looked up in $CREDENTIALS_DIRECTORY). Required when unlock is true.",
+    format: String,
+    default: '',
+  },
+  callTimeoutMs: {
+    doc: 'Deadline for each gRPC call to this wallet, in milliseconds.',
+    format: 'nat',
+    default: 5_000,
+  },
+  jsonrpc: {
+    address: {
+      doc: "The wallet's JSON-RPC host:port, used only for walletinfo (locked? voting? connected to dcrd?), which gRPC cannot tell. Empty: the gRPC host with the network's default JSON-RPC port (9110 / 19110 / 19557).",
+      format: String,
+      default: '',
+    },
+    auth: {
+      doc: "basic: the wallet's username/password. clientcert: the wallet runs with --authtype=clientcert and accepts dcrvoted's client certificate.",
+      format: ['basic', 'clientcert'],
+      default: 'basic',
+    },
+    user: {
+      doc: "The wallet's JSON-RPC username (basic auth).",
+      format: String,
+      default: '',
+    },
+    passwordFile: {
+      doc: "File holding the wallet's JSON-RPC password (basic auth; a bare name is looked up in $CREDENTIALS_DIRECTORY).",
+      format: String,
+      default: '',
+    },
+  },
+  managed: {
+    publicPassphraseFile: {
+      doc: 'Managed mode: file holding the wallet\'s public passphrase, if it has one.',
+      format: String,
+      default: '',
+    },
+    dcrdAddress: {
+      doc: 'Managed mode: the dcrd host:port the wallet itself should sync from. Empty: dcrd.address.',
+      format: String,
+      default: '',
+    },
+    dcrdUser: {
+      doc: 'Managed mode: rpcuser the wallet uses for dcrd. Empty: dcrd.user.',
+      format: String,
+      default: '',
+    },
+    dcrdPasswordFile: {
+      doc: 'Managed mode: file with the rpcpass the wallet uses for dcrd. Empty: dcrd.passwordFile.',
+      format: String,
+      default: '',
+    },
+    dcrdCaCert: {
+      doc: "Managed mode: dcrd's TLS certificate as the wallet should trust it. Empty: dcrd.caCert.",
+      format: String,
+      default: '',
+    },
+  },
+};

@@ -1,0 +1,216 @@
+// In-memory view of a ledger file: the index both the writer (Ledger) and the
+// read-only reader (readLedger) build, and the scan that builds it.
+
+import { MISS_REASONS, type MissReason } from '../domain.js';
+import {
+  decodeLine,
+  entryKey,
+  type OutcomeRecord,
+  type WinnerRecord,
+} from './record.js';
+
+export interface LedgerEntry {
+  winner: WinnerRecord;
+  outcome?: OutcomeRecord;
+}
+
+export interface LedgerCounts {
+  voted: number;
+  missed: number;
+  superseded: number;
+  pending: number;
+  byReason: Record<MissReason, number>;
+}
+
+/** One line that could not be used, for the operator's log. */
+export interface RecoveryProblem {
+  /** 1-based line number in the file. */
+  line: number;
+  /** Byte offset of the line's start. */
+  offset: number;
+  reason: string;
+}
+
+/** What reading the file found. */
+export interface LedgerRecovery {
+  /** Valid records loaded into the index. */
+  records: number;
+  /** Bytes of an unterminated last line. The writer truncates them on open;
+   *  a reader just ignores them (they may be an append in progress). */
+  tornBytesDropped: number;
+  /** Complete lines that failed their checksum or validation. They stay in
+   *  the file (evidence) and are skipped; records after them are kept. */
+  corruptRecords: number;
+  /** Valid records repeating a winner or outcome already loaded (ignored). */
+  duplicateRecords: number;
+  /** Valid outcome records whose winner record is missing (ignored). */
+  orphanOutcomes: number;
+  /** Details of the first problems (corrupt, duplicate, orphan), capped. */
+  problems: RecoveryProblem[];
+}
+
+/** Read access shared by the writer and the read-only snapshot. */
+export interface LedgerView {
+  pending(): LedgerEntry[];
+  recent(limit: number): LedgerEntry[];
+  get(ticket: string, blockHash: string): LedgerEntry | undefined;
+  counts(): LedgerCounts;
+  readonly size: number;
+}
+
+export const MAX_REPORTED_PROBLEMS = 100;
+
+interface Slot {
+  winner: WinnerRecord;
+  outcome?: OutcomeRecord;
+}
+
+function copy(s: Slot): LedgerEntry {
+  return s.outcome ? { winner: s.winner, outcome: s.outcome } : { winner: s.winner };
+}
+
+function zeroByReason(): Record<MissReason, number> {
+  const r = {} as Record<MissReason, number>;
+  for (const m of MISS_REASONS) r[m] = 0;
+  return r;
+}
+
+export class LedgerIndex implements LedgerView {
+  /** Every winner in append order. */
+  private readonly slots: Slot[] = [];
+  private readonly byKey = new Map<string, Slot>();
+  /** Winners without outcome; a Map keeps insertion (= append) order. */
+  private readonly open = new Map<string, Slot>();
+  private voted = 0;
+  private missed = 0;
+  private superseded = 0;
+  private readonly byReason = zeroByReason();
+
+  get size(): number {
+    return this.slots.length;
+  }
+
+  lookup(ticket: string, blockHash: string): Slot | undefined {
+    return this.byKey.get(entryKey(ticket, blockHash));
+  }
+
+  /** Add a winner; false if one with the same ticket and block hash exists. */
+  addWinner(w: WinnerRecord): boolean {
+    const key = entryKey(w.ticket, w.block.hash);
+    if (this.byKey.has(key)) return false;
+    const slot: Slot = { winner: w };
+    this.slots.push(slot);
+    this.byKey.set(key, slot);
+    this.open.set(key, slot);
+    return true;
+  }
+
+  /** Attach an outcome. 'orphan': no such winner; 'duplicate': already decided. */
+  addOutcome(o: OutcomeRecord): 'ok' | 'orphan' | 'duplicate' {
+    const key = entryKey(o.ticket, o.block.hash);
+    const slot = this.byKey.get(key);
+    if (!slot) return 'orphan';
+    if (slot.outcome) return 'duplicate';
+    slot.outcome = o;
+    this.open.delete(key);
+    switch (o.outcome) {
+      case 'voted':
+        this.voted++;
+        break;
+      case 'superseded':
+        this.superseded++;
+        break;
+      case 'missed':
+        this.missed++;
+        if (o.reason) this.byReason[o.reason]++;
+        break;
+    }
+    return 'ok';
+  }
+
+  pending(): LedgerEntry[] {
+    const out: LedgerEntry[] = [];
+    for (const s of this.open.values()) out.push(copy(s));
+    return out;
+  }
+
+  recent(limit: number): LedgerEntry[] {
+    const n = Math.max(0, Math.min(Math.floor(limit), this.slots.length));
+    const out: LedgerEntry[] = [];
+    for (let i = this.slots.length - 1; out.length < n; i--) out.push(copy(this.slots[i] as Slot));
+    return out;
+  }
+
+  get(ticket: string, blockHash: string): LedgerEntry | undefined {
+    const s = this.lookup(ticket, blockHash);
+    return s ? copy(s) : undefined;
+  }
+
+  counts(): LedgerCounts {
+    return {
+      voted: this.voted,
+      missed: this.missed,
+      superseded: this.superseded,
+      pending: this.open.size,
+      byReason: { ...this.byReason },
+    };
+  }
+}
+
+export interface ScanResult {
+  index: LedgerIndex;
+  recovery: LedgerRecovery;
+  /** Length of the file up to and including its last newline. */
+  validLength: number;
+}
+
+/**
+ * Build the index from the whole file content. Never throws on bad data:
+ * an unterminated tail is torn, a bad complete line is corrupt and skipped.
+ */
+export function scanLedger(buf: Buffer): ScanResult {
+  const index = new LedgerIndex();
+  const recovery: LedgerRecovery = {
+    records: 0,
+    tornBytesDropped: 0,
+    corruptRecords: 0,
+    duplicateRecords: 0,
+    orphanOutcomes: 0,
+    problems: [],
+  };
+  const report = (line: number, offset: number, reason: string): void => {
+    if (recovery.problems.length < MAX_REPORTED_PROBLEMS) recovery.problems.push({ line, offset, reason });
+  };
+
+  let start = 0;
+  let lineNo = 0;
+  while (start < buf.length) {
+    const nl = buf.indexOf(0x0a, start);
+    if (nl < 0) break; // unterminated tail: handled below
+    lineNo++;
+    const res = decodeLine(buf, start, nl);
+    if (!res.ok) {
+      recovery.corruptRecords++;
+      report(lineNo, start, res.reason);
+    } else if (res.record.kind === 'winner') {
+      if (index.addWinner(res.record)) recovery.records++;
+      else {
+        recovery.duplicateRecords++;
+        report(lineNo, start, `duplicate winner ${res.record.ticket} @ ${res.record.block.hash}`);
+      }
+    } else {
+      const r = index.addOutcome(res.record);
+      if (r === 'ok') recovery.records++;
+      else if (r === 'duplicate') {
+        recovery.duplicateRecords++;
+        report(lineNo, start, `duplicate outcome ${res.record.ticket} @ ${res.record.block.hash}`);
+      } else {
+        recovery.orphanOutcomes++;
+        report(lineNo, start, `outcome without winner ${res.record.ticket} @ ${res.record.block.hash}`);
+      }
+    }
+    start = nl + 1;
+  }
+  recovery.tornBytesDropped = buf.length - start;
+  return { index, recovery, validLength: start };
+}

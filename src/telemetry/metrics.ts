@@ -1,0 +1,100 @@
+// Every metric dcrvoted exports is created here and nowhere else, so the
+// names that dashboards and alert rules depend on live in one file.
+// deploy/prometheus/*.yml and deploy/grafana/*.json reference these names.
+
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { MISS_REASONS } from '../domain.js';
+
+export const METRIC_PREFIX = 'dcrvoted_';
+
+export interface Metrics {
+  registry: Registry;
+  buildInfo: Gauge<'version' | 'node_version' | 'network'>;
+  walletUp: Gauge<'wallet'>;
+  walletUnlocked: Gauge<'wallet'>;
+  walletVotingEnabled: Gauge<'wallet'>;
+  walletSynced: Gauge<'wallet'>;
+  walletBestBlockHeight: Gauge<'wallet'>;
+  dcrdConnected: Gauge;
+  dcrdBestBlockHeight: Gauge;
+  lastBlockTimestampSeconds: Gauge;
+  tickets: Gauge<'wallet' | 'status'>;
+  winningTicketsTotal: Counter<'wallet'>;
+  votesTotal: Counter<'wallet' | 'outcome'>;
+  missedVotesTotal: Counter<'wallet' | 'reason'>;
+  voteSeenSeconds: Histogram<'wallet'>;
+  votesPending: Gauge<'wallet'>;
+  policyInSync: Gauge<'wallet'>;
+  policyReappliedTotal: Counter<'wallet'>;
+  undecidedAgendas: Gauge<'wallet'>;
+  unlockAttemptsTotal: Counter<'wallet' | 'result'>;
+  reconnectsTotal: Counter<'peer'>;
+  malformedNotificationsTotal: Counter<'method'>;
+  ledgerRecords: Gauge<'outcome'>;
+}
+
+export interface MetricsOptions {
+  version: string;
+  network: string;
+  /** Process metrics (CPU, memory, event loop lag) under the dcrvoted_ prefix. */
+  processMetrics?: boolean;
+}
+
+export function createMetrics(opts: MetricsOptions): Metrics {
+  const registry = new Registry();
+  const p = METRIC_PREFIX;
+  const r = [registry];
+  if (opts.processMetrics ?? true) collectDefaultMetrics({ register: registry, prefix: p });
+
+  const m: Metrics = {
+    registry,
+    buildInfo: new Gauge({
+      name: `${p}build_info`,
+      help: 'Always 1; labels carry the dcrvoted version, Node.js version and network.',
+      labelNames: ['version', 'node_version', 'network'],
+      registers: r,
+    }),
+    walletUp: new Gauge({ name: `${p}wallet_up`, help: 'Wallet answered gRPC at the last probe (1) or not (0).', labelNames: ['wallet'], registers: r }),
+    walletUnlocked: new Gauge({ name: `${p}wallet_unlocked`, help: 'Wallet is unlocked and can sign votes.', labelNames: ['wallet'], registers: r }),
+    walletVotingEnabled: new Gauge({ name: `${p}wallet_voting_enabled`, help: 'Wallet process votes (started with --enablevoting).', labelNames: ['wallet'], registers: r }),
+    walletSynced: new Gauge({ name: `${p}wallet_synced`, help: "Wallet is connected to dcrd and its best block is within one block of dcrd's.", labelNames: ['wallet'], registers: r }),
+    walletBestBlockHeight: new Gauge({ name: `${p}wallet_best_block_height`, help: "Wallet's best block height.", labelNames: ['wallet'], registers: r }),
+    dcrdConnected: new Gauge({ name: `${p}dcrd_connected`, help: "dcrvoted's websocket to dcrd is up and subscribed.", registers: r }),
+    dcrdBestBlockHeight: new Gauge({ name: `${p}dcrd_best_block_height`, help: "dcrd's best block height as last notified.", registers: r }),
+    lastBlockTimestampSeconds: new Gauge({ name: `${p}last_block_timestamp_seconds`, help: 'Unix time at which dcrvoted last saw a new block connected.', registers: r }),
+    tickets: new Gauge({ name: `${p}tickets`, help: 'Tickets of the wallet by status (from StakeInfo).', labelNames: ['wallet', 'status'], registers: r }),
+    winningTicketsTotal: new Counter({ name: `${p}winning_tickets_total`, help: 'Winning tickets of ours noticed.', labelNames: ['wallet'], registers: r }),
+    votesTotal: new Counter({ name: `${p}votes_total`, help: 'Decided outcomes of winning tickets of ours (voted, missed, superseded).', labelNames: ['wallet', 'outcome'], registers: r }),
+    missedVotesTotal: new Counter({ name: `${p}missed_votes_total`, help: 'Missed votes by reason.', labelNames: ['wallet', 'reason'], registers: r }),
+    voteSeenSeconds: new Histogram({
+      name: `${p}vote_seen_seconds`,
+      help: "Time from the winning-ticket notification to our vote in dcrd's mempool.",
+      labelNames: ['wallet'],
+      buckets: [0.025, 0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30],
+      registers: r,
+    }),
+    votesPending: new Gauge({ name: `${p}votes_pending`, help: 'Winning tickets of ours whose outcome is not yet decided.', labelNames: ['wallet'], registers: r }),
+    policyInSync: new Gauge({ name: `${p}policy_in_sync`, help: "Wallet's vote choices and treasury policies match the configured policy.", labelNames: ['wallet'], registers: r }),
+    policyReappliedTotal: new Counter({ name: `${p}policy_reapplied_total`, help: 'Times the policy was re-applied because the wallet had drifted from it.', labelNames: ['wallet'], registers: r }),
+    undecidedAgendas: new Gauge({ name: `${p}undecided_agendas`, help: 'Agendas the wallet offers that the policy does not decide.', labelNames: ['wallet'], registers: r }),
+    unlockAttemptsTotal: new Counter({ name: `${p}unlock_attempts_total`, help: 'Unlock attempts by result (ok, wrong_passphrase, error).', labelNames: ['wallet', 'result'], registers: r }),
+    reconnectsTotal: new Counter({ name: `${p}reconnects_total`, help: 'Reconnections after a lost connection, by peer (dcrd or wallet:<name>).', labelNames: ['peer'], registers: r }),
+    malformedNotificationsTotal: new Counter({ name: `${p}malformed_notifications_total`, help: 'Notifications from dcrd that could not be understood and were dropped.', labelNames: ['method'], registers: r }),
+    ledgerRecords: new Gauge({ name: `${p}ledger_records`, help: 'Winning tickets in the ledger by outcome (pending included).', labelNames: ['outcome'], registers: r }),
+  };
+  m.buildInfo.set({ version: opts.version, node_version: process.version, network: opts.network }, 1);
+  return m;
+}
+
+/** Pre-creates the per-wallet series so alerts see zeros instead of absent series. */
+export function initWalletSeries(m: Metrics, wallet: string): void {
+  for (const g of [m.walletUp, m.walletUnlocked, m.walletVotingEnabled, m.walletSynced, m.policyInSync]) g.set({ wallet }, 0);
+  m.winningTicketsTotal.inc({ wallet }, 0);
+  m.votesPending.set({ wallet }, 0);
+  for (const outcome of ['voted', 'missed', 'superseded']) m.votesTotal.inc({ wallet, outcome }, 0);
+  for (const reason of MISS_REASONS) m.missedVotesTotal.inc({ wallet, reason }, 0);
+  for (const result of ['ok', 'wrong_passphrase', 'error']) m.unlockAttemptsTotal.inc({ wallet, result }, 0);
+  m.policyReappliedTotal.inc({ wallet }, 0);
+  m.undecidedAgendas.set({ wallet }, 0);
+  m.reconnectsTotal.inc({ peer: `wallet:${wallet}` }, 0);
+}

@@ -1,0 +1,47 @@
+// Why a winning ticket of ours did not get its vote into the next block.
+// Pure: the tracker gathers the evidence, this decides what it means.
+
+import type { MissReason, Outcome, WalletReadiness } from '../domain.js';
+
+export interface VoteEvidence {
+  /** The next main-chain block holds a vote by this ticket for the block it won in. */
+  includedInNextBlock: boolean;
+  /** A vote by this ticket was seen in dcrd's mempool. null: not watched (e.g. found after a restart). */
+  seenInMempool: boolean | null;
+  /** Wallet readiness when the notification arrived. */
+  atNotification: WalletReadiness | null;
+  /** A fresh probe taken when the vote was late (null if none was taken). */
+  atDeadline: WalletReadiness | null;
+}
+
+export type Decision = { outcome: Extract<Outcome, 'voted'> } | { outcome: Extract<Outcome, 'missed'>; reason: MissReason };
+
+/**
+ * The most specific cause wins: a vote that reached the mempool was a
+ * miner's omission; otherwise the wallet's state names the fault, checked
+ * from the most basic (unreachable) to the most specific (voting disabled).
+ */
+export function classify(e: VoteEvidence): Decision {
+  if (e.includedInNextBlock) return { outcome: 'voted' };
+  if (e.seenInMempool === true) return { outcome: 'missed', reason: 'not_included' };
+  const states = [e.atNotification, e.atDeadline].filter((s): s is WalletReadiness => s !== null);
+  if (states.some((s) => !s.reachable)) return { outcome: 'missed', reason: 'wallet_unreachable' };
+  if (states.some((s) => s.unlocked === false)) return { outcome: 'missed', reason: 'wallet_locked' };
+  if (states.some((s) => s.voting === false)) return { outcome: 'missed', reason: 'wallet_not_voting' };
+  return { outcome: 'missed', reason: 'vote_not_broadcast' };
+}
+
+export function describeMiss(reason: MissReason): string {
+  switch (reason) {
+    case 'wallet_locked':
+      return 'the wallet was locked, so it could not sign the vote';
+    case 'wallet_unreachable':
+      return 'the wallet did not answer, so nothing could vote';
+    case 'wallet_not_voting':
+      return 'the wallet runs without --enablevoting';
+    case 'vote_not_broadcast':
+      return "no vote by this ticket reached dcrd's mempool";
+    case 'not_included':
+      return 'the vote reached the mempool but the next block did not include it';
+  }
+}

@@ -1,0 +1,400 @@
+// The life of each winning ticket of ours: noticed → (vote seen in the
+// mempool) → decided by the next main-chain block as voted or missed (with a
+// reason), or superseded when a reorg removes the block it won in.
+//
+// Chain events are handled one at a time, in arrival order, on a single
+// queue: a block must never be decided while its winners are still being
+// recorded. Mempool watching runs beside the queue and only annotates.
+// Every per-block step asks about the block's few winners and votes; nothing
+// here walks the wallet's whole ticket list.
+
+import type { Logger } from 'pino';
+import type { BlockRef, MissReason, WalletReadiness } from '../domain.js';
+import type { Metrics } from '../telemetry/metrics.js';
+import { classify, describeMiss } from './classify.js';
+import type { ChainCursor } from './cursor.js';
+import { MempoolWatch } from './mempool-watch.js';
+import type { BlockVotes, ChainReader, LedgerEntry, OutcomeRecord, TicketOwners, VoteLedger, WinnerRecord } from './ports.js';
+
+export interface ConnectedBlock extends BlockRef {
+  previousHash: string;
+}
+
+export interface VoteTrackerOptions {
+  chain: ChainReader;
+  owners: TicketOwners;
+  ledger: VoteLedger;
+  cursor: ChainCursor;
+  metrics: Metrics;
+  logger: Logger;
+  walletNames: string[];
+  voteSeenDeadlineMs: number;
+  mempoolPollMs: number;
+  /** Blocks examined at most when catching up after an outage. */
+  maxCatchUpBlocks?: number;
+  now?: () => number;
+}
+
+interface ActiveVote {
+  wallet: string;
+  seen: { txid: string; afterMs: number } | null;
+  atDeadline: WalletReadiness | null;
+}
+
+interface DeferredWinner {
+  ticket: string;
+  block: BlockRef;
+  notifiedAt: number;
+  /** Wallets that could not say whether they own the ticket, with their state then. */
+  waiting: Map<string, WalletReadiness>;
+}
+
+/** Readiness recorded for a ticket found after the fact: nobody watched it. */
+const UNOBSERVED: WalletReadiness = { reachable: true, unlocked: null, voting: null, daemonConnected: null, synced: null };
+const MAX_DEFERRED = 2048;
+
+export class VoteTracker {
+  readonly #o: VoteTrackerOptions;
+  readonly #log: Logger;
+  #queue: Promise<void> = Promise.resolve();
+  readonly #active = new Map<string, ActiveVote>();
+  readonly #watches = new Map<string, MempoolWatch>();
+  readonly #deferred = new Map<string, DeferredWinner>();
+  #tip: ConnectedBlock | null = null;
+  #stopped = false;
+
+  constructor(opts: VoteTrackerOptions) {
+    this.#o = opts;
+    this.#log = opts.logger.child({ component: 'voting' });
+  }
+
+  get tip(): ConnectedBlock | null {
+    return this.#tip;
+  }
+
+  onWinningTickets(block: BlockRef, tickets: string[], receivedAt: number): Promise<void> {
+    return this.#enqueue('winningtickets', () => this.#handleWinners(block, tickets, receivedAt));
+  }
+
+  onBlockConnected(block: ConnectedBlock): Promise<void> {
+    return this.#enqueue('blockconnected', () => this.#handleConnected(block));
+  }
+
+  onBlockDisconnected(block: ConnectedBlock): Promise<void> {
+    return this.#enqueue('blockdisconnected', () => this.#handleDisconnected(block));
+  }
+
+  /** dcrd (re)connected: examine what happened while we were not listening. */
+  onDcrdConnected(): Promise<void> {
+    return this.#enqueue('catchup', () => this.#catchUp());
+  }
+
+  /** A wallet is reachable again: ask it about winners it could not answer for. */
+  onWalletReady(wallet: string): Promise<void> {
+    return this.#enqueue('wallet-ready', () => this.#recheckDeferred(wallet));
+  }
+
+  /** Resolves when everything queued so far has been handled. */
+  idle(): Promise<void> {
+    return this.#queue;
+  }
+
+  stop(): void {
+    this.#stopped = true;
+    for (const w of this.#watches.values()) w.stop();
+    this.#watches.clear();
+  }
+
+  /** In-flight winners for /status. */
+  pendingView(): { ticket: string; wallet: string; block: BlockRef; voteSeenMs: number | null }[] {
+    return this.#o.ledger.pending().map((e) => ({
+      ticket: e.winner.ticket,
+      wallet: e.winner.wallet,
+      block: e.winner.block,
+      voteSeenMs: this.#active.get(key(e.winner.ticket, e.winner.block.hash))?.seen?.afterMs ?? null,
+    }));
+  }
+
+  #enqueue(what: string, job: () => Promise<void>): Promise<void> {
+    const run = this.#queue.then(async () => {
+      if (this.#stopped) return;
+      try {
+        await job();
+      } catch (err) {
+        // A failed step leaves its winners pending; the next block or
+        // reconnect retries them. Never let one bad step stop the queue.
+        this.#log.warn({ err: errInfo(err), step: what }, `vote tracking step ${what} failed; will retry on the next block`);
+      }
+    });
+    this.#queue = run;
+    return run;
+  }
+
+  #now(): number {
+    return (this.#o.now ?? Date.now)();
+  }
+
+  async #handleWinners(block: BlockRef, tickets: string[], receivedAt: number): Promise<void> {
+    const answers = await Promise.all(
+      tickets.map(async (ticket) => {
+        try {
+          return { ticket, answer: await this.#o.owners.findOwner(ticket) };
+        } catch {
+          return { ticket, answer: { owner: null, unreachable: [...this.#o.walletNames] } as const };
+        }
+      }),
+    );
+    const watched: string[] = [];
+    for (const { ticket, answer } of answers) {
+      if (answer.owner !== null) {
+        if (await this.#recordWinner(ticket, answer.owner, block, receivedAt, this.#o.owners.readiness(answer.owner))) {
+          watched.push(ticket);
+        }
+      } else if (answer.unreachable.length > 0) {
+        this.#defer(ticket, block, receivedAt, answer.unreachable);
+      }
+    }
+    if (watched.length > 0) this.#watch(block, watched, receivedAt);
+    this.#updatePending();
+  }
+
+  async #recordWinner(ticket: string, wallet: string, block: BlockRef, notifiedAt: number, readiness: WalletReadiness): Promise<boolean> {
+    const rec: WinnerRecord = { kind: 'winner', ticket, wallet, block, notifiedAt, readiness };
+    if (!(await this.#o.ledger.recordWinner(rec))) return false;
+    this.#o.metrics.winningTicketsTotal.inc({ wallet });
+    this.#active.set(key(ticket, block.hash), { wallet, seen: null, atDeadline: null });
+    this.#log.info({ event: 'winning_ticket', wallet, ticket, block }, `ticket ${short(ticket)} of wallet ${wallet} won in block ${block.height}`);
+    return true;
+  }
+
+  #watch(block: BlockRef, tickets: string[], startedAt: number): void {
+    const watch = new MempoolWatch({
+      chain: this.#o.chain,
+      blockHash: block.hash,
+      tickets,
+      startedAt,
+      pollMs: this.#o.mempoolPollMs,
+      deadlineMs: this.#o.voteSeenDeadlineMs,
+      maxWatchMs: 10 * 60_000,
+      now: this.#o.now,
+      onSeen: ({ ticket, txid, afterMs }) => {
+        const a = this.#active.get(key(ticket, block.hash));
+        if (!a) return;
+        a.seen = { txid, afterMs };
+        this.#o.metrics.voteSeenSeconds.observe({ wallet: a.wallet }, afterMs / 1000);
+        this.#log.info({ event: 'vote_seen', wallet: a.wallet, ticket, txid, afterMs }, `vote for ticket ${short(ticket)} in mempool after ${afterMs} ms`);
+      },
+      onDeadline: (unseen) => {
+        for (const ticket of unseen) void this.#lateVote(ticket, block);
+      },
+      onError: (err) => this.#log.debug({ err: errInfo(err) }, 'mempool poll failed'),
+    });
+    this.#watches.set(block.hash, watch);
+    watch.start();
+  }
+
+  async #lateVote(ticket: string, block: BlockRef): Promise<void> {
+    const a = this.#active.get(key(ticket, block.hash));
+    if (!a || a.seen) return;
+    const state = await this.#o.owners.probeNow(a.wallet).catch(() => null);
+    a.atDeadline = state;
+    this.#log.warn(
+      { event: 'vote_late', wallet: a.wallet, ticket, block, deadlineMs: this.#o.voteSeenDeadlineMs, walletState: state },
+      `VOTE AT RISK: no vote for ticket ${short(ticket)} (wallet ${a.wallet}) in dcrd's mempool ${this.#o.voteSeenDeadlineMs} ms after it won in block ${block.height}`,
+    );
+  }
+
+  #defer(ticket: string, block: BlockRef, notifiedAt: number, wallets: string[]): void {
+    const waiting = new Map(wallets.map((w) => [w, this.#o.owners.readiness(w)]));
+    this.#deferred.set(key(ticket, block.hash), { ticket, block, notifiedAt, waiting });
+    if (this.#deferred.size > MAX_DEFERRED) {
+      const oldest = this.#deferred.keys().next().value as string;
+      this.#deferred.delete(oldest);
+    }
+    this.#log.warn(
+      { event: 'ownership_unknown', ticket, block, wallets },
+      `cannot tell whether winning ticket ${short(ticket)} is ours: wallet(s) ${wallets.join(', ')} unreachable; will ask again when they are back`,
+    );
+  }
+
+  async #recheckDeferred(wallet: string): Promise<void> {
+    let found = 0;
+    for (const [k, d] of [...this.#deferred]) {
+      const readiness = d.waiting.get(wallet);
+      if (!readiness) continue;
+      if (await this.#o.owners.ownedBy(wallet, d.ticket)) {
+        this.#deferred.delete(k);
+        if (await this.#recordWinner(d.ticket, wallet, d.block, d.notifiedAt, readiness)) found++;
+        continue;
+      }
+      d.waiting.delete(wallet);
+      if (d.waiting.size === 0) this.#deferred.delete(k);
+    }
+    if (found > 0 && this.#tip) await this.#resolvePending(this.#tip);
+    this.#updatePending();
+  }
+
+  async #handleConnected(block: ConnectedBlock): Promise<void> {
+    this.#tip = block;
+    this.#o.metrics.dcrdBestBlockHeight.set(block.height);
+    this.#o.metrics.lastBlockTimestampSeconds.set(Math.floor(this.#now() / 1000));
+    await this.#resolvePending(block);
+    await this.#o.cursor.save(block);
+  }
+
+  async #handleDisconnected(block: ConnectedBlock): Promise<void> {
+    for (const entry of this.#o.ledger.pending()) {
+      if (entry.winner.block.hash === block.hash) await this.#decideSuperseded(entry.winner);
+    }
+    for (const [k, d] of [...this.#deferred]) if (d.block.hash === block.hash) this.#deferred.delete(k);
+    this.#stopWatch(block.hash);
+    this.#tip = { hash: block.previousHash, height: block.height - 1, previousHash: '' };
+    this.#updatePending();
+  }
+
+  /** Decide every pending winner whose next block exists. */
+  async #resolvePending(tip: ConnectedBlock | BlockRef): Promise<void> {
+    const blocks = new Map<string, BlockVotes>();
+    const votesOf = async (hash: string) => {
+      let bv = blocks.get(hash);
+      if (!bv) {
+        bv = await this.#o.chain.getBlockVotes(hash);
+        blocks.set(hash, bv);
+      }
+      return bv;
+    };
+    for (const entry of this.#o.ledger.pending()) {
+      const w = entry.winner;
+      if (w.block.height >= tip.height) continue;
+      const header = await this.#o.chain.getBlockHeader(w.block.hash);
+      if (header.confirmations < 0) {
+        await this.#decideSuperseded(w);
+        continue;
+      }
+      const nextHash =
+        'previousHash' in tip && tip.previousHash === w.block.hash && tip.height === w.block.height + 1
+          ? tip.hash
+          : await this.#o.chain.getBlockHash(w.block.height + 1);
+      const next = await votesOf(nextHash);
+      const vote = next.votes.find((v) => v.ticketHash === w.ticket && v.votedBlock.hash === w.block.hash);
+      const active = this.#active.get(key(w.ticket, w.block.hash));
+      const decision = classify({
+        includedInNextBlock: vote !== undefined,
+        seenInMempool: active ? active.seen !== null : null,
+        atNotification: w.readiness,
+        atDeadline: active?.atDeadline ?? null,
+      });
+      const includedIn = { hash: next.block.hash, height: next.block.height };
+      if (decision.outcome === 'voted') {
+        await this.#decide(w, { outcome: 'voted', voteTxid: vote?.txid, includedIn, voteSeenMs: active?.seen?.afterMs });
+      } else {
+        await this.#decide(w, { outcome: 'missed', reason: decision.reason, voteTxid: active?.seen?.txid, voteSeenMs: active?.seen?.afterMs });
+      }
+    }
+    this.#updatePending();
+  }
+
+  async #decideSuperseded(w: WinnerRecord): Promise<void> {
+    await this.#decide(w, { outcome: 'superseded' });
+  }
+
+  async #decide(w: WinnerRecord, d: Omit<OutcomeRecord, 'kind' | 'ticket' | 'block' | 'decidedAt'>): Promise<void> {
+    const rec: OutcomeRecord = { kind: 'outcome', ticket: w.ticket, block: w.block, decidedAt: this.#now(), ...stripUndefined(d) };
+    const k = key(w.ticket, w.block.hash);
+    this.#active.delete(k);
+    if (![...this.#active.keys()].some((ak) => ak.endsWith(w.block.hash))) this.#stopWatch(w.block.hash);
+    if (!(await this.#o.ledger.recordOutcome(rec))) return;
+    const wallet = w.wallet;
+    this.#o.metrics.votesTotal.inc({ wallet, outcome: rec.outcome });
+    const fields = { event: 'vote_outcome', wallet, ticket: w.ticket, block: w.block, outcome: rec.outcome, reason: rec.reason, voteTxid: rec.voteTxid, includedIn: rec.includedIn, voteSeenMs: rec.voteSeenMs };
+    if (rec.outcome === 'voted') {
+      this.#log.info(fields, `voted: ticket ${short(w.ticket)} (wallet ${wallet}) voted on block ${w.block.height}, included in block ${rec.includedIn?.height}`);
+    } else if (rec.outcome === 'missed') {
+      const reason = rec.reason as MissReason;
+      this.#o.metrics.missedVotesTotal.inc({ wallet, reason });
+      this.#log.error(fields, `MISSED VOTE: ticket ${short(w.ticket)} (wallet ${wallet}) won in block ${w.block.height}: ${reason}: ${describeMiss(reason)}`);
+    } else {
+      this.#log.warn(fields, `superseded: block ${w.block.height} was reorganised away, so ticket ${short(w.ticket)} no longer votes on it`);
+    }
+  }
+
+  #stopWatch(blockHash: string): void {
+    this.#watches.get(blockHash)?.stop();
+    this.#watches.delete(blockHash);
+  }
+
+  async #catchUp(): Promise<void> {
+    const best = await this.#o.chain.getBestBlock();
+    const cursor = this.#o.cursor.load();
+    const max = this.#o.maxCatchUpBlocks ?? 4096;
+    if (cursor && cursor.height < best.height) {
+      const from = Math.max(cursor.height + 1, best.height - max + 1);
+      for (let h = from; h <= best.height; h++) {
+        await this.#scanMissedBlock(await this.#o.chain.getBlockVotes(await this.#o.chain.getBlockHash(h)));
+      }
+      this.#log.info({ event: 'catch_up', from, to: best.height }, `examined ${best.height - from + 1} block(s) connected while dcrvoted was not listening`);
+    }
+    this.#tip = { hash: best.hash, height: best.height, previousHash: '' };
+    this.#o.metrics.dcrdBestBlockHeight.set(best.height);
+    await this.#resolvePending(best);
+    await this.#o.cursor.save(best);
+  }
+
+  /**
+   * A block we did not watch live: its votes show which of our tickets voted
+   * on its parent, and (with automatic revocations, DCP0009) its revocations
+   * show which of the parent's winners missed or expired.
+   */
+  async #scanMissedBlock(bv: BlockVotes): Promise<void> {
+    const parent = { hash: bv.block.previousHash, height: bv.block.height - 1 };
+    const at = bv.block.time * 1000;
+    for (const v of bv.votes) {
+      if (this.#o.ledger.get(v.ticketHash, v.votedBlock.hash)) continue;
+      const answer = await this.#o.owners.findOwner(v.ticketHash);
+      if (answer.owner === null) continue;
+      if (await this.#recordWinner(v.ticketHash, answer.owner, v.votedBlock, at, UNOBSERVED)) {
+        await this.#decide(
+          { kind: 'winner', ticket: v.ticketHash, wallet: answer.owner, block: v.votedBlock, notifiedAt: at, readiness: UNOBSERVED },
+          { outcome: 'voted', voteTxid: v.txid, includedIn: { hash: bv.block.hash, height: bv.block.height } },
+        );
+      }
+    }
+    for (const r of bv.revocations) {
+      if (this.#o.ledger.get(r.ticketHash, parent.hash)) continue;
+      const answer = await this.#o.owners.findOwner(r.ticketHash);
+      if (answer.owner === null) continue;
+      const status = await this.#o.owners.ticketStatus(answer.owner, r.ticketHash);
+      if (status === 'EXPIRED') continue;
+      if (await this.#recordWinner(r.ticketHash, answer.owner, parent, at, UNOBSERVED)) {
+        await this.#decide(
+          { kind: 'winner', ticket: r.ticketHash, wallet: answer.owner, block: parent, notifiedAt: at, readiness: UNOBSERVED },
+          { outcome: 'missed', reason: 'vote_not_broadcast' },
+        );
+      }
+    }
+  }
+
+  #updatePending(): void {
+    const counts = new Map<string, number>(this.#o.walletNames.map((w) => [w, 0]));
+    for (const e of this.#o.ledger.pending()) counts.set(e.winner.wallet, (counts.get(e.winner.wallet) ?? 0) + 1);
+    for (const [wallet, n] of counts) this.#o.metrics.votesPending.set({ wallet }, n);
+  }
+}
+
+function key(ticket: string, blockHash: string): string {
+  return `${ticket}:${blockHash}`;
+}
+
+function short(hash: string): string {
+  return hash.slice(0, 12);
+}
+
+function stripUndefined<T extends object>(o: T): T {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as T;
+}
+
+function errInfo(err: unknown): { message: string; name?: string } {
+  return err instanceof Error ? { message: err.message, name: err.name } : { message: String(err) };
+}
+
+export type { LedgerEntry };
