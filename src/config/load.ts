@@ -323,21 +323,21 @@ class FileReader {
   ) {}
 
   /**
-   * A bare file name (no slash) is a systemd credential when
+   * A bare secret file name (no slash) is a systemd credential when
    * $CREDENTIALS_DIRECTORY is set; anything else is relative to the config file.
    */
-  pathOf(value: string): string {
+  pathOf(value: string, secret = true): string {
     if (isAbsolute(value)) return value;
-    if (this.credentialsDir && !value.includes('/')) return join(this.credentialsDir, value);
+    if (secret && this.credentialsDir && !value.includes('/')) return join(this.credentialsDir, value);
     return resolve(this.baseDir, value);
   }
 
-  private read(key: string, value: string): { path: string; bytes: Buffer } | null {
+  private read(key: string, value: string, secret: boolean): { path: string; bytes: Buffer } | null {
     if (!value) {
       this.issues.push({ key, message: 'is required' });
       return null;
     }
-    const path = this.pathOf(value);
+    const path = this.pathOf(value, secret);
     try {
       if (!statSync(path).isFile()) {
         this.issues.push({ key, message: `${path} is not a regular file` });
@@ -353,7 +353,7 @@ class FileReader {
   }
 
   cert(key: string, value: string): LoadedFile | null {
-    const file = this.read(key, value);
+    const file = this.read(key, value, false);
     if (file && !file.bytes.includes('-----BEGIN CERTIFICATE-----')) {
       this.issues.push({ key, message: `${file.path} holds no PEM certificate` });
       return null;
@@ -363,7 +363,7 @@ class FileReader {
 
   /** Secrets: the file's content, minus one trailing newline. Never echoed. */
   secret(key: string, value: string, mustContain?: string): Secret | null {
-    const file = this.read(key, value);
+    const file = this.read(key, value, true);
     if (!file) return null;
     let bytes = file.bytes;
     if (mustContain) {

@@ -154,6 +154,10 @@ export function backoffDelay(attempt: number, o: BackoffOptions, random: () => n
   return Math.max(0, Math.round(Math.min(o.maxMs, base * spread)));
 }
 
+function formatDelay(ms: number): string {
+  return ms < 1_000 ? `${ms} ms` : `${Math.round(ms / 1_000)} s`;
+}
+
 export class DcrdClient {
   private readonly emitter = new EventEmitter();
   private readonly opts: Required<Omit<DcrdClientOptions, 'logger' | 'serverName' | 'backoff'>> & {
@@ -302,7 +306,6 @@ export class DcrdClient {
         const closed = this.watch(ws);
         await this.subscribe(ws);
         attempt = 0;
-        this.lastErr = null;
         const reason = await closed;
         if (this.closing) break;
         // The link was healthy: come back quickly, the backoff grows only
@@ -391,7 +394,7 @@ export class DcrdClient {
       return new DcrdConnectError(
         'auth',
         `dcrd at ${this.url} rejected the RPC credentials (HTTP ${status}): make dcrd.user and the contents of ` +
-          `dcrd.passwordFile match dcrd's rpcuser/rpcpass; retrying every ${Math.round(this.opts.authRetryMs / 1000)} s`,
+          `dcrd.passwordFile match dcrd's rpcuser/rpcpass; retrying every ${formatDelay(this.opts.authRetryMs)}`,
         'dcrd.user',
       );
     }
@@ -456,6 +459,7 @@ export class DcrdClient {
     let awaitingPong = false;
     let dropReason: string | null = null;
     const ping = setInterval(() => {
+      if (ws.readyState !== WebSocket.OPEN) return;
       if (awaitingPong) {
         dropReason = `no pong within ${this.opts.pingIntervalMs} ms (dcrd or the network is unresponsive)`;
         ws.terminate();
@@ -510,6 +514,7 @@ export class DcrdClient {
     }
     if (ws.readyState !== WebSocket.OPEN) throw new DcrdConnectError('network', 'dcrd closed the connection while subscribing');
     this.connected = true;
+    this.lastErr = null;
     const first = !this.everConnected;
     if (!first) this.reconnectCount++;
     this.everConnected = true;

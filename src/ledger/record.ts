@@ -54,11 +54,6 @@ const NL = 0x0a;
 const SPACE = 0x20;
 const CRC_HEX_LEN = 8;
 
-/** Index key of a winner: one ticket can win at most once per block hash. */
-export function entryKey(ticket: string, blockHash: string): string {
-  return `${ticket}:${blockHash}`;
-}
-
 // ---------------------------------------------------------------------------
 // CRC-32 (IEEE). zlib.crc32 is native from Node 20.15; older 20.x falls back to
 // a table-driven implementation with identical output.
@@ -231,22 +226,32 @@ function hexVal(c: number): number {
   return -1;
 }
 
-/** Decode the line buf[start, end) (without its newline). */
-export function decodeLine(buf: Buffer, start: number, end: number): DecodeResult {
+/**
+ * Check the line buf[start, end) (without its newline): its framing and
+ * checksum. Returns null if good, else why not.
+ */
+export function checkLine(buf: Buffer, start: number, end: number): string | null {
   if (end - start < CRC_HEX_LEN + 2 || buf[start + CRC_HEX_LEN] !== SPACE) {
-    return { ok: false, reason: 'malformed line (expected "<crc32 hex> <json>")' };
+    return 'malformed line (expected "<crc32 hex> <json>")';
   }
   let want = 0;
   for (let i = 0; i < CRC_HEX_LEN; i++) {
     const v = hexVal(buf[start + i] as number);
-    if (v < 0) return { ok: false, reason: 'malformed checksum' };
+    if (v < 0) return 'malformed checksum';
     want = want * 16 + v;
   }
-  const body = buf.subarray(start + CRC_HEX_LEN + 1, end);
-  if (crc32(body) !== want) return { ok: false, reason: 'checksum mismatch' };
+  if (crc32(buf.subarray(start + CRC_HEX_LEN + 1, end)) !== want) return 'checksum mismatch';
+  return null;
+}
+
+/** Offset of the JSON within a line. */
+export const BODY_OFFSET = CRC_HEX_LEN + 1;
+
+/** Parse and validate the JSON body of a line whose checksum matched. */
+export function parseBody(json: string): DecodeResult {
   let parsed: unknown;
   try {
-    parsed = JSON.parse(body.toString('utf8'));
+    parsed = JSON.parse(json);
   } catch {
     return { ok: false, reason: 'checksum matches but JSON does not parse' };
   }
@@ -266,4 +271,11 @@ export function decodeLine(buf: Buffer, start: number, end: number): DecodeResul
     return { ok: true, record: Object.freeze(parsed) as unknown as OutcomeRecord };
   }
   return { ok: false, reason: 'unknown record kind' };
+}
+
+/** Decode the line buf[start, end) (without its newline). */
+export function decodeLine(buf: Buffer, start: number, end: number): DecodeResult {
+  const bad = checkLine(buf, start, end);
+  if (bad) return { ok: false, reason: bad };
+  return parseBody(buf.toString('utf8', start + BODY_OFFSET, end));
 }

@@ -3,8 +3,10 @@
 
 import { MISS_REASONS, type MissReason } from '../domain.js';
 import {
-  decodeLine,
-  entryKey,
+  BODY_OFFSET,
+  checkLine,
+  parseBody,
+  type DecodeResult,
   type OutcomeRecord,
   type WinnerRecord,
 } from './record.js';
@@ -60,9 +62,11 @@ export interface LedgerView {
 
 export const MAX_REPORTED_PROBLEMS = 100;
 
-interface Slot {
+export interface Slot {
   winner: WinnerRecord;
   outcome?: OutcomeRecord;
+  /** The same ticket's entry for another block (reorgs), rarely set. */
+  sameTicket?: Slot;
 }
 
 function copy(s: Slot): LedgerEntry {
@@ -75,12 +79,17 @@ function zeroByReason(): Record<MissReason, number> {
   return r;
 }
 
+/**
+ * Keyed by ticket, then block hash. A ticket wins in one block except across
+ * reorgs, so the per-ticket chain is almost always one slot long; keying the
+ * Map by the 64-char ticket alone keeps a 100k-record open cheap.
+ */
 export class LedgerIndex implements LedgerView {
   /** Every winner in append order. */
   private readonly slots: Slot[] = [];
-  private readonly byKey = new Map<string, Slot>();
-  /** Winners without outcome; a Map keeps insertion (= append) order. */
-  private readonly open = new Map<string, Slot>();
+  private readonly byTicket = new Map<string, Slot>();
+  /** Winners without outcome; a Set keeps insertion (= append) order. */
+  private readonly open = new Set<Slot>();
   private voted = 0;
   private missed = 0;
   private superseded = 0;
@@ -91,28 +100,32 @@ export class LedgerIndex implements LedgerView {
   }
 
   lookup(ticket: string, blockHash: string): Slot | undefined {
-    return this.byKey.get(entryKey(ticket, blockHash));
+    for (let s = this.byTicket.get(ticket); s; s = s.sameTicket) {
+      if (s.winner.block.hash === blockHash) return s;
+    }
+    return undefined;
   }
 
   /** Add a winner; false if one with the same ticket and block hash exists. */
   addWinner(w: WinnerRecord): boolean {
-    const key = entryKey(w.ticket, w.block.hash);
-    if (this.byKey.has(key)) return false;
-    const slot: Slot = { winner: w };
+    const first = this.byTicket.get(w.ticket);
+    for (let s = first; s; s = s.sameTicket) {
+      if (s.winner.block.hash === w.block.hash) return false;
+    }
+    const slot: Slot = first ? { winner: w, sameTicket: first } : { winner: w };
     this.slots.push(slot);
-    this.byKey.set(key, slot);
-    this.open.set(key, slot);
+    this.byTicket.set(w.ticket, slot);
+    this.open.add(slot);
     return true;
   }
 
   /** Attach an outcome. 'orphan': no such winner; 'duplicate': already decided. */
   addOutcome(o: OutcomeRecord): 'ok' | 'orphan' | 'duplicate' {
-    const key = entryKey(o.ticket, o.block.hash);
-    const slot = this.byKey.get(key);
+    const slot = this.lookup(o.ticket, o.block.hash);
     if (!slot) return 'orphan';
     if (slot.outcome) return 'duplicate';
     slot.outcome = o;
-    this.open.delete(key);
+    this.open.delete(slot);
     switch (o.outcome) {
       case 'voted':
         this.voted++;
@@ -182,13 +195,22 @@ export function scanLedger(buf: Buffer): ScanResult {
     if (recovery.problems.length < MAX_REPORTED_PROBLEMS) recovery.problems.push({ line, offset, reason });
   };
 
+  // JSON is parsed from slices of one decoded string (much cheaper than a
+  // Buffer-to-string per line); checksums are over the bytes. '\n' is one
+  // byte and one UTF-16 unit and is never part of a multi-byte sequence (an
+  // invalid sequence decodes to U+FFFD without eating it), so the k-th newline
+  // of the bytes is the k-th newline of the text.
+  const text = buf.toString('utf8');
   let start = 0;
+  let tStart = 0;
   let lineNo = 0;
   while (start < buf.length) {
     const nl = buf.indexOf(0x0a, start);
     if (nl < 0) break; // unterminated tail: handled below
+    const tNl = text.indexOf('\n', tStart);
     lineNo++;
-    const res = decodeLine(buf, start, nl);
+    const bad = checkLine(buf, start, nl);
+    const res: DecodeResult = bad ? { ok: false, reason: bad } : parseBody(text.slice(tStart + BODY_OFFSET, tNl));
     if (!res.ok) {
       recovery.corruptRecords++;
       report(lineNo, start, res.reason);
@@ -210,6 +232,7 @@ export function scanLedger(buf: Buffer): ScanResult {
       }
     }
     start = nl + 1;
+    tStart = tNl + 1;
   }
   recovery.tornBytesDropped = buf.length - start;
   return { index, recovery, validLength: start };

@@ -21,9 +21,9 @@ export interface PolicyWallet {
   agendas(): Promise<{ version: number; agendas: WalletAgenda[] }>;
   voteChoices(): Promise<{ version: number; choices: { agendaId: string; choiceId: string }[]; voteBits: number }>;
   setVoteChoices(choices: { agendaId: string; choiceId: string }[]): Promise<unknown>;
-  treasuryPolicies(): Promise<{ key: string; policy: string }[]>;
+  treasuryPolicies(): Promise<{ key: string; policy: string; ticketHash?: string | null }[]>;
   setTreasuryPolicy(key: string, policy: TreasuryChoice): Promise<unknown>;
-  tspendPolicies(): Promise<{ hash: string; policy: string }[]>;
+  tspendPolicies(): Promise<{ hash: string; policy: string; ticketHash?: string | null }[]>;
   setTSpendPolicy(hash: string, policy: TreasuryChoice): Promise<unknown>;
 }
 
@@ -110,7 +110,13 @@ async function readState(wallet: PolicyWallet): Promise<WalletPolicyState> {
     wallet.treasuryPolicies(),
     wallet.tspendPolicies(),
   ]);
-  return { choices: choices.choices, treasuryKeys, tspends };
+  // Per-ticket policies belong to VSP tickets; the policy here is wallet-wide.
+  const walletWide = <T extends { ticketHash?: string | null }>(p: T) => !p.ticketHash;
+  return {
+    choices: choices.choices,
+    treasuryKeys: treasuryKeys.filter(walletWide),
+    tspends: tspends.filter(walletWide),
+  };
 }
 
 async function writeChanges(wallet: PolicyWallet, c: PolicyChanges): Promise<void> {

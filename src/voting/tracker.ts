@@ -14,7 +14,7 @@ import type { Metrics } from '../telemetry/metrics.js';
 import { classify, describeMiss } from './classify.js';
 import type { ChainCursor } from './cursor.js';
 import { MempoolWatch } from './mempool-watch.js';
-import type { BlockVotes, ChainReader, LedgerEntry, OutcomeRecord, TicketOwners, VoteLedger, WinnerRecord } from './ports.js';
+import type { BlockVotes, ChainReader, LedgerEntry, OutcomeRecord, OwnerAnswer, TicketOwners, VoteLedger, WinnerRecord } from './ports.js';
 
 export interface ConnectedBlock extends BlockRef {
   previousHash: string;
@@ -61,6 +61,7 @@ export class VoteTracker {
   readonly #watches = new Map<string, MempoolWatch>();
   readonly #deferred = new Map<string, DeferredWinner>();
   #tip: ConnectedBlock | null = null;
+  #lastBlockAt: number | null = null;
   #stopped = false;
 
   constructor(opts: VoteTrackerOptions) {
@@ -70,6 +71,11 @@ export class VoteTracker {
 
   get tip(): ConnectedBlock | null {
     return this.#tip;
+  }
+
+  /** When the last new block was seen (ms epoch), null before the first. */
+  get lastBlockAt(): number | null {
+    return this.#lastBlockAt;
   }
 
   onWinningTickets(block: BlockRef, tickets: string[], receivedAt: number): Promise<void> {
@@ -140,7 +146,7 @@ export class VoteTracker {
         try {
           return { ticket, answer: await this.#o.owners.findOwner(ticket) };
         } catch {
-          return { ticket, answer: { owner: null, unreachable: [...this.#o.walletNames] } as const };
+          return { ticket, answer: { owner: null, unreachable: [...this.#o.walletNames] } as OwnerAnswer };
         }
       }),
     );
@@ -236,8 +242,9 @@ export class VoteTracker {
 
   async #handleConnected(block: ConnectedBlock): Promise<void> {
     this.#tip = block;
+    this.#lastBlockAt = this.#now();
     this.#o.metrics.dcrdBestBlockHeight.set(block.height);
-    this.#o.metrics.lastBlockTimestampSeconds.set(Math.floor(this.#now() / 1000));
+    this.#o.metrics.lastBlockTimestampSeconds.set(Math.floor(this.#lastBlockAt / 1000));
     await this.#resolvePending(block);
     await this.#o.cursor.save(block);
   }

@@ -1,0 +1,73 @@
+#!/usr/bin/env node
+// The dcrvoted command: dispatches to one module per command, loaded on
+// demand so `dcrvoted version` does not pull in gRPC.
+
+import { ConfigError, EXIT_CONFIG } from './config/load.js';
+import { USAGE, UsageError, parseArgs, type ParsedArgs } from './cli-args.js';
+import { VERSION } from './version.js';
+
+async function main(argv: string[]): Promise<number> {
+  let args: ParsedArgs;
+  try {
+    args = parseArgs(argv);
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      process.stderr.write(`dcrvoted: ${err.message}\n`);
+      return EXIT_CONFIG;
+    }
+    if (!(err instanceof UsageError)) throw err;
+    process.stderr.write(`dcrvoted: ${err.message}\n\n${USAGE}\n`);
+    return 64;
+  }
+  if (args.flags.has('help') || args.command === 'help') {
+    process.stdout.write(USAGE + '\n');
+    return 0;
+  }
+  try {
+    switch (args.command) {
+      case 'version':
+        process.stdout.write(`dcrvoted ${VERSION} (node ${process.version})\n`);
+        return 0;
+      case 'check-config': {
+        const { checkConfigCommand } = await import('./commands/check-config.js');
+        return await checkConfigCommand(args);
+      }
+      case 'run': {
+        const { runCommand } = await import('./commands/run.js');
+        return await runCommand(args);
+      }
+      case 'status': {
+        const { statusCommand } = await import('./commands/status.js');
+        return await statusCommand(args);
+      }
+      case 'agendas': {
+        const { agendasCommand } = await import('./commands/agendas.js');
+        return await agendasCommand(args);
+      }
+      case 'votes': {
+        const { votesCommand } = await import('./commands/votes.js');
+        return await votesCommand(args);
+      }
+      default:
+        process.stderr.write(`dcrvoted: unknown command "${args.command}"\n\n${USAGE}\n`);
+        return 64;
+    }
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      process.stderr.write(`dcrvoted: ${err.message}\n`);
+      return EXIT_CONFIG;
+    }
+    process.stderr.write(`dcrvoted: ${(err as Error).message}\n`);
+    return 1;
+  }
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (err: unknown) => {
+    process.stderr.write(`dcrvoted: ${(err as Error).stack ?? String(err)}\n`);
+    process.exitCode = 1;
+  },
+);

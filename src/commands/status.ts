@@ -1,0 +1,47 @@
+// The running daemon's /status, for a human at a terminal. Exit code 2 when
+// the daemon says a wallet could not vote right now, so scripts can use it.
+
+import { loadFromArgs, type ParsedArgs } from '../cli-args.js';
+import type { StatusDocument } from '../status.js';
+
+export async function statusCommand(args: ParsedArgs): Promise<number> {
+  const url = (args.flags.get('url') as string | undefined) ?? `http://${loadFromArgs(args).http.address}`;
+  let doc: StatusDocument;
+  try {
+    const res = await fetch(new URL('/status', url), { signal: AbortSignal.timeout(5000) });
+    doc = (await res.json()) as StatusDocument;
+  } catch (err) {
+    process.stderr.write(`dcrvoted: cannot reach the daemon at ${url}: ${(err as Error).message} (is it running? is http.listen right?)\n`);
+    return 1;
+  }
+  if (args.flags.has('json')) {
+    process.stdout.write(JSON.stringify(doc, null, 2) + '\n');
+  } else {
+    process.stdout.write(formatStatus(doc) + '\n');
+  }
+  return doc.ready ? 0 : 2;
+}
+
+const mark = (v: boolean | null | undefined) => (v === true ? 'yes' : v === false ? 'NO' : '?');
+
+export function formatStatus(doc: StatusDocument): string {
+  const out: string[] = [];
+  out.push(`dcrvoted ${doc.version} on ${doc.network} — ${doc.ready ? 'READY: every wallet can vote' : 'NOT READY'}`);
+  out.push(`up since ${doc.startedAt}`);
+  const d = doc.dcrd;
+  out.push(`\ndcrd ${d.address}: ${d.connected ? 'connected' : 'DISCONNECTED'}${d.bestBlock ? `, best block ${d.bestBlock.height}` : ''}${d.lastBlockAt ? ` (last new block seen ${d.lastBlockAt})` : ''}`);
+  for (const w of doc.wallets) {
+    const r = w.readiness;
+    out.push(`\nwallet ${w.name} (${w.mode}, ${w.address}): ${w.ready ? 'ready' : 'NOT READY: ' + w.reasons.join('; ')}`);
+    out.push(`  reachable ${mark(r.reachable)}  unlocked ${mark(r.unlocked)}  voting ${mark(r.voting)}  connected to dcrd ${mark(r.daemonConnected)}  synced ${mark(r.synced)}`);
+    if (w.bestBlock) out.push(`  best block ${w.bestBlock.height}, vote version ${w.voteVersion ?? '?'}`);
+    out.push(`  policy in sync ${mark(w.policy.inSync)}, vote bits ${w.policy.voteBits ?? '?'}${w.policy.undecidedAgendas.length ? `, undecided agendas: ${w.policy.undecidedAgendas.join(', ')}` : ''}`);
+    if (w.tickets) out.push(`  tickets: ${Object.entries(w.tickets).filter(([, n]) => n > 0).map(([s, n]) => `${s} ${n}`).join(', ') || 'none'}`);
+    if (w.lastError) out.push(`  last error (${w.lastError.at}): ${w.lastError.message}`);
+  }
+  const v = doc.votes;
+  out.push(`\nvotes: ${v.voted} voted, ${v.missed} missed, ${v.superseded} superseded, ${v.pending.length} pending`);
+  for (const p of v.pending) out.push(`  pending: ticket ${p.ticket.slice(0, 16)} (${p.wallet}) won in block ${p.block.height}${p.voteSeenMs !== null ? `, vote seen after ${p.voteSeenMs} ms` : ''}`);
+  for (const m of v.recentMisses) out.push(`  missed: ticket ${m.ticket.slice(0, 16)} (${m.wallet}) block ${m.height}: ${m.reason}`);
+  return out.join('\n');
+}

@@ -1,0 +1,327 @@
+// Wires the parts together and owns start and stop. Data flows one way:
+// dcrd events → vote tracker → ledger + metrics + log, while one supervisor
+// per wallet keeps that wallet ready and answers whether it could vote.
+
+import type { Logger } from 'pino';
+import type { DaemonConfig, WalletConfig } from './config/load.js';
+import { DcrdClient } from './dcrd/ws-client.js';
+import { DcrdRpc } from './dcrd/rpc.js';
+import { HttpServer, type Readiness } from './http/server.js';
+import { Ledger } from './ledger/ledger.js';
+import { PolicyReconciler } from './policy/reconciler.js';
+import type { StatusDocument } from './status.js';
+import { createMetrics, initWalletSeries, type Metrics } from './telemetry/metrics.js';
+import { VERSION } from './version.js';
+import { FileChainCursor } from './voting/cursor.js';
+import { VoteTracker } from './voting/tracker.js';
+import { WalletClient } from './wallet/grpc-client.js';
+import { SupervisedOwners } from './wallet/owners.js';
+import { StatusProbe } from './wallet/status-probe.js';
+import { WalletSupervisor } from './wallet/supervisor.js';
+
+/** Why the daemon stopped on its own: a setup problem the operator must fix. */
+export class DaemonFatalError extends Error {
+  constructor(
+    message: string,
+    readonly exitCode: number,
+  ) {
+    super(message);
+    this.name = 'DaemonFatalError';
+  }
+}
+
+export interface DaemonOptions {
+  config: DaemonConfig;
+  logger: Logger;
+  metrics?: Metrics;
+  /** Called once when the daemon hits a problem it cannot fix by retrying. */
+  onFatal?: (err: DaemonFatalError) => void;
+}
+
+export class Daemon {
+  readonly config: DaemonConfig;
+  readonly metrics: Metrics;
+  readonly #log: Logger;
+  readonly #onFatal: (err: DaemonFatalError) => void;
+  #ledger: Ledger | null = null;
+  #dcrd: DcrdClient | null = null;
+  #rpc: DcrdRpc | null = null;
+  #supervisors: WalletSupervisor[] = [];
+  #tracker: VoteTracker | null = null;
+  #http: HttpServer | null = null;
+  #startedAt = new Date();
+  #stopping = false;
+  #lastProgress = Date.now();
+  #progressTimer: NodeJS.Timeout | null = null;
+  #httpAddress = '';
+
+  constructor(opts: DaemonOptions) {
+    this.config = opts.config;
+    this.#log = opts.logger;
+    this.metrics = opts.metrics ?? createMetrics({ version: VERSION, network: opts.config.network });
+    this.#onFatal = opts.onFatal ?? (() => undefined);
+  }
+
+  get httpAddress(): string {
+    return this.#httpAddress;
+  }
+
+  get ledger(): Ledger | null {
+    return this.#ledger;
+  }
+
+  async start(): Promise<void> {
+    const c = this.config;
+    const log = this.#log;
+    this.#ledger = await Ledger.open(c.stateDir);
+    const rec = this.#ledger.recovery;
+    if (rec.tornBytesDropped > 0 || rec.corruptRecords > 0) {
+      log.warn({ event: 'ledger_recovered', recovery: rec }, `ledger ${this.#ledger.path}: dropped a torn last record (${rec.tornBytesDropped} bytes), skipped ${rec.corruptRecords} corrupt record(s)`);
+    }
+
+    const dcrd = new DcrdClient({
+      host: c.dcrd.endpoint.host,
+      port: c.dcrd.endpoint.port,
+      user: c.dcrd.user,
+      password: c.dcrd.password.reveal(),
+      caCert: c.dcrd.caCert.bytes,
+      requestTimeoutMs: c.dcrd.callTimeoutMs,
+      backoff: { initialMs: c.supervisor.backoffMinMs, maxMs: c.supervisor.backoffMaxMs },
+      subscriptions: ['notifywinningtickets', 'notifyblocks'],
+    });
+    this.#dcrd = dcrd;
+    const rpc = new DcrdRpc((method, params, opts) => dcrd.request(method, params, opts));
+    this.#rpc = rpc;
+
+    this.#supervisors = c.wallets.map((w) => this.#makeSupervisor(w));
+    const owners = new SupervisedOwners(this.#supervisors);
+    const tracker = new VoteTracker({
+      chain: rpc,
+      owners,
+      ledger: this.#ledger,
+      cursor: new FileChainCursor(c.stateDir),
+      metrics: this.metrics,
+      logger: log,
+      walletNames: c.wallets.map((w) => w.name),
+      voteSeenDeadlineMs: c.voting.voteSeenDeadlineMs,
+      mempoolPollMs: c.voting.mempoolPollMs,
+    });
+    this.#tracker = tracker;
+    this.#publishLedgerCounts();
+
+    for (const s of this.#supervisors) {
+      s.on('ready', () => void tracker.onWalletReady(s.name));
+      s.on('fatal', (err) => this.#fatal(err.message, 78));
+    }
+    this.#wireDcrd(dcrd, rpc, tracker);
+
+    this.#http = new HttpServer({ host: c.http.host, port: c.http.port, registry: this.metrics.registry, source: this });
+    const addr = await this.#http.listen();
+    this.#httpAddress = addr.family === 'IPv6' ? `[${addr.address}]:${addr.port}` : `${addr.address}:${addr.port}`;
+
+    dcrd.start();
+    for (const s of this.#supervisors) s.start();
+    // The main loop's heartbeat: the watchdog and /healthz trust the daemon
+    // only while this keeps firing.
+    this.#progressTimer = setInterval(() => {
+      this.#lastProgress = Date.now();
+      this.#publishLedgerCounts();
+    }, 1000);
+    this.#progressTimer.unref();
+    log.info(
+      { event: 'started', version: VERSION, network: c.network, wallets: c.wallets.map((w) => w.name), http: this.#httpAddress, stateDir: c.stateDir },
+      `dcrvoted ${VERSION} started on ${c.network}: ${c.wallets.length} wallet(s), dcrd ${c.dcrd.endpoint.address}, http://${this.#httpAddress}`,
+    );
+  }
+
+  #makeSupervisor(w: WalletConfig): WalletSupervisor {
+    const c = this.config;
+    initWalletSeries(this.metrics, w.name);
+    const client = new WalletClient({
+      name: w.name,
+      address: w.grpc.address,
+      caCert: w.caCert.bytes,
+      clientCert: w.clientCert.bytes,
+      clientKey: w.clientKey.reveal(),
+      callTimeoutMs: w.callTimeoutMs,
+      hints: {
+        caCertPath: w.caCert.path,
+        clientCertPath: w.clientCert.path,
+        ...(w.passphrasePath ? { passphraseFile: w.passphrasePath } : {}),
+      },
+    });
+    const probe = new StatusProbe({
+      name: w.name,
+      address: w.jsonrpc.endpoint.address,
+      caCert: w.caCert.bytes,
+      auth:
+        w.jsonrpc.auth === 'basic'
+          ? { type: 'basic', user: w.jsonrpc.user, password: (w.jsonrpc.password as NonNullable<typeof w.jsonrpc.password>).reveal() }
+          : { type: 'clientcert', cert: w.clientCert.bytes, key: w.clientKey.reveal() },
+      timeoutMs: w.callTimeoutMs,
+    });
+    return new WalletSupervisor({
+      config: w,
+      network: c.network,
+      client,
+      probe,
+      policy: new PolicyReconciler(w.name, c.policy),
+      metrics: this.metrics,
+      logger: this.#log,
+      dcrdHeight: () => this.#tracker?.tip?.height ?? null,
+      probeIntervalMs: c.supervisor.probeIntervalMs,
+      policyCheckIntervalMs: c.supervisor.policyCheckIntervalMs,
+      backoffMinMs: c.supervisor.backoffMinMs,
+      backoffMaxMs: c.supervisor.backoffMaxMs,
+      wrongPassphraseRetryMs: c.supervisor.wrongPassphraseRetryMs,
+    });
+  }
+
+  #wireDcrd(dcrd: DcrdClient, rpc: DcrdRpc, tracker: VoteTracker): void {
+    const log = this.#log;
+    const m = this.metrics;
+    m.dcrdConnected.set(0);
+    m.reconnectsTotal.inc({ peer: 'dcrd' }, 0);
+    dcrd.on('connected', ({ first }) => {
+      m.dcrdConnected.set(1);
+      if (!first) m.reconnectsTotal.inc({ peer: 'dcrd' });
+      log.info({ event: 'dcrd_connected', first }, `${first ? 'connected' : 'reconnected'} to dcrd at ${this.config.dcrd.endpoint.address}; subscribed to winning tickets and blocks`);
+      void (async () => {
+        try {
+          const net = await rpc.getNetworkName();
+          if (net !== this.config.network) {
+            this.#fatal(`dcrd at ${this.config.dcrd.endpoint.address} is on ${net}, but dcrvoted is configured for ${this.config.network} (config key network or dcrd.address)`, 78);
+            return;
+          }
+        } catch (err) {
+          log.warn({ err: { message: (err as Error).message } }, 'could not ask dcrd for its network');
+        }
+        await tracker.onDcrdConnected();
+      })();
+    });
+    dcrd.on('disconnected', ({ reason }) => {
+      m.dcrdConnected.set(0);
+      if (!this.#stopping) log.warn({ event: 'dcrd_disconnected', reason }, `lost dcrd at ${this.config.dcrd.endpoint.address}: ${reason}; reconnecting`);
+    });
+    dcrd.on('connectFailed', ({ error, attempt, retryInMs }) => {
+      const level = attempt <= 1 || error.kind === 'auth' || error.kind === 'tls' ? 'error' : 'debug';
+      log[level]({ event: 'dcrd_connect_failed', kind: error.kind, attempt, retryInMs }, `cannot connect to dcrd: ${error.message} (retry in ${Math.round(retryInMs / 1000)} s)`);
+    });
+    dcrd.on('malformed', ({ reason, method, raw }) => {
+      m.malformedNotificationsTotal.inc({ method: method ?? 'unknown' });
+      log.warn({ event: 'malformed_notification', method, reason, raw: raw.slice(0, 200) }, `dropped a notification from dcrd that could not be understood: ${reason}`);
+    });
+    dcrd.on('notification', (n) => {
+      const receivedAt = Date.now();
+      switch (n.kind) {
+        case 'winningtickets':
+          void tracker.onWinningTickets(n.block, n.tickets, receivedAt);
+          break;
+        case 'blockconnected':
+          void tracker.onBlockConnected({ ...n.block, previousHash: n.previousHash });
+          break;
+        case 'blockdisconnected':
+          log.warn({ event: 'block_disconnected', block: n.block }, `block ${n.block.height} ${n.block.hash} was disconnected (reorg)`);
+          void tracker.onBlockDisconnected({ ...n.block, previousHash: n.previousHash });
+          break;
+      }
+    });
+  }
+
+  #fatal(message: string, exitCode: number): void {
+    if (this.#stopping) return;
+    this.#log.fatal({ event: 'fatal' }, message);
+    this.#onFatal(new DaemonFatalError(message, exitCode));
+  }
+
+  #publishLedgerCounts(): void {
+    if (!this.#ledger) return;
+    const c = this.#ledger.counts();
+    for (const outcome of ['voted', 'missed', 'superseded', 'pending'] as const) this.metrics.ledgerRecords.set({ outcome }, c[outcome]);
+  }
+
+  /** Every wallet can vote and dcrd is connected. */
+  readiness(): Readiness {
+    const reasons: Record<string, string[]> = {};
+    for (const s of this.#supervisors) {
+      const r = s.reasons();
+      if (r.length > 0) reasons[s.name] = r;
+    }
+    if (!this.#dcrd?.isConnected) reasons.dcrd = [`not connected to dcrd at ${this.config.dcrd.endpoint.address}${this.#dcrd?.lastError ? `: ${this.#dcrd.lastError.message}` : ''}`];
+    if (this.#stopping) reasons.dcrvoted = ['shutting down'];
+    return { ready: Object.keys(reasons).length === 0, reasons };
+  }
+
+  /** The main loop is alive (heartbeat fresh) and not shutting down. */
+  alive(): boolean {
+    return !this.#stopping && Date.now() - this.#lastProgress < 30_000;
+  }
+
+  lastProgressAt(): number {
+    return this.#lastProgress;
+  }
+
+  status(): StatusDocument {
+    const r = this.readiness();
+    const counts = this.#ledger?.counts();
+    const recent = this.#ledger?.recent(200) ?? [];
+    const tip = this.#tracker?.tip ?? null;
+    const lastBlockAt = this.#tracker?.lastBlockAt ?? null;
+    return {
+      version: VERSION,
+      network: this.config.network,
+      startedAt: this.#startedAt.toISOString(),
+      ready: r.ready,
+      reasons: r.reasons,
+      dcrd: {
+        address: this.config.dcrd.endpoint.address,
+        connected: this.#dcrd?.isConnected ?? false,
+        bestBlock: tip ? { hash: tip.hash, height: tip.height } : null,
+        lastBlockAt: lastBlockAt ? new Date(lastBlockAt).toISOString() : null,
+        reconnects: this.#dcrd?.reconnects ?? 0,
+      },
+      wallets: this.#supervisors.map((s) => s.status()),
+      votes: {
+        voted: counts?.voted ?? 0,
+        missed: counts?.missed ?? 0,
+        superseded: counts?.superseded ?? 0,
+        byReason: counts?.byReason ?? ({} as StatusDocument['votes']['byReason']),
+        pending: this.#tracker?.pendingView() ?? [],
+        recentMisses: recent
+          .filter((e) => e.outcome?.outcome === 'missed')
+          .slice(0, 10)
+          .map((e) => ({
+            ticket: e.winner.ticket,
+            wallet: e.winner.wallet,
+            height: e.winner.block.height,
+            reason: e.outcome?.reason,
+            at: new Date(e.outcome?.decidedAt ?? e.winner.notifiedAt).toISOString(),
+          })),
+      },
+    };
+  }
+
+  /** Stops everything; the ledger is flushed and closed last. Bounded by timeoutMs. */
+  async stop(timeoutMs = 4500): Promise<void> {
+    if (this.#stopping) return;
+    this.#stopping = true;
+    if (this.#progressTimer) clearInterval(this.#progressTimer);
+    const work = (async () => {
+      this.#tracker?.stop();
+      await Promise.allSettled([
+        ...this.#supervisors.map((s) => s.stop()),
+        this.#dcrd?.close(),
+        this.#http?.close(),
+      ]);
+      // Let a decision already in flight finish writing before closing.
+      await Promise.race([this.#tracker?.idle(), delay(1000)]);
+      await this.#ledger?.close();
+    })();
+    await Promise.race([work, delay(timeoutMs)]);
+    this.#log.info({ event: 'stopped' }, 'dcrvoted stopped');
+  }
+}
+
+function delay(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms).unref());
+}

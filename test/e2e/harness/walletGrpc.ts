@@ -1,0 +1,148 @@
+/**
+ * A tiny gRPC client for dcrwallet, used by the harness and its smoke test.
+ * It carries its own proto subset (package walletrpc, names and field
+ * numbers as in dcrwallet's rpc/api.proto) so it does not depend on the
+ * project's proto/ directory.
+ */
+import * as grpc from '@grpc/grpc-js';
+import * as protoLoader from '@grpc/proto-loader';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+const PROTO = `syntax = "proto3";
+package walletrpc;
+
+service VersionService { rpc Version (VersionRequest) returns (VersionResponse); }
+message VersionRequest {}
+message VersionResponse {
+  string version_string = 1; uint32 major = 2; uint32 minor = 3; uint32 patch = 4;
+  string prerelease = 5; string build_metadata = 6;
+}
+
+service WalletService {
+  rpc Ping (PingRequest) returns (PingResponse);
+  rpc UnlockWallet (UnlockWalletRequest) returns (UnlockWalletResponse);
+}
+message PingRequest {}
+message PingResponse {}
+message UnlockWalletRequest { bytes passphrase = 1; }
+message UnlockWalletResponse {}
+
+service WalletLoaderService {
+  rpc WalletExists (WalletExistsRequest) returns (WalletExistsResponse);
+  rpc OpenWallet (OpenWalletRequest) returns (OpenWalletResponse);
+  rpc RpcSync (RpcSyncRequest) returns (stream RpcSyncResponse);
+}
+message WalletExistsRequest {}
+message WalletExistsResponse { bool exists = 1; }
+message OpenWalletRequest { bytes public_passphrase = 1; }
+message OpenWalletResponse { bool watching_only = 1; }
+message RpcSyncRequest {
+  string network_address = 1; string username = 2; bytes password = 3; bytes certificate = 4;
+  bool discover_accounts = 5; bytes private_passphrase = 6;
+}
+message RpcSyncResponse { bool synced = 1; uint32 notification_type = 2; }
+`;
+
+let protoPath: string | undefined;
+function loadPackage(): any {
+  if (!protoPath) {
+    const dir = join(tmpdir(), `dcrvoted-harness-proto-${process.pid}`);
+    mkdirSync(dir, { recursive: true });
+    protoPath = join(dir, 'walletrpc_harness.proto');
+    writeFileSync(protoPath, PROTO);
+  }
+  const def = protoLoader.loadSync(protoPath, { keepCase: false, longs: String, defaults: true });
+  return (grpc.loadPackageDefinition(def) as any).walletrpc;
+}
+
+export interface WalletGrpcOptions {
+  /** host:port of the wallet's gRPC listener. */
+  address: string;
+  /** The wallet's rpc.cert (server certificate). */
+  caCertPath: string;
+  clientCertPath: string;
+  clientKeyPath: string;
+}
+
+function unary<T>(client: any, method: string, req: object, deadlineMs: number): Promise<T> {
+  return new Promise((resolve, reject) => {
+    client[method](req, { deadline: Date.now() + deadlineMs }, (err: grpc.ServiceError | null, res: T) =>
+      err ? reject(err) : resolve(res),
+    );
+  });
+}
+
+export class WalletGrpc {
+  private readonly version: any;
+  private readonly wallet: any;
+  private readonly loader: any;
+  private syncCall: grpc.ClientReadableStream<any> | undefined;
+
+  constructor(opts: WalletGrpcOptions) {
+    const pkg = loadPackage();
+    const creds = grpc.credentials.createSsl(
+      readFileSync(opts.caCertPath),
+      readFileSync(opts.clientKeyPath),
+      readFileSync(opts.clientCertPath),
+    );
+    this.version = new pkg.VersionService(opts.address, creds);
+    this.wallet = new pkg.WalletService(opts.address, creds);
+    this.loader = new pkg.WalletLoaderService(opts.address, creds);
+  }
+
+  getVersion(deadlineMs = 10_000): Promise<{ versionString: string; major: number; minor: number; patch: number }> {
+    return unary(this.version, 'Version', {}, deadlineMs);
+  }
+
+  ping(deadlineMs = 10_000): Promise<object> {
+    return unary(this.wallet, 'Ping', {}, deadlineMs);
+  }
+
+  walletExists(deadlineMs = 10_000): Promise<{ exists: boolean }> {
+    return unary(this.loader, 'WalletExists', {}, deadlineMs);
+  }
+
+  openWallet(publicPassphrase = '', deadlineMs = 30_000): Promise<{ watchingOnly: boolean }> {
+    return unary(this.loader, 'OpenWallet', { publicPassphrase: Buffer.from(publicPassphrase) }, deadlineMs);
+  }
+
+  unlockWallet(passphrase: string, deadlineMs = 30_000): Promise<object> {
+    return unary(this.wallet, 'UnlockWallet', { passphrase: Buffer.from(passphrase) }, deadlineMs);
+  }
+
+  /**
+   * Starts RpcSync (the stream must stay open for the wallet to stay synced)
+   * and resolves once the wallet reports `synced`.
+   */
+  rpcSync(req: { networkAddress: string; username: string; password: string; certificate: Buffer }, timeoutMs = 60_000): Promise<void> {
+    return new Promise((resolve, reject) => {
+      const call = this.loader.RpcSync({
+        networkAddress: req.networkAddress,
+        username: req.username,
+        password: Buffer.from(req.password),
+        certificate: req.certificate,
+        discoverAccounts: false,
+      }) as grpc.ClientReadableStream<{ synced: boolean }>;
+      this.syncCall = call;
+      const timer = setTimeout(() => reject(new Error(`RpcSync did not report synced within ${timeoutMs} ms`)), timeoutMs);
+      call.on('data', (msg) => {
+        if (msg.synced) {
+          clearTimeout(timer);
+          resolve();
+        }
+      });
+      call.on('error', (err: grpc.ServiceError) => {
+        clearTimeout(timer);
+        if (err.code !== grpc.status.CANCELLED) reject(err);
+      });
+    });
+  }
+
+  close(): void {
+    this.syncCall?.cancel();
+    this.syncCall = undefined;
+    for (const c of [this.version, this.wallet, this.loader]) c.close();
+  }
+}

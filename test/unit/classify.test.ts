@@ -1,0 +1,28 @@
+import { describe, expect, it } from 'vitest';
+import { classify } from '../../src/voting/classify.js';
+import type { WalletReadiness } from '../../src/domain.js';
+
+const ok: WalletReadiness = { reachable: true, unlocked: true, voting: true, daemonConnected: true, synced: true };
+
+describe('outcome classification', () => {
+  it('a vote in the next block is voted, whatever the wallet looked like', () => {
+    expect(classify({ includedInNextBlock: true, seenInMempool: false, atNotification: { ...ok, unlocked: false }, atDeadline: null })).toEqual({ outcome: 'voted' });
+  });
+  it('a vote seen in the mempool but left out is not_included', () => {
+    expect(classify({ includedInNextBlock: false, seenInMempool: true, atNotification: ok, atDeadline: null })).toEqual({ outcome: 'missed', reason: 'not_included' });
+  });
+  it.each([
+    [{ ...ok, reachable: false, unlocked: null }, 'wallet_unreachable'],
+    [{ ...ok, unlocked: false }, 'wallet_locked'],
+    [{ ...ok, voting: false }, 'wallet_not_voting'],
+    [ok, 'vote_not_broadcast'],
+  ] as const)('wallet state %j → %s', (state, reason) => {
+    expect(classify({ includedInNextBlock: false, seenInMempool: false, atNotification: state, atDeadline: null })).toEqual({ outcome: 'missed', reason });
+  });
+  it('a fault found by the probe at the deadline counts too', () => {
+    expect(classify({ includedInNextBlock: false, seenInMempool: false, atNotification: ok, atDeadline: { ...ok, unlocked: false } })).toEqual({ outcome: 'missed', reason: 'wallet_locked' });
+  });
+  it('locked takes precedence over voting disabled (the more basic fault)', () => {
+    expect(classify({ includedInNextBlock: false, seenInMempool: null, atNotification: { ...ok, unlocked: false, voting: false }, atDeadline: null })).toEqual({ outcome: 'missed', reason: 'wallet_locked' });
+  });
+});

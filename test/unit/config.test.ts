@@ -1,0 +1,214 @@
+import { mkdtempSync, writeFileSync, chmodSync, mkdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { ConfigError, loadConfig } from '../../src/config/load.js';
+import { configView } from '../../src/config/view.js';
+import { parseArgs } from '../../src/cli-args.js';
+
+const PEM = '-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n';
+const KEY = '-----BEGIN PRIVATE KEY-----\nMIIE\n-----END PRIVATE KEY-----\n';
+
+function setup(yaml: string, files: Record<string, string> = {}): string {
+  const dir = mkdtempSync(join(tmpdir(), 'dcrvoted-config-'));
+  const defaults: Record<string, string> = {
+    'dcrd.cert': PEM,
+    'dcrd-pass': 'dcrd-secret-pw\n',
+    'wallet.cert': PEM,
+    'client.pem': PEM,
+    'client.key': KEY,
+    'wallet-pass': 'hunter2-wallet\n',
+    'jsonrpc-pass': 'jsonrpc-secret\n',
+  };
+  for (const [name, body] of Object.entries({ ...defaults, ...files })) writeFileSync(join(dir, name), body);
+  writeFileSync(join(dir, 'dcrvoted.yaml'), yaml);
+  return join(dir, 'dcrvoted.yaml');
+}
+
+const GOOD = `
+network: simnet
+stateDir: ./state
+dcrd:
+  caCert: dcrd.cert
+  user: rpcuser
+  passwordFile: ./dcrd-pass
+wallets:
+  - name: main
+    caCert: wallet.cert
+    clientCert: client.pem
+    clientKey: ./client.key
+    passphraseFile: ./wallet-pass
+    jsonrpc:
+      user: rpcuser
+      passwordFile: ./jsonrpc-pass
+policy:
+  agendas:
+    maxblocksize: yes
+  treasuryKeys:
+    03f6e7041f1cf51ee10e0a01cd2b0385ce3cd9debaabb2296f7e9dee9329da946c: no
+`;
+
+function issuesOf(fn: () => unknown): { key: string; message: string }[] {
+  try {
+    fn();
+  } catch (err) {
+    if (err instanceof ConfigError) return err.issues;
+    throw err;
+  }
+  throw new Error('expected a ConfigError');
+}
+
+describe('config loading', () => {
+  it('resolves defaults per network, relative paths and secrets', () => {
+    const file = setup(GOOD);
+    const c = loadConfig({ configFile: file, env: {} });
+    expect(c.network).toBe('simnet');
+    expect(c.dcrd.endpoint.address).toBe('127.0.0.1:19556');
+    expect(c.wallets[0]!.grpc.address).toBe('127.0.0.1:19558');
+    expect(c.wallets[0]!.jsonrpc.endpoint.address).toBe('127.0.0.1:19557');
+    expect(c.dcrd.password.reveal().toString()).toBe('dcrd-secret-pw');
+    expect(c.wallets[0]!.passphrase!.reveal().toString()).toBe('hunter2-wallet');
+    expect(c.stateDir).toBe(join(file, '..', 'state'));
+    expect(c.policy.agendas).toEqual({ maxblocksize: 'yes' });
+  });
+
+  it('mainnet and testnet pick their own default ports', () => {
+    const file = setup(GOOD.replace('network: simnet', 'network: testnet'));
+    const c = loadConfig({ configFile: file, env: {} });
+    expect(c.dcrd.endpoint.port).toBe(19109);
+    expect(c.wallets[0]!.grpc.port).toBe(19111);
+    const m = loadConfig({ configFile: file, env: {}, args: ['--network', 'mainnet'] });
+    expect(m.dcrd.endpoint.port).toBe(9109);
+    expect(m.wallets[0]!.jsonrpc.endpoint.port).toBe(9110);
+  });
+
+  it('environment and flags override the file', () => {
+    const file = setup(GOOD);
+    const c = loadConfig({ configFile: file, env: { DCRVOTED_HTTP_LISTEN: '127.0.0.1:9999', DCRVOTED_LOG_LEVEL: 'debug' }, args: ['--log-level', 'warn'] });
+    expect(c.http.port).toBe(9999);
+    expect(c.log.level).toBe('warn');
+  });
+
+  it('a bare secret file name is read from $CREDENTIALS_DIRECTORY', () => {
+    const file = setup(GOOD.replace('passwordFile: ./dcrd-pass', 'passwordFile: dcrd-password'));
+    const creds = mkdtempSync(join(tmpdir(), 'creds-'));
+    writeFileSync(join(creds, 'dcrd-password'), 'from-credentials\n');
+    const c = loadConfig({ configFile: file, env: { CREDENTIALS_DIRECTORY: creds } });
+    expect(c.dcrd.password.reveal().toString()).toBe('from-credentials');
+  });
+
+  it('secrets never show in the printed config', () => {
+    const c = loadConfig({ configFile: setup(GOOD), env: {} });
+    const text = JSON.stringify(configView(c));
+    for (const secret of ['dcrd-secret-pw', 'hunter2-wallet', 'jsonrpc-secret', 'MIIE']) expect(text).not.toContain(secret);
+    expect(text).toContain('[redacted]');
+    expect(String(c.dcrd.password)).toBe('[redacted]');
+  });
+
+  it('names the key and the problem for every invalid value, all at once', () => {
+    const file = setup(`
+network: simnetx
+bogus: 1
+log:
+  level: loud
+dcrd:
+  callTimeoutMs: -5
+`);
+    const keys = issuesOf(() => loadConfig({ configFile: file, env: {} })).map((i) => i.key);
+    expect(keys).toEqual(expect.arrayContaining(['network', 'bogus', 'log.level', 'dcrd.callTimeoutMs']));
+  });
+
+  it('reports missing and unreadable files with their key', () => {
+    const file = setup(GOOD.replace('caCert: wallet.cert', 'caCert: nope.cert').replace('passwordFile: ./dcrd-pass', 'passwordFile: ./empty'), { empty: '' });
+    const issues = issuesOf(() => loadConfig({ configFile: file, env: {} }));
+    expect(issues).toEqual(
+      expect.arrayContaining([
+        { key: 'wallets[0].caCert', message: expect.stringContaining('does not exist') },
+        { key: 'dcrd.passwordFile', message: expect.stringContaining('is empty') },
+      ]),
+    );
+  });
+
+  it('rejects a certificate file that holds no certificate and a key file with no key', () => {
+    const file = setup(GOOD, { 'wallet.cert': 'garbage', 'client.key': 'not a key' });
+    const keys = issuesOf(() => loadConfig({ configFile: file, env: {} })).map((i) => i.key);
+    expect(keys).toEqual(expect.arrayContaining(['wallets[0].caCert', 'wallets[0].clientKey']));
+  });
+
+  it('validates wallet entries: unknown option, bad mode, duplicate names, missing passphrase', () => {
+    const file = setup(`
+network: simnet
+dcrd: { caCert: dcrd.cert, user: u, passwordFile: dcrd-pass }
+wallets:
+  - { name: a, caCert: wallet.cert, clientCert: client.pem, clientKey: client.key, passphraseFile: wallet-pass, jsonrpc: { user: u, passwordFile: jsonrpc-pass }, color: red }
+  - { name: b, mode: weird, caCert: wallet.cert, clientCert: client.pem, clientKey: client.key }
+  - { name: c, caCert: wallet.cert, clientCert: client.pem, clientKey: client.key, jsonrpc: { user: u, passwordFile: jsonrpc-pass } }
+  - { name: c, unlock: false, caCert: wallet.cert, clientCert: client.pem, clientKey: client.key, jsonrpc: { user: u, passwordFile: jsonrpc-pass } }
+`);
+    const issues = issuesOf(() => loadConfig({ configFile: file, env: {} }));
+    const keys = issues.map((i) => i.key);
+    expect(keys).toEqual(expect.arrayContaining(['wallets[0].color', 'wallets[1].mode', 'wallets[2].passphraseFile', 'wallets[3].name']));
+    expect(issues.find((i) => i.key === 'wallets[3].name')?.message).toContain('duplicate');
+  });
+
+  it('validates policy entries', () => {
+    const file = setup(
+      GOOD.replace('maxblocksize: yes', 'maxblocksize: ""').replace(
+        '03f6e7041f1cf51ee10e0a01cd2b0385ce3cd9debaabb2296f7e9dee9329da946c: no',
+        'abc: maybe\n  tspends:\n    ' + 'a'.repeat(64) + ': perhaps',
+      ),
+    );
+    const keys = issuesOf(() => loadConfig({ configFile: file, env: {} })).map((i) => i.key);
+    expect(keys).toEqual(expect.arrayContaining(['policy.agendas.maxblocksize', 'policy.treasuryKeys.abc', `policy.tspends.${'a'.repeat(64)}`]));
+  });
+
+  it('requires at least one wallet and a sane address', () => {
+    const file = setup(`
+network: simnet
+http: { listen: "nowhere" }
+dcrd: { caCert: dcrd.cert, user: u, passwordFile: dcrd-pass }
+`);
+    const keys = issuesOf(() => loadConfig({ configFile: file, env: {} })).map((i) => i.key);
+    expect(keys).toEqual(expect.arrayContaining(['wallets', 'http.listen']));
+  });
+
+  it('reports an unreadable config file', () => {
+    expect(issuesOf(() => loadConfig({ configFile: '/nonexistent/dcrvoted.yaml', env: {} }))[0]!.key).toBe('--config');
+  });
+
+  it('reports a permission problem on a secret file', () => {
+    if (process.getuid?.() === 0) return; // root reads everything; covered on non-root CI only
+    const file = setup(GOOD);
+    chmodSync(join(file, '..', 'dcrd-pass'), 0o000);
+    const issues = issuesOf(() => loadConfig({ configFile: file, env: {} }));
+    expect(issues[0]!.message).toContain('not readable');
+  });
+
+  it('rejects a directory where a file is expected', () => {
+    const file = setup(GOOD.replace('caCert: dcrd.cert', 'caCert: dir.cert'));
+    mkdirSync(join(file, '..', 'dir.cert'));
+    const issues = issuesOf(() => loadConfig({ configFile: file, env: {} }));
+    expect(issues[0]).toEqual({ key: 'dcrd.caCert', message: expect.stringContaining('not a regular file') });
+  });
+});
+
+describe('command line', () => {
+  it('refuses anything that looks like a secret', () => {
+    for (const flag of ['--dcrd-password=x', '--passphrase', '--wallet-pass', '--client-key', '--rpcpass']) {
+      expect(() => parseArgs(['run', flag, 'v'])).toThrow(ConfigError);
+    }
+  });
+
+  it('passes schema flags to the config and keeps command flags', () => {
+    const a = parseArgs(['votes', '--config', 'x.yaml', '--network=testnet', '--limit', '5', '--json']);
+    expect(a.command).toBe('votes');
+    expect(a.configFile).toBe('x.yaml');
+    expect(a.convictArgs).toEqual(['--network', 'testnet']);
+    expect(a.flags.get('limit')).toBe('5');
+    expect(a.flags.get('json')).toBe(true);
+  });
+
+  it('rejects unknown flags', () => {
+    expect(() => parseArgs(['run', '--frobnicate'])).toThrow(/unknown option/);
+  });
+});

@@ -1,0 +1,253 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import pino from 'pino';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { BlockRef, WalletReadiness } from '../../src/domain.js';
+import { Ledger } from '../../src/ledger/ledger.js';
+import { createMetrics, type Metrics } from '../../src/telemetry/metrics.js';
+import { MemoryChainCursor } from '../../src/voting/cursor.js';
+import type { BlockVotes, ChainReader, DecodedVote, OwnerAnswer, TicketOwners } from '../../src/voting/ports.js';
+import { VoteTracker } from '../../src/voting/tracker.js';
+
+const h = (n: number, tag = 'b') => (tag + n.toString(16)).padStart(64, '0');
+const t = (n: number) => ('f' + n.toString(16)).padStart(64, 'e');
+
+class MemoryChain implements ChainReader {
+  main: string[] = [];
+  blocks = new Map<string, BlockVotes>();
+  mempool = new Map<string, DecodedVote>();
+  calls = 0;
+  add(height: number, opts: { tag?: string; votes?: DecodedVote[]; revoked?: string[] } = {}): BlockVotes & { ref: BlockRef } {
+    const hash = h(height, opts.tag);
+    const previousHash = this.main[height - 1] ?? '0'.repeat(64);
+    const bv = { block: { hash, height, previousHash, time: 1_700_000_000 + height }, votes: opts.votes ?? [], revocations: (opts.revoked ?? []).map((x) => ({ txid: 'r' + x.slice(1), ticketHash: x })) };
+    this.blocks.set(hash, bv);
+    this.main[height] = hash;
+    this.main.length = height + 1;
+    return { ...bv, ref: { hash, height } };
+  }
+  vote(ticket: string, voted: BlockRef): DecodedVote {
+    return { txid: 'a' + ticket.slice(1), ticketHash: ticket, votedBlock: voted, voteBits: 1 };
+  }
+  async getBlockVotes(hash: string) {
+    this.calls++;
+    const b = this.blocks.get(hash);
+    if (!b) throw new Error('unknown block');
+    return b;
+  }
+  async getBlockHeader(hash: string) {
+    const b = this.blocks.get(hash)!;
+    return { hash, height: b.block.height, previousHash: b.block.previousHash, confirmations: this.main[b.block.height] === hash ? this.main.length - b.block.height : -1 };
+  }
+  async getBlockHash(height: number) {
+    return this.main[height]!;
+  }
+  async getBestBlock() {
+    const height = this.main.length - 1;
+    return { hash: this.main[height]!, height };
+  }
+  async getRawMempoolVotes() {
+    return [...this.mempool.keys()];
+  }
+  async getVoteTx(txid: string) {
+    return this.mempool.get(txid) ?? null;
+  }
+}
+
+const READY: WalletReadiness = { reachable: true, unlocked: true, voting: true, daemonConnected: true, synced: true };
+
+class FakeOwners implements TicketOwners {
+  owned = new Map<string, string>();
+  state: WalletReadiness = READY;
+  down = false;
+  asked = 0;
+  async findOwner(ticket: string): Promise<OwnerAnswer> {
+    this.asked++;
+    if (this.down) return { owner: null, unreachable: ['main'] };
+    const owner = this.owned.get(ticket);
+    return owner ? { owner } : { owner: null, unreachable: [] };
+  }
+  async ownedBy(_w: string, ticket: string) {
+    return this.owned.has(ticket);
+  }
+  readiness() {
+    return this.down ? { ...READY, reachable: false, unlocked: null, voting: null } : this.state;
+  }
+  async probeNow() {
+    return this.readiness();
+  }
+  async ticketStatus() {
+    return 'REVOKED';
+  }
+}
+
+let dir: string;
+let ledger: Ledger;
+let chain: MemoryChain;
+let owners: FakeOwners;
+let metrics: Metrics;
+let tracker: VoteTracker;
+let cursor: MemoryChainCursor;
+
+function makeTracker() {
+  return new VoteTracker({
+    chain,
+    owners,
+    ledger,
+    cursor,
+    metrics,
+    logger: pino({ level: 'silent' }),
+    walletNames: ['main'],
+    voteSeenDeadlineMs: 50,
+    mempoolPollMs: 5,
+  });
+}
+
+async function metric(name: string, labels: Record<string, string>): Promise<number> {
+  const m = (await metrics.registry.getMetricsAsJSON()).find((x) => x.name === name);
+  const v = m?.values.find((x) => Object.entries(labels).every(([k, val]) => x.labels[k] === val));
+  return v?.value ?? 0;
+}
+
+beforeEach(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'tracker-'));
+  ledger = await Ledger.open(dir, { fsync: false });
+  chain = new MemoryChain();
+  owners = new FakeOwners();
+  metrics = createMetrics({ version: 't', network: 'simnet', processMetrics: false });
+  cursor = new MemoryChainCursor();
+  for (let i = 0; i <= 10; i++) chain.add(i);
+  tracker = makeTracker();
+});
+
+afterEach(async () => {
+  tracker.stop();
+  await ledger.close();
+});
+
+describe('vote tracker', () => {
+  it('records our winner, sees its vote in the mempool and marks it voted when the next block includes it', async () => {
+    owners.owned.set(t(1), 'main');
+    const b10 = { hash: chain.main[10]!, height: 10 };
+    chain.mempool.set('v1', chain.vote(t(1), b10));
+    await tracker.onWinningTickets(b10, [t(1), t(2), t(3), t(4), t(5)], Date.now());
+    await new Promise((r) => setTimeout(r, 30));
+    const b11 = chain.add(11, { votes: [chain.vote(t(1), b10)] });
+    await tracker.onBlockConnected({ ...b11.ref, previousHash: b10.hash });
+    const e = ledger.get(t(1), b10.hash)!;
+    expect(e.outcome).toMatchObject({ outcome: 'voted', includedIn: { height: 11 } });
+    expect(e.outcome!.voteSeenMs).toBeGreaterThanOrEqual(0);
+    expect(ledger.size).toBe(1);
+    expect(await metric('dcrvoted_votes_total', { outcome: 'voted' })).toBe(1);
+    expect(await metric('dcrvoted_winning_tickets_total', { wallet: 'main' })).toBe(1);
+    expect(ledger.get(t(2), b10.hash)).toBeUndefined();
+  });
+
+  it('a missed vote carries the wallet state as its reason', async () => {
+    owners.owned.set(t(1), 'main');
+    owners.state = { ...READY, unlocked: false };
+    const b10 = { hash: chain.main[10]!, height: 10 };
+    await tracker.onWinningTickets(b10, [t(1)], Date.now());
+    const b11 = chain.add(11, { revoked: [t(1)] });
+    await tracker.onBlockConnected({ ...b11.ref, previousHash: b10.hash });
+    expect(ledger.get(t(1), b10.hash)!.outcome).toMatchObject({ outcome: 'missed', reason: 'wallet_locked' });
+    expect(await metric('dcrvoted_missed_votes_total', { reason: 'wallet_locked' })).toBe(1);
+  });
+
+  it('a vote seen in the mempool but not mined is not_included', async () => {
+    owners.owned.set(t(1), 'main');
+    const b10 = { hash: chain.main[10]!, height: 10 };
+    chain.mempool.set('v1', chain.vote(t(1), b10));
+    await tracker.onWinningTickets(b10, [t(1)], Date.now());
+    await new Promise((r) => setTimeout(r, 30));
+    const b11 = chain.add(11);
+    await tracker.onBlockConnected({ ...b11.ref, previousHash: b10.hash });
+    expect(ledger.get(t(1), b10.hash)!.outcome).toMatchObject({ outcome: 'missed', reason: 'not_included' });
+  });
+
+  it('a reorg that removes the block the ticket won in makes it superseded', async () => {
+    owners.owned.set(t(1), 'main');
+    const b10 = { hash: chain.main[10]!, height: 10 };
+    await tracker.onWinningTickets(b10, [t(1)], Date.now());
+    await tracker.onBlockDisconnected({ ...b10, previousHash: chain.main[9]! });
+    expect(ledger.get(t(1), b10.hash)!.outcome).toMatchObject({ outcome: 'superseded' });
+  });
+
+  it('a reorg noticed only later (side-chain block) is superseded too', async () => {
+    owners.owned.set(t(1), 'main');
+    const b10 = { hash: chain.main[10]!, height: 10 };
+    await tracker.onWinningTickets(b10, [t(1)], Date.now());
+    chain.main.length = 10;
+    chain.add(10, { tag: 'c' });
+    const b11 = chain.add(11, { tag: 'c' });
+    await tracker.onBlockConnected({ ...b11.ref, previousHash: chain.main[10]! });
+    expect(ledger.get(t(1), b10.hash)!.outcome).toMatchObject({ outcome: 'superseded' });
+  });
+
+  it('per-block work asks only about the winners, whatever the ticket count', async () => {
+    for (let i = 0; i < 1000; i++) owners.owned.set(t(1000 + i), 'main');
+    const b10 = { hash: chain.main[10]!, height: 10 };
+    await tracker.onWinningTickets(b10, [t(1), t(2), t(3), t(4), t(5)], Date.now());
+    expect(owners.asked).toBe(5);
+  });
+
+  it('a winner whose wallet was unreachable is recorded when the wallet returns, as wallet_unreachable', async () => {
+    owners.owned.set(t(1), 'main');
+    owners.down = true;
+    const b10 = { hash: chain.main[10]!, height: 10 };
+    await tracker.onWinningTickets(b10, [t(1)], Date.now());
+    expect(ledger.size).toBe(0);
+    const b11 = chain.add(11, { revoked: [t(1)] });
+    await tracker.onBlockConnected({ ...b11.ref, previousHash: b10.hash });
+    owners.down = false;
+    await tracker.onWalletReady('main');
+    expect(ledger.get(t(1), b10.hash)!.outcome).toMatchObject({ outcome: 'missed', reason: 'wallet_unreachable' });
+  });
+
+  it('catches up on blocks connected while it was not listening', async () => {
+    owners.owned.set(t(1), 'main');
+    owners.owned.set(t(2), 'main');
+    await cursor.save({ hash: chain.main[10]!, height: 10 });
+    const b10 = { hash: chain.main[10]!, height: 10 };
+    chain.add(11, { votes: [chain.vote(t(1), b10)] });
+    const b11 = { hash: chain.main[11]!, height: 11 };
+    chain.add(12, { revoked: [t(2)] });
+    await tracker.onDcrdConnected();
+    expect(ledger.get(t(1), b10.hash)!.outcome).toMatchObject({ outcome: 'voted', includedIn: { height: 11 } });
+    expect(ledger.get(t(2), b11.hash)!.outcome).toMatchObject({ outcome: 'missed' });
+    expect(cursor.load()!.height).toBe(12);
+  });
+
+  it('after a restart, pending winners are resolved from the chain exactly once', async () => {
+    owners.owned.set(t(1), 'main');
+    const b10 = { hash: chain.main[10]!, height: 10 };
+    await tracker.onWinningTickets(b10, [t(1)], Date.now());
+    tracker.stop();
+    await ledger.close();
+    chain.add(11, { votes: [chain.vote(t(1), b10)] });
+    ledger = await Ledger.open(dir, { fsync: false });
+    tracker = makeTracker();
+    await tracker.onDcrdConnected();
+    await tracker.onDcrdConnected();
+    expect(ledger.size).toBe(1);
+    expect(ledger.get(t(1), b10.hash)!.outcome).toMatchObject({ outcome: 'voted' });
+  });
+
+  it('a failing dcrd leaves the winner pending and retries on the next block', async () => {
+    owners.owned.set(t(1), 'main');
+    const b10 = { hash: chain.main[10]!, height: 10 };
+    await tracker.onWinningTickets(b10, [t(1)], Date.now());
+    const b11 = chain.add(11, { votes: [chain.vote(t(1), b10)] });
+    const real = chain.getBlockVotes.bind(chain);
+    chain.getBlockVotes = async () => {
+      throw new Error('dcrd gone');
+    };
+    await tracker.onBlockConnected({ ...b11.ref, previousHash: b10.hash });
+    expect(ledger.pending()).toHaveLength(1);
+    chain.getBlockVotes = real;
+    const b12 = chain.add(12);
+    await tracker.onBlockConnected({ ...b12.ref, previousHash: b11.ref.hash });
+    expect(ledger.get(t(1), b10.hash)!.outcome).toMatchObject({ outcome: 'voted' });
+  });
+});
