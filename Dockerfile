@@ -21,9 +21,12 @@ ARG BASE_IMAGE=node:24-bookworm-slim
 FROM ${BASE_IMAGE} AS build
 ARG NPM_CONFIG_REGISTRY=https://registry.npmjs.org/
 WORKDIR /src
-COPY package.json package-lock.json ./
+# npm-ca.pem is optional (the [m] glob may match nothing): scripts/build-image.sh
+# adds it when the registry is reached through a TLS-inspecting proxy.
+COPY package.json package-lock.json npm-ca.pe[m] ./
 # --ignore-scripts: nothing we depend on needs an install script to work.
-RUN npm ci --no-audit --no-fund --ignore-scripts
+RUN if [ -f npm-ca.pem ]; then export NODE_EXTRA_CA_CERTS="$PWD/npm-ca.pem"; fi \
+ && npm ci --no-audit --no-fund --ignore-scripts
 COPY tsconfig.json ./
 COPY proto ./proto
 COPY src ./src
@@ -34,9 +37,10 @@ RUN node node_modules/typescript/bin/tsc -p tsconfig.json \
 FROM ${BASE_IMAGE} AS deps
 ARG NPM_CONFIG_REGISTRY=https://registry.npmjs.org/
 WORKDIR /app
-COPY package.json package-lock.json ./
-RUN npm ci --omit=dev --no-audit --no-fund --ignore-scripts \
- && rm -rf /root/.npm
+COPY package.json package-lock.json npm-ca.pe[m] ./
+RUN if [ -f npm-ca.pem ]; then export NODE_EXTRA_CA_CERTS="$PWD/npm-ca.pem"; fi \
+ && npm ci --omit=dev --no-audit --no-fund --ignore-scripts \
+ && rm -rf /root/.npm npm-ca.pem
 
 # ---- runtime ---------------------------------------------------------------
 FROM ${BASE_IMAGE} AS runtime

@@ -20,6 +20,9 @@
 # --network host so the build containers use this host's network and npm
 # settings (HTTP(S)_PROXY is passed through as build args when set).
 #
+# SRC_DIR=<dir> builds from another checkout. NPM_CA_FILE=<pem> adds a CA for
+# the registry (default: npm's cafile setting, else $NODE_EXTRA_CA_CERTS).
+#
 # Needs: docker (scripts/start-docker.sh is run first when present), npm, ldd, tar.
 set -euo pipefail
 
@@ -174,9 +177,28 @@ done
 # Without buildx the CLI needs to be told to use the classic builder.
 if ! docker buildx version >/dev/null 2>&1; then export DOCKER_BUILDKIT=0; fi
 
+# Stage a small build context: only what the Dockerfile copies, plus the CA
+# bundle npm trusts on this host when one is configured (a TLS-inspecting
+# proxy's CA, say). The CA is used by the build stages only and never reaches
+# the runtime image.
+SRC_DIR="${SRC_DIR:-$ROOT}"
+CONTEXT="$(mktemp -d)"
+trap '[ -z "$WORK_DIR" ] || rm -rf "$WORK_DIR"; rm -rf "$CONTEXT"' EXIT
+for f in Dockerfile .dockerignore package.json package-lock.json tsconfig.json src proto; do
+  [ -e "$SRC_DIR/$f" ] || die "$SRC_DIR/$f is missing"
+  cp -a "$SRC_DIR/$f" "$CONTEXT/"
+done
+ca="${NPM_CA_FILE:-$(npm config get cafile 2>/dev/null || true)}"
+case "$ca" in null|undefined) ca="" ;; esac
+[ -n "$ca" ] || ca="${NODE_EXTRA_CA_CERTS:-}"
+if [ -n "$ca" ] && [ -f "$ca" ]; then
+  say "build stages will trust the CA bundle $ca (npm's cafile)"
+  cp "$ca" "$CONTEXT/npm-ca.pem"
+fi
+
 t_build=$(now)
 say "docker build -t $IMAGE (network host)"
-docker build --network host "${build_args[@]}" -t "$IMAGE" -t "${IMAGE%%:*}:latest" "$ROOT"
+docker build --network host "${build_args[@]}" -t "$IMAGE" -t "${IMAGE%%:*}:latest" "$CONTEXT"
 build_secs=$(( $(now) - t_build ))
 
 say "smoke test: $IMAGE version"

@@ -153,7 +153,7 @@ export function loadConfig(opts: LoadOptions): DaemonConfig {
 
   const wallets = resolveWallets(raw.wallets, network, dcrd, files, issues);
   const policy = resolvePolicy(raw.policy, issues);
-  const http = parseHostPort('http.listen', raw.http.listen, '127.0.0.1', 9198, issues);
+  const http = parseHostPort('http.listen', raw.http.listen, '127.0.0.1', 9198, issues, true);
   if (!raw.stateDir) issues.push({ key: 'stateDir', message: 'must be set to a writable directory' });
   if (raw.supervisor.backoffMinMs > raw.supervisor.backoffMaxMs) {
     issues.push({ key: 'supervisor.backoffMinMs', message: 'must not exceed supervisor.backoffMaxMs' });
@@ -393,11 +393,13 @@ function parseHostPort(
   defaultHost: string,
   defaultPort: number,
   issues: ConfigIssue[],
+  /** Port 0 (any free port) makes sense only for our own listener. */
+  allowAnyPort = false,
 ): HostPort | null {
   if (!value) return hostPort(defaultHost, defaultPort);
   const m = /^(?:\[([^\]]+)\]|([^:[\]]+)):(\d{1,5})$/.exec(value);
   const port = m ? Number(m[3]) : NaN;
-  if (!m || port < 1 || port > 65535) {
+  if (!m || port < (allowAnyPort ? 0 : 1) || port > 65535) {
     issues.push({ key, message: `must be host:port (for example 127.0.0.1:${defaultPort}), got ${JSON.stringify(value)}` });
     return null;
   }

@@ -257,7 +257,7 @@ export const walletSchema: Schema<WalletConfigShape> = {
       default: '',
     },
     auth: {
-      doc: "basic: the wallet's username/password. clientcert: the wallet runs with --authtype=clientcert and accepts dcrvoted's client certificate.",
+      doc: "basic: the wallet's username/password. clientcert: the wallet runs with --jsonrpcauthtype=clientcert and accepts dcrvoted's client certificate.",
       format: ['basic', 'clientcert'],
       default: 'basic',
     },

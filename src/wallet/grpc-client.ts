@@ -375,7 +375,7 @@ function oneLine(s: string): string {
  * error even if one day it echoes input. Secrets too short to redact safely
  * drop the details altogether.
  */
-function redact(text: string, secrets: readonly Buffer[]): string {
+export function redact(text: string, secrets: readonly Buffer[]): string {
   let out = text;
   for (const secret of secrets) {
     if (secret.length === 0) continue;

@@ -292,10 +292,12 @@ export class WalletSupervisor extends EventEmitter<Events> {
   async #ensureReady(): Promise<void> {
     const c = this.#o.client;
     if (this.#needsSetup) {
+      // A managed wallet answers only its loader service until it is opened,
+      // so open it first; WalletExists doubles as the reachability check.
+      if (this.#o.config.mode === 'managed') await this.#openManaged();
       await c.ping();
       if (this.#everReachable) this.#o.metrics.reconnectsTotal.inc({ peer: `wallet:${this.name}` });
       this.#everReachable = true;
-      if (this.#o.config.mode === 'managed') await this.#openManaged();
       const net = await c.network();
       if (net !== this.#o.network) {
         throw new WalletFatalError(
@@ -509,5 +511,5 @@ function errKind(err: unknown): string | undefined {
  */
 function isConnectivity(err: unknown): boolean {
   const kind = errKind(err);
-  return kind === undefined || ['unreachable', 'unavailable', 'deadline', 'tls_rejected'].includes(kind);
+  return kind === undefined || ['unreachable', 'unavailable', 'deadline', 'tls_rejected', 'tls_untrusted'].includes(kind);
 }

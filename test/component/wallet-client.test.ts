@@ -166,6 +166,7 @@ describe('WalletClient round trips', () => {
     const second = c.rpcSync(opts);
     const secondErr = await new Promise<WalletRpcError>((resolve) => second.once('error', resolve));
     expect(secondErr.kind).toBe('failed_precondition');
+    expect(secondErr.message).toContain('already synchronizing');
     expect(secondErr.message).not.toContain('dcrd-secret-pass');
 
     const ended = new Promise<void>((resolve) => h.once('end', resolve));

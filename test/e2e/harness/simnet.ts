@@ -62,6 +62,7 @@ const SNAPSHOT_HEIGHT = SIMNET.stakeValidationHeight + 8;
 /** Tickets bought per block during bring-up (ours ≈ 1/6 of the pool). */
 const BRINGUP_TICKETS = { other: 5, ours: 1 } as const;
 const OURS_FUNDING_DCR = 20;
+const OURS_FUNDING_OUTPUTS = 4;
 
 const DCRD_USER = 'dcrvoted-sim';
 const DCRD_PASSWORD = 'dcrvoted-sim-dcrd-password';
@@ -649,7 +650,7 @@ export async function startSimnet(opts: StartSimnetOptions = {}): Promise<Simnet
       const tip = (await dcrd.rpc('getbestblock')) as { hash: string; height: number };
       if (buyOther > 0 && tip.height + 1 >= SIMNET.stakeEnabledHeight && other.isRunning()) {
         try {
-          await other.rpc('purchaseticket', ['default', 0, buyOther]);
+          await other.rpc('purchaseticket', ['default', 1, buyOther]);
         } catch (err) {
           say(`warning: "other" could not buy ${buyOther} tickets at height ${tip.height}: ${errorMessage(err)}`);
         }
@@ -723,7 +724,7 @@ export async function startSimnet(opts: StartSimnetOptions = {}): Promise<Simnet
     },
     async buyTickets(wallet, count) {
       const w = wallet === 'ours' ? ours : other;
-      return (await w.rpc('purchaseticket', ['default', 0, count])) as string[];
+      return (await w.rpc('purchaseticket', ['default', 1, count])) as string[];
     },
     waitWalletSynced: (wallet, timeoutMs = 30_000) => syncWallet(wallet === 'ours' ? ours : other, timeoutMs),
     logFiles: () => [dcrdLog, ours.logFile, other.logFile],
@@ -777,8 +778,13 @@ export async function startSimnet(opts: StartSimnetOptions = {}): Promise<Simnet
     writeWalletConf(l, 'ours', { grpc: oursGrpc, json: oursJson, dcrd: dcrdPort }, true);
     await ours.start({ managed: false, unlock: true });
 
-    const fundAddr = await ours.rpc('getnewaddress', ['default']);
-    await other.rpc('sendtoaddress', [fundAddr, OURS_FUNDING_DCR]);
+    // Several outputs, so ours can buy a ticket in consecutive blocks while
+    // the change of the previous purchase is still unconfirmed.
+    const outputs: Record<string, number> = {};
+    for (let i = 0; i < OURS_FUNDING_OUTPUTS; i++) {
+      outputs[await ours.rpc('getnewaddress', ['default'])] = OURS_FUNDING_DCR / OURS_FUNDING_OUTPUTS;
+    }
+    await other.rpc('sendmany', ['default', outputs]);
     // dcrd's template for the next block already exists when the payment
     // reaches its mempool, so it confirms one block later.
     await mine(2, { buyOther: 0 });
@@ -789,7 +795,12 @@ export async function startSimnet(opts: StartSimnetOptions = {}): Promise<Simnet
     for (;;) {
       const tip = await sim.tip();
       if (tip.height >= lastBuyHeight) break;
-      await ours.rpc('purchaseticket', ['default', 0, BRINGUP_TICKETS.ours]);
+      try {
+        await ours.rpc('purchaseticket', ['default', 1, BRINGUP_TICKETS.ours]);
+      } catch (err) {
+        // All outputs may be tied up in unconfirmed purchases; buy next block.
+        if (!/insufficient balance/.test(errorMessage(err))) throw err;
+      }
       await mine(1, { buyOther: BRINGUP_TICKETS.other });
     }
     const tip = await sim.tip();

@@ -87,9 +87,13 @@ export class WalletGrpc {
       readFileSync(opts.clientKeyPath),
       readFileSync(opts.clientCertPath),
     );
-    this.version = new pkg.VersionService(opts.address, creds);
-    this.wallet = new pkg.WalletService(opts.address, creds);
-    this.loader = new pkg.WalletLoaderService(opts.address, creds);
+    // dcrwallet's self-signed rpc.cert names "localhost" as well as the
+    // loopback IPs; verifying against the name avoids Node's deprecated
+    // IP-as-SNI path.
+    const channelOpts = { 'grpc.ssl_target_name_override': 'localhost', 'grpc.default_authority': 'localhost' };
+    this.version = new pkg.VersionService(opts.address, creds, channelOpts);
+    this.wallet = new pkg.WalletService(opts.address, creds, channelOpts);
+    this.loader = new pkg.WalletLoaderService(opts.address, creds, channelOpts);
   }
 
   getVersion(deadlineMs = 10_000): Promise<{ versionString: string; major: number; minor: number; patch: number }> {
