@@ -216,7 +216,7 @@ check_compose() {
     return 2
   fi
   # config interpolates ${...}; give the required variables dummy values.
-  (cd deploy && DCRVOTED_DATA="$TMP/compose" "${cmd[@]}" -f docker-compose.yml config -q) && echo "${cmd[*]} config: valid"
+  (cd deploy && "${cmd[@]}" -f docker-compose.yml config -q) && echo "${cmd[*]} config: valid"
 }
 
 run_check "install tools (systemd-analyze, promtool)" check_install

@@ -71,7 +71,20 @@ export async function waitFor<T>(what: string, fn: () => T | Promise<T>, timeout
   }
 }
 
+export interface FakePeers {
+  pki: TestPki;
+  dcrd: FakeDcrd;
+  wallet: FakeWallet;
+  dir: string;
+  configFile: string;
+}
+
 export async function startDaemonUnderTest(opts: DaemonUnderTestOptions = {}): Promise<DaemonUnderTest> {
+  return launch(await startFakePeers(opts));
+}
+
+/** The fake peers and a config file for a daemon to use, without the daemon. */
+export async function startFakePeers(opts: DaemonUnderTestOptions = {}): Promise<FakePeers> {
   const pki = generateTestPki();
   const dcrd = await startFakeDcrd({ password: DCRD_PASSWORD, network: opts.network ?? 'simnet' });
   const wallet = await FakeWallet.start({ pki, state: { passphrase: WALLET_PASSPHRASE, bestBlock: dcrd.tip, ...opts.wallet }, jsonRpcPassword: JSONRPC_PASSWORD });
@@ -106,11 +119,11 @@ export async function startDaemonUnderTest(opts: DaemonUnderTestOptions = {}): P
   };
   const configFile = join(dir, 'dcrvoted.yaml');
   writeFileSync(configFile, stringify(config));
-  return launch({ pki, dcrd, wallet, dir, configFile });
+  return { pki, dcrd, wallet, dir, configFile };
 }
 
 /** Start (or restart) a daemon on the same config and state directory. */
-export async function launch(parts: { pki: TestPki; dcrd: FakeDcrd; wallet: FakeWallet; dir: string; configFile: string }): Promise<DaemonUnderTest> {
+export async function launch(parts: FakePeers): Promise<DaemonUnderTest> {
   const logs = new LogCapture();
   const logger = pino({ level: 'debug', redact: { paths: ['password', 'passphrase'], censor: '[redacted]' } }, logs);
   const dut: Partial<DaemonUnderTest> & { fatal: DaemonFatalError | null } = { fatal: null };
