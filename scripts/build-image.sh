@@ -106,7 +106,7 @@ make_local_base() {
   copy_with_libs "$rootfs" "$(command -v dash || command -v sh)" /usr/bin/sh
   ln -s sh "$rootfs/usr/bin/dash"
   local tool
-  for tool in env mkdir chown chmod rm cat ls ln cp mv id true false; do
+  for tool in env mkdir chown chmod rm cat ls ln cp mv id true false sleep; do
     local path
     path="$(command -v "$tool" 2>/dev/null || true)"
     case "$path" in /*) copy_with_libs "$rootfs" "$path" "/usr/bin/$tool" ;; esac

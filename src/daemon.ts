@@ -16,6 +16,7 @@ import { FileChainCursor } from './voting/cursor.js';
 import { VoteTracker } from './voting/tracker.js';
 import { WalletClient } from './wallet/grpc-client.js';
 import { SupervisedOwners } from './wallet/owners.js';
+import { Heartbeat } from './systemd/watchdog.js';
 import { StatusProbe } from './wallet/status-probe.js';
 import { WalletSupervisor } from './wallet/supervisor.js';
 
@@ -51,9 +52,10 @@ export class Daemon {
   #http: HttpServer | null = null;
   #startedAt = new Date();
   #stopping = false;
-  #lastProgress = Date.now();
   #progressTimer: NodeJS.Timeout | null = null;
   #httpAddress = '';
+  /** Progress marks of every long-running loop, for /healthz and the systemd watchdog. */
+  readonly heartbeat = new Heartbeat();
 
   constructor(opts: DaemonOptions) {
     this.config = opts.config;
@@ -123,8 +125,9 @@ export class Daemon {
     for (const s of this.#supervisors) s.start();
     // The main loop's heartbeat: the watchdog and /healthz trust the daemon
     // only while this keeps firing.
+    this.heartbeat.register('main', 15_000);
     this.#progressTimer = setInterval(() => {
-      this.#lastProgress = Date.now();
+      this.heartbeat.beat('main');
       this.#publishLedgerCounts();
     }, 1000);
     this.#progressTimer.unref();
@@ -137,6 +140,10 @@ export class Daemon {
   #makeSupervisor(w: WalletConfig): WalletSupervisor {
     const c = this.config;
     initWalletSeries(this.metrics, w.name);
+    // A supervisor round takes at most a probe interval plus the backoff cap
+    // plus a few call deadlines; silence well past that means it is stuck.
+    const loop = `supervisor:${w.name}`;
+    this.heartbeat.register(loop, c.supervisor.probeIntervalMs + c.supervisor.backoffMaxMs + 4 * w.callTimeoutMs + 10_000);
     const client = new WalletClient({
       name: w.name,
       address: w.grpc.address,
@@ -174,6 +181,7 @@ export class Daemon {
       backoffMinMs: c.supervisor.backoffMinMs,
       backoffMaxMs: c.supervisor.backoffMaxMs,
       wrongPassphraseRetryMs: c.supervisor.wrongPassphraseRetryMs,
+      onRound: () => this.heartbeat.beat(loop),
     });
   }
 
@@ -252,13 +260,18 @@ export class Daemon {
     return { ready: Object.keys(reasons).length === 0, reasons };
   }
 
-  /** The main loop is alive (heartbeat fresh) and not shutting down. */
+  /** Every loop made progress recently and we are not shutting down. */
   alive(): boolean {
-    return !this.#stopping && Date.now() - this.#lastProgress < 30_000;
+    return !this.#stopping && this.heartbeat.verdict() === true;
   }
 
-  lastProgressAt(): number {
-    return this.#lastProgress;
+  /** One line for `systemctl status`. */
+  summary(): string {
+    const r = this.readiness();
+    const wallets = this.#supervisors.length;
+    const readyWallets = this.#supervisors.filter((s) => s.isReady()).length;
+    const tip = this.#tracker?.tip;
+    return `${readyWallets}/${wallets} wallet(s) ready, dcrd ${this.#dcrd?.isConnected ? 'connected' : 'DISCONNECTED'}${tip ? `, height ${tip.height}` : ''}${r.ready ? '' : ' — NOT READY'}`;
   }
 
   status(): StatusDocument {

@@ -5,11 +5,14 @@
 import { loadFromArgs, type ParsedArgs } from '../cli-args.js';
 import { Daemon, type DaemonFatalError } from '../daemon.js';
 import { LedgerLockedError } from '../ledger/ledger.js';
+import { configureNotifier, notifyReady, notifyStatus, notifyStopping } from '../systemd/notify.js';
+import { SystemdWatchdog } from '../systemd/watchdog.js';
 import { createLogger } from '../telemetry/logger.js';
 
 export async function runCommand(args: ParsedArgs): Promise<number> {
   const config = loadFromArgs(args);
   const logger = createLogger({ level: config.log.level, format: config.log.format });
+  configureNotifier({ onError: (message) => logger.warn({ event: 'sd_notify_failed' }, message) });
   let resolveExit: (code: number) => void = () => undefined;
   const exited = new Promise<number>((resolve) => (resolveExit = resolve));
   const daemon = new Daemon({
@@ -33,7 +36,26 @@ export async function runCommand(args: ParsedArgs): Promise<number> {
     process.stderr.write(`dcrvoted: ${message}\n`);
     return 1;
   }
+  // READY=1 once we are up and watching; whether the wallets can vote is
+  // what /readyz and the STATUS line report, not a reason to fail the start.
+  await notifyReady(daemon.summary());
+  const watchdog = new SystemdWatchdog({
+    isHealthy: () => daemon.heartbeat.verdict(),
+    onUnhealthy: (reason) => logger.error({ event: 'watchdog_withheld', reason }, `main loop stalled (${reason}); withholding the systemd watchdog ping`),
+    onRecovered: () => logger.warn({ event: 'watchdog_recovered' }, 'main loop progressing again'),
+  });
+  watchdog.start();
+  let lastSummary = '';
+  const statusTimer = setInterval(() => {
+    const line = daemon.summary();
+    if (line !== lastSummary) void notifyStatus((lastSummary = line));
+  }, 5000);
+  statusTimer.unref();
+
   const code = await exited;
+  clearInterval(statusTimer);
+  watchdog.stop();
+  await notifyStopping('shutting down');
   await daemon.stop();
   logger.flush();
   return code;

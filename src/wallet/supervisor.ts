@@ -91,6 +91,8 @@ export interface SupervisorOptions {
   backoffMinMs: number;
   backoffMaxMs: number;
   wrongPassphraseRetryMs: number;
+  /** Called at every repair/probe round, whatever its result: the watchdog's proof of progress. */
+  onRound?: () => void;
   /** How often stake info (O(tickets) inside the wallet) is refreshed. */
   stakeInfoIntervalMs?: number;
   now?: () => number;
@@ -290,6 +292,7 @@ export class WalletSupervisor extends EventEmitter<Events> {
 
   /** One pass: repair whatever is wrong, then refresh every observation. Throws to retry. */
   async #ensureReady(): Promise<void> {
+    this.#o.onRound?.();
     const c = this.#o.client;
     if (this.#needsSetup) {
       // A managed wallet answers only its loader service until it is opened,

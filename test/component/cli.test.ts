@@ -20,7 +20,7 @@ async function cli(args: string[], env: Record<string, string> = {}): Promise<{ 
 }
 
 const PEM = '-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n';
-const SECRETS = { 'dcrd-password': 'dcrd-pw-123', 'wallet-passphrase': 'wallet-pass-456', 'wallet-rpc-password': 'rpc-pw-789', 'dcrvoted-client-key': '-----BEGIN PRIVATE KEY-----\nSECRETKEYBYTES\n-----END PRIVATE KEY-----\n' };
+const SECRETS = { 'dcrd-password': 'dcrd-pw-123', 'wallet-passphrase': 'wallet-pass-456', 'wallet-jsonrpc-password': 'rpc-pw-789', 'client-key': '-----BEGIN PRIVATE KEY-----\nSECRETKEYBYTES\n-----END PRIVATE KEY-----\n' };
 
 /** An installed example: certs next to the config, secrets in a credentials directory. */
 function install(example: string): { config: string; creds: string } {

@@ -150,8 +150,17 @@ export interface MineOptions {
   buyOther?: number;
   /** Votes for the tip that must be in dcrd's mempool before asking for a block (default 3). */
   minVotes?: number;
-  /** How long to wait for those votes before asking anyway (default 20 s). */
+  /** How long to wait for those votes (default 5 s; on loopback votes arrive within milliseconds). */
   voteWaitMs?: number;
+  /**
+   * When the tip cannot get minVotes (typically: ours holds 3+ of the 5
+   * winners and is not voting), invalidate it and mine a replacement block
+   * at the same height, i.e. a one-block reorg with a fresh lottery
+   * (default true). With false, mine() throws instead.
+   */
+  reroll?: boolean;
+  /** Re-rolls allowed per mine() call before giving up (default 10). */
+  maxRerolls?: number;
   /** Upper bound for one `generate` call (default 45 s). */
   generateTimeoutMs?: number;
 }
@@ -174,6 +183,8 @@ export interface Simnet {
   readonly other: WalletNode;
   /** The harness's own websocket observer of dcrd (winningtickets log). */
   readonly observer: ChainObserver;
+  /** Tips mine() invalidated because they could not get enough votes (see MineOptions.reroll). */
+  readonly rerolledBlocks: readonly string[];
   /** Mines n blocks, waiting for votes before each block past SVH. Returns the block hashes. */
   mine(n: number, opts?: MineOptions): Promise<string[]>;
   waitFor<T>(cond: () => T | Promise<T>, timeoutMs: number, what?: string): Promise<NonNullable<T>>;
@@ -610,6 +621,7 @@ export async function startSimnet(opts: StartSimnetOptions = {}): Promise<Simnet
 
   // ---- mining ----
   const voteTargets = new Map<string, string | null>(); // vote txid -> block it votes on
+  const rerolled: string[] = [];
 
   async function votesInMempoolFor(blockHash: string): Promise<number> {
     const hashes = (await dcrd.rpc('getrawmempool', [false, 'votes'])) as string[];
@@ -630,6 +642,20 @@ export async function startSimnet(opts: StartSimnetOptions = {}): Promise<Simnet
     return n;
   }
 
+  /** Parent and vote count of dcrd's current block template, from `getwork`'s serialized header. */
+  async function currentTemplate(): Promise<{ prevHash: string; voters: number; height: number }> {
+    const work = (await dcrd.rpc('getwork')) as { data: string };
+    const header = Buffer.from(work.data, 'hex');
+    // Header layout: version(4) prevBlock(32) merkleRoot(32) stakeRoot(32)
+    // voteBits(2) finalState(6) voters(2) freshStake(1) revocations(1)
+    // poolSize(4) bits(4) sBits(8) height(4) ...
+    return {
+      prevHash: Buffer.from(header.subarray(4, 36)).reverse().toString('hex'),
+      voters: header.readUInt16LE(108),
+      height: header.readUInt32LE(128),
+    };
+  }
+
   async function walletSyncedIfLoaded(w: WalletNode, timeoutMs: number): Promise<void> {
     if (!w.isRunning()) return;
     try {
@@ -643,8 +669,12 @@ export async function startSimnet(opts: StartSimnetOptions = {}): Promise<Simnet
   async function mine(n: number, mo: MineOptions = {}): Promise<string[]> {
     const buyOther = mo.buyOther ?? SIMNET.ticketsPerBlock;
     const minVotes = mo.minVotes ?? SIMNET.minVotesPerBlock;
-    const voteWaitMs = mo.voteWaitMs ?? 20_000;
+    const voteWaitMs = mo.voteWaitMs ?? 5_000;
     const generateTimeoutMs = mo.generateTimeoutMs ?? 45_000;
+    const reroll = mo.reroll ?? true;
+    const maxRerolls = mo.maxRerolls ?? 10;
+    let rerolls = 0;
+    let afterReroll = false;
     const mined: string[] = [];
     for (let i = 0; i < n; i++) {
       const tip = (await dcrd.rpc('getbestblock')) as { hash: string; height: number };
@@ -664,22 +694,50 @@ export async function startSimnet(opts: StartSimnetOptions = {}): Promise<Simnet
           await sleep(25);
         }
         if (votes < minVotes) {
-          say(
-            `warning: only ${votes} vote(s) for tip ${tip.height} after ${voteWaitMs} ms ` +
-              `(winners: ${observer.winnersAt(tip.hash)?.tickets.join(',') ?? 'unknown'}); asking dcrd anyway`,
-          );
+          const winners = observer.winnersAt(tip.hash)?.tickets.join(', ') ?? 'not observed';
+          const detail =
+            `only ${votes} vote(s) for tip ${tip.height} (${tip.hash}) after ${voteWaitMs} ms, need ${minVotes}; ` +
+            `winners: ${winners}; ours running=${ours.isRunning()} managed=${ours.isManaged()}, ` +
+            `other running=${other.isRunning()}`;
+          // dcrd's background template generator never builds on a tip that
+          // lacks votes (on a real network another miner's variant of the
+          // block would). Re-roll instead: invalidate the tip and mine a
+          // replacement at the same height, which draws a new lottery.
+          if (!reroll || rerolls >= maxRerolls || tip.height < SIMNET.stakeValidationHeight) {
+            throw new Error(`chain stalled: ${detail}. ${logHint()}`);
+          }
+          rerolls++;
+          say(`re-rolling tip: ${detail}`);
+          await dcrd.rpc('invalidateblock', [tip.hash]);
+          if (mined[mined.length - 1] === tip.hash) mined.pop();
+          rerolled.push(tip.hash);
+          afterReroll = true;
+          i--;
+          continue;
         }
+      }
+      if (afterReroll) {
+        // After the reorg dcrd may still hold a template built on another
+        // parent; force a fresh one and check it extends the new tip.
+        afterReroll = false;
+        await dcrd.rpc('regentemplate');
+        await waitFor(
+          async () => {
+            const t = await currentTemplate();
+            return t.prevHash === tip.hash && t.voters >= minVotes;
+          },
+          15_000,
+          `a block template on ${tip.hash} with ${minVotes}+ votes (${logHint()})`,
+          50,
+        );
       }
       let res: string[] | null;
       try {
         res = (await dcrd.rpc('generate', [1], generateTimeoutMs)) as string[] | null;
       } catch (err) {
-        const winners = observer.winnersAt(tip.hash);
         throw new Error(
-          `chain stalled: could not mine on top of height ${tip.height} (${tip.hash}): ${errorMessage(err)}. ` +
-            `Votes for the tip in mempool: ${votes} (need ${minVotes}); winners: ` +
-            `${winners ? winners.tickets.join(', ') : 'not observed'}. ` +
-            `ours running=${ours.isRunning()} managed=${ours.isManaged()}, other running=${other.isRunning()}. ${logHint()}`,
+          `could not mine on top of height ${tip.height} (${tip.hash}) with ${votes} vote(s) in mempool: ` +
+            `${errorMessage(err)}. ${logHint()}`,
         );
       }
       const hash = res?.[0];
@@ -704,6 +762,7 @@ export async function startSimnet(opts: StartSimnetOptions = {}): Promise<Simnet
     ours,
     other,
     observer,
+    rerolledBlocks: rerolled,
     mine,
     waitFor: (cond, timeoutMs, what) => waitFor(cond, timeoutMs, what),
     tip: () => dcrd.rpc('getbestblock'),
