@@ -342,6 +342,16 @@ function toSafeNumber(v: unknown): number {
   return n;
 }
 
+/**
+ * Agenda times are Unix seconds, but "never expires" is math.MaxInt64
+ * (dcrd chaincfg), far past any safe JS integer: clamp instead of failing.
+ */
+function toUnixSeconds(v: unknown): number {
+  const n = typeof v === 'number' ? v : Number(v);
+  if (!Number.isFinite(n)) throw new RangeError(`not a time: ${String(v)}`);
+  return Math.min(n, Number.MAX_SAFE_INTEGER);
+}
+
 function policyFromWire(p: string): TreasuryChoice {
   // The wallet reports an abstaining (or unset) policy as '' in list replies
   // and as 'abstain' for a single tspend (server.go TSpendPolicies).
@@ -709,8 +719,8 @@ export class WalletClient {
         isAbstain: c['is_abstain'] === true,
         isNo: c['is_no'] === true,
       })),
-      startTime: toSafeNumber(a['start_time']),
-      expireTime: toSafeNumber(a['expire_time']),
+      startTime: toUnixSeconds(a['start_time']),
+      expireTime: toUnixSeconds(a['expire_time']),
     }));
     return { version: Number(r['version']), agendas };
   }

@@ -147,7 +147,7 @@ export function simnetLikeAgendas(): FakeAgenda[] {
   ];
   return [
     { id: 'maxblocksize', description: 'Change maximum allowed block size', mask: 0x0006, choices: choices(1), startTime: 1_700_000_000, expireTime: 1_800_000_000 },
-    { id: 'blake3pow', description: 'Change proof of work hashing algorithm', mask: 0x0018, choices: choices(3), startTime: 1_700_000_000, expireTime: 1_800_000_000 },
+    { id: 'blake3pow', description: 'Change proof of work hashing algorithm', mask: 0x0018, choices: choices(3), startTime: 0, expireTime: Infinity },
   ];
 }
 
@@ -440,7 +440,9 @@ export class FakeWallet {
             is_no: c.isNo,
           })),
           start_time: String(a.startTime),
-          expire_time: String(a.expireTime),
+          // Infinity stands for chaincfg's "never expires", math.MaxInt64,
+          // which real simnet agendas use (checked against dcrwallet 2.1.5).
+          expire_time: a.expireTime === Infinity ? '9223372036854775807' : String(a.expireTime),
         })),
       })),
     });

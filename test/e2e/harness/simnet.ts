@@ -185,7 +185,10 @@ export interface Simnet {
   readonly observer: ChainObserver;
   /** Tips mine() invalidated because they could not get enough votes (see MineOptions.reroll). */
   readonly rerolledBlocks: readonly string[];
-  /** Mines n blocks, waiting for votes before each block past SVH. Returns the block hashes. */
+  /**
+   * Mines n blocks, waiting for votes before each block past SVH. Returns the
+   * main-chain hashes of the n new heights (after any re-roll).
+   */
   mine(n: number, opts?: MineOptions): Promise<string[]>;
   waitFor<T>(cond: () => T | Promise<T>, timeoutMs: number, what?: string): Promise<NonNullable<T>>;
   tip(): Promise<{ hash: string; height: number }>;
@@ -642,20 +645,6 @@ export async function startSimnet(opts: StartSimnetOptions = {}): Promise<Simnet
     return n;
   }
 
-  /** Parent and vote count of dcrd's current block template, from `getwork`'s serialized header. */
-  async function currentTemplate(): Promise<{ prevHash: string; voters: number; height: number }> {
-    const work = (await dcrd.rpc('getwork')) as { data: string };
-    const header = Buffer.from(work.data, 'hex');
-    // Header layout: version(4) prevBlock(32) merkleRoot(32) stakeRoot(32)
-    // voteBits(2) finalState(6) voters(2) freshStake(1) revocations(1)
-    // poolSize(4) bits(4) sBits(8) height(4) ...
-    return {
-      prevHash: Buffer.from(header.subarray(4, 36)).reverse().toString('hex'),
-      voters: header.readUInt16LE(108),
-      height: header.readUInt32LE(128),
-    };
-  }
-
   async function walletSyncedIfLoaded(w: WalletNode, timeoutMs: number): Promise<void> {
     if (!w.isRunning()) return;
     try {
@@ -674,8 +663,7 @@ export async function startSimnet(opts: StartSimnetOptions = {}): Promise<Simnet
     const reroll = mo.reroll ?? true;
     const maxRerolls = mo.maxRerolls ?? 10;
     let rerolls = 0;
-    let afterReroll = false;
-    const mined: string[] = [];
+    const startHeight = ((await dcrd.rpc('getbestblock')) as { height: number }).height;
     for (let i = 0; i < n; i++) {
       const tip = (await dcrd.rpc('getbestblock')) as { hash: string; height: number };
       if (buyOther > 0 && tip.height + 1 >= SIMNET.stakeEnabledHeight && other.isRunning()) {
@@ -699,37 +687,22 @@ export async function startSimnet(opts: StartSimnetOptions = {}): Promise<Simnet
             `only ${votes} vote(s) for tip ${tip.height} (${tip.hash}) after ${voteWaitMs} ms, need ${minVotes}; ` +
             `winners: ${winners}; ours running=${ours.isRunning()} managed=${ours.isManaged()}, ` +
             `other running=${other.isRunning()}`;
-          // dcrd's background template generator never builds on a tip that
-          // lacks votes (on a real network another miner's variant of the
-          // block would). Re-roll instead: invalidate the tip and mine a
-          // replacement at the same height, which draws a new lottery.
+          // dcrd's background template generator does not give up on a tip
+          // that lacks votes by itself (on a real network another miner's
+          // variant of the block turns up). Make that variant: force a fresh
+          // template, which builds on the tip's parent; `generate` mines it as
+          // a sibling of the tip, the wallets vote on its (new) lottery
+          // winners and dcrd reorganizes to it and builds the next block on
+          // it: a one-block reorg.
           if (!reroll || rerolls >= maxRerolls || tip.height < SIMNET.stakeValidationHeight) {
             throw new Error(`chain stalled: ${detail}. ${logHint()}`);
           }
           rerolls++;
           say(`re-rolling tip: ${detail}`);
-          await dcrd.rpc('invalidateblock', [tip.hash]);
-          if (mined[mined.length - 1] === tip.hash) mined.pop();
+          await dcrd.rpc('regentemplate');
+          await sleep(200);
           rerolled.push(tip.hash);
-          afterReroll = true;
-          i--;
-          continue;
         }
-      }
-      if (afterReroll) {
-        // After the reorg dcrd may still hold a template built on another
-        // parent; force a fresh one and check it extends the new tip.
-        afterReroll = false;
-        await dcrd.rpc('regentemplate');
-        await waitFor(
-          async () => {
-            const t = await currentTemplate();
-            return t.prevHash === tip.hash && t.voters >= minVotes;
-          },
-          15_000,
-          `a block template on ${tip.hash} with ${minVotes}+ votes (${logHint()})`,
-          50,
-        );
       }
       let res: string[] | null;
       try {
@@ -740,15 +713,16 @@ export async function startSimnet(opts: StartSimnetOptions = {}): Promise<Simnet
             `${errorMessage(err)}. ${logHint()}`,
         );
       }
-      const hash = res?.[0];
-      if (!hash) throw new Error(`generate returned no block hash at height ${tip.height + 1}`);
-      mined.push(hash);
+      if (!res?.length) throw new Error(`generate returned no block hash at height ${tip.height + 1}`);
       // Keep the wallets in step so the next purchase sees the new block.
       await walletSyncedIfLoaded(other, 30_000);
       await walletSyncedIfLoaded(ours, 30_000);
     }
     // Old vote lookups are useless now.
     if (voteTargets.size > 5_000) voteTargets.clear();
+    // Report the main chain as it stands (a re-roll replaces blocks).
+    const mined: string[] = [];
+    for (let h = startHeight + 1; h <= startHeight + n; h++) mined.push((await dcrd.rpc('getblockhash', [h])) as string);
     return mined;
   }
 

@@ -1,0 +1,120 @@
+// Runs dcrvoted against a real simnet: writes its config from the harness's
+// nodes, and starts the daemon either in this process (to read its ledger
+// and metrics directly) or as a child process (to SIGKILL it).
+
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { stringify } from 'yaml';
+import { DcrdRpc } from '../../src/dcrd/rpc.js';
+import { readLedger } from '../../src/ledger/ledger.js';
+import { WalletClient } from '../../src/wallet/grpc-client.js';
+import { launch, waitFor, type DaemonUnderTest } from '../support/daemon-under-test.js';
+import type { Simnet, WalletNode } from './harness/index.js';
+
+export { waitFor };
+
+export interface E2eConfigOptions {
+  agendas?: Record<string, string>;
+  wallet?: Record<string, unknown>;
+  network?: string;
+  clientCertPath?: string;
+  clientKeyPath?: string;
+  passphrase?: string;
+  httpPort?: number;
+}
+
+let seq = 0;
+
+/** Writes a dcrvoted config for the simnet's "ours" wallet; returns its path. */
+export function writeConfig(sim: Simnet, opts: E2eConfigOptions = {}, dir?: string): string {
+  const d = dir ?? join(sim.baseDir, `dcrvoted-${++seq}`);
+  mkdirSync(d, { recursive: true });
+  const ours = sim.ours;
+  writeFileSync(join(d, 'dcrd-password'), sim.dcrd.password);
+  writeFileSync(join(d, 'wallet-passphrase'), opts.passphrase ?? ours.passphrase);
+  writeFileSync(join(d, 'wallet-jsonrpc-password'), ours.rpcPassword);
+  const config = {
+    network: opts.network ?? 'simnet',
+    stateDir: join(d, 'state'),
+    log: { level: 'debug', format: 'json' },
+    http: { listen: `127.0.0.1:${opts.httpPort ?? 0}` },
+    dcrd: { address: `${sim.dcrd.host}:${sim.dcrd.rpcPort}`, caCert: sim.dcrd.caCertPath, user: sim.dcrd.user, passwordFile: 'dcrd-password' },
+    wallets: [
+      {
+        name: 'ours',
+        mode: ours.isManaged() ? 'managed' : 'attached',
+        grpcAddress: ours.grpcAddress,
+        caCert: ours.caCertPath,
+        clientCert: opts.clientCertPath ?? ours.clientCertPath,
+        clientKey: opts.clientKeyPath ?? ours.clientKeyPath,
+        passphraseFile: 'wallet-passphrase',
+        jsonrpc: { address: ours.jsonRpcAddress, user: ours.rpcUser, passwordFile: 'wallet-jsonrpc-password' },
+        ...opts.wallet,
+      },
+    ],
+    policy: { agendas: opts.agendas ?? {} },
+    voting: { voteSeenDeadlineMs: 2000, mempoolPollMs: 25 },
+    supervisor: { probeIntervalMs: 250, policyCheckIntervalMs: 1000, backoffMinMs: 100, backoffMaxMs: 1000, wrongPassphraseRetryMs: 60_000 },
+  };
+  const file = join(d, 'dcrvoted.yaml');
+  writeFileSync(file, stringify(config));
+  return file;
+}
+
+/** dcrvoted in this process against the simnet. */
+export async function startInProcess(sim: Simnet, configFile: string): Promise<DaemonUnderTest> {
+  const noop = async () => undefined;
+  const stubs = { stop: noop, restart: noop } as unknown as DaemonUnderTest['wallet'];
+  return launch({ configFile, dir: join(configFile, '..'), pki: { cleanup: () => undefined } as DaemonUnderTest['pki'], dcrd: {} as DaemonUnderTest['dcrd'], wallet: stubs });
+}
+
+export interface DaemonProcess {
+  child: ChildProcess;
+  output: () => string;
+  exited: Promise<number | null>;
+  url: string;
+}
+
+/** dcrvoted as a child process (`dcrvoted run`), for kill -9. */
+export function startProcess(configFile: string, httpPort: number): DaemonProcess {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli.ts', 'run', '--config', configFile], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  child.stdout?.on('data', (d: Buffer) => (out += d.toString()));
+  child.stderr?.on('data', (d: Buffer) => (out += d.toString()));
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  return { child, output: () => out, exited, url: `http://127.0.0.1:${httpPort}` };
+}
+
+export { readLedger };
+
+/** dcrd's view, through our own typed RPC helpers. */
+export function chainOf(sim: Simnet): DcrdRpc {
+  return new DcrdRpc((method, params, opts) => sim.dcrd.rpc(method, params ? [...params] : [], opts?.timeoutMs));
+}
+
+/** Our gRPC client for a simnet wallet, with dcrvoted's client certificate. */
+export async function walletClient(w: WalletNode): Promise<WalletClient> {
+  const { readFileSync } = await import('node:fs');
+  return new WalletClient({
+    name: w.name,
+    address: w.grpcAddress,
+    caCert: readFileSync(w.caCertPath),
+    clientCert: readFileSync(w.clientCertPath),
+    clientKey: readFileSync(w.clientKeyPath),
+  });
+}
+
+/** Mines one block at a time until `cond` holds, up to `max` blocks. */
+export async function mineUntil(sim: Simnet, cond: () => boolean | Promise<boolean>, max: number): Promise<number> {
+  for (let i = 0; i < max; i++) {
+    if (await cond()) return i;
+    await sim.mine(1);
+  }
+  if (await cond()) return max;
+  throw new Error(`condition not met after mining ${max} blocks`);
+}
+
+export function freePort(): number {
+  return 30000 + Math.floor(Math.random() * 20000);
+}
