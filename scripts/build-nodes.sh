@@ -65,7 +65,7 @@ MOD
   local start=$SECONDS
   (
     cd "$moddir"
-    export CGO_ENABLED=0 GOFLAGS="-mod=mod" GOBIN="$moddir/out"
+    export CGO_ENABLED=0 GOFLAGS="${GOFLAGS:+$GOFLAGS }-mod=mod" GOBIN="$moddir/out"
     go get "$module@$version"
     go install "$module"
   ) >&2 || die "building $name $version failed (see go output above)"

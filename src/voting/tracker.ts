@@ -61,6 +61,8 @@ export class VoteTracker {
   readonly #watches = new Map<string, MempoolWatch>();
   readonly #deferred = new Map<string, DeferredWinner>();
   #tip: ConnectedBlock | null = null;
+  /** Blocks whose winning-ticket notification we received (recent ones only). */
+  readonly #winnersSeen = new Set<string>();
   #lastBlockAt: number | null = null;
   #stopped = false;
 
@@ -141,6 +143,8 @@ export class VoteTracker {
   }
 
   async #handleWinners(block: BlockRef, tickets: string[], receivedAt: number): Promise<void> {
+    this.#winnersSeen.add(block.hash);
+    if (this.#winnersSeen.size > 64) this.#winnersSeen.delete(this.#winnersSeen.values().next().value as string);
     const answers = await Promise.all(
       tickets.map(async (ticket) => {
         try {
@@ -245,6 +249,11 @@ export class VoteTracker {
     this.#lastBlockAt = this.#now();
     this.#o.metrics.dcrdBestBlockHeight.set(block.height);
     this.#o.metrics.lastBlockTimestampSeconds.set(Math.floor(this.#lastBlockAt / 1000));
+    // The parent's winners were announced before we were listening (startup,
+    // reconnect): this block's votes and revocations still tell what they did.
+    if (!this.#winnersSeen.has(block.previousHash)) {
+      await this.#scanMissedBlock(await this.#o.chain.getBlockVotes(block.hash));
+    }
     await this.#resolvePending(block);
     await this.#o.cursor.save(block);
   }

@@ -65,7 +65,7 @@ describe('daemon against fake peers', () => {
 
   it('re-applies the policy when the wallet drifts, and counts the drift', async () => {
     dut = await startDaemonUnderTest();
-    await waitFor('ready', () => ready(dut!));
+    await waitFor('policy applied', async () => (await dut!.metric('dcrvoted_policy_in_sync', { wallet: 'main' })) === 1);
     dut.wallet.state.voteChoices.set('maxblocksize', 'no');
     await waitFor('policy re-applied', () => dut!.wallet.state.voteChoices.get('maxblocksize') === 'yes', 5000);
     await waitFor('drift counted', async () => (await dut!.metric('dcrvoted_policy_reapplied_total', { wallet: 'main' })) === 1);

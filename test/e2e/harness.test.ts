@@ -96,8 +96,52 @@ describe('simnet harness', () => {
     }
   }, MINUTE);
 
+  it('restarts dcrd on the same port and data; both wallets reconnect', async () => {
+    const sim = s();
+    const before = await sim.tip();
+    await sim.dcrd.stop();
+    expect(sim.dcrd.isRunning()).toBe(false);
+    const t0 = Date.now();
+    await sim.dcrd.start();
+    for (const w of [sim.ours, sim.other]) {
+      await sim.waitFor(async () => (await w.rpc('walletinfo')).daemonconnected === true, 60_000, `${w.name} to reconnect`);
+    }
+    console.log(`[simnet] wallets reconnected ${((Date.now() - t0) / 1000).toFixed(1)} s after dcrd restart`);
+    expect((await sim.tip()).hash).toBe(before.hash);
+    const [hash] = await sim.mine(1);
+    expect((await sim.votesIn(hash as string)).length).toBeGreaterThanOrEqual(3);
+  }, 3 * MINUTE);
+
   it('answers walletinfo over JSON-RPC with basic auth', async () => {
     const info = await s().ours.rpc('walletinfo');
     expect(info).toMatchObject({ daemonconnected: true, unlocked: true, voting: true });
   }, MINUTE);
+});
+
+describe('simnet harness, managed "ours" (--noinitialload)', () => {
+  let sim: Simnet | undefined;
+
+  beforeAll(async () => {
+    sim = await startSimnet({ ourWallet: { managed: true } });
+  }, 6 * MINUTE);
+
+  afterAll(async () => {
+    await sim?.stop();
+  }, 2 * MINUTE);
+
+  it('starts unopened, keeps the chain moving, and opens over gRPC like dcrvoted would', async () => {
+    if (!sim) throw new Error('simnet did not start');
+    expect(sim.ours.isManaged()).toBe(true);
+    const client = sim.ours.grpc();
+    try {
+      await expect(client.walletExists()).resolves.toMatchObject({ exists: true });
+    } finally {
+      client.close();
+    }
+    // Ours holds ~1/6 of the pool and does not vote yet: the chain still moves.
+    await sim.mine(3);
+    await sim.ours.openManaged();
+    const info = await sim.ours.rpc('walletinfo');
+    expect(info).toMatchObject({ daemonconnected: true, unlocked: true, voting: true });
+  }, 3 * MINUTE);
 });
