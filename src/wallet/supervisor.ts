@@ -176,7 +176,7 @@ export class WalletSupervisor extends EventEmitter<Events> {
   reasons(): string[] {
     const r = this.#readiness;
     const out: string[] = [];
-    if (!r.reachable) out.push(`unreachable${this.#lastError ? `: ${this.#lastError.message}` : ''}`);
+    if (!r.reachable) out.push(this.#lastError ? `unreachable: ${this.#lastError.message}` : 'connecting (not checked yet)');
     else {
       if (r.unlocked !== true) out.push(r.unlocked === false ? 'locked' : 'lock state unknown (walletinfo failed)');
       if (r.voting !== true) {

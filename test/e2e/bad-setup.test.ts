@@ -38,7 +38,8 @@ describe('bad setups on real nodes', () => {
     const key = join(sim.baseDir, 'rogue-client.key');
     await makeClientCert(cert, key, 'not in clients.pem');
     dut = await startInProcess(sim, writeConfig(sim, { clientCertPath: cert, clientKeyPath: key }));
-    const r = await waitFor('reason', async () => (await reasons()).ours?.[0], 30_000, 100);
+    const r = await waitFor('reason', async () => (await reasons()).ours?.find((x) => x.includes('client certificate')), 30_000, 100);
+    console.log(`[e2e] reason given: ${r}`);
     expect(r).toMatch(/rejected our client certificate/);
     expect(r).toMatch(/clients\.pem/);
     expect(dut.fatal).toBeNull();
