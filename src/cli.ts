@@ -4,7 +4,10 @@
 
 import { ConfigError, EXIT_CONFIG } from './config/load.js';
 import { USAGE, UsageError, parseArgs, type ParsedArgs } from './cli-args.js';
+import { quietIpServerNameWarning } from './process-warnings.js';
 import { VERSION } from './version.js';
+
+quietIpServerNameWarning();
 
 async function main(argv: string[]): Promise<number> {
   let args: ParsedArgs;
