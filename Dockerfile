@@ -19,6 +19,9 @@ ARG BASE_IMAGE=node:24-bookworm-slim
 
 # ---- build: all dependencies, compile TypeScript to dist/ -------------------
 FROM ${BASE_IMAGE} AS build
+# Build-stage images carry this label; scripts/build-image.sh tags the current
+# ones and removes superseded ones, so repeated CI builds do not fill the disk.
+LABEL dcrvoted.image.stage=build
 ARG NPM_CONFIG_REGISTRY=https://registry.npmjs.org/
 WORKDIR /src
 # npm-ca.pem is optional (the [m] glob may match nothing): scripts/build-image.sh
@@ -35,6 +38,7 @@ RUN node node_modules/typescript/bin/tsc -p tsconfig.json \
 
 # ---- deps: production dependencies only ------------------------------------
 FROM ${BASE_IMAGE} AS deps
+LABEL dcrvoted.image.stage=deps
 ARG NPM_CONFIG_REGISTRY=https://registry.npmjs.org/
 WORKDIR /app
 COPY package.json package-lock.json npm-ca.pe[m] ./

@@ -1,5 +1,7 @@
 #!/usr/bin/env bash
 # Build the dcrvoted container image, with or without an image registry.
+# Idempotent and cached, so CI can run it on every clone (test/e2e/image.test.ts
+# does, through `npm test`).
 #
 #   scripts/build-image.sh                 # tag dcrvoted:<package.json version> and dcrvoted:latest
 #   IMAGE=my/dcrvoted:1 scripts/build-image.sh
@@ -7,23 +9,37 @@
 #
 # Base image selection (first that works):
 #   1. $BASE_IMAGE if given;
-#   2. node:24-bookworm-slim if already present locally, or pullable within
-#      PULL_TIMEOUT seconds (default 20);
-#   3. a local base made here, tagged $LOCAL_BASE (default dcrvoted-base:node24):
-#      a minimal glibc root file system copied from this host (the dynamic
-#      loader, libc, libstdc++, libgcc_s, /bin/sh and a few coreutils, with
-#      every library `ldd` lists) plus the Node.js 24 binary and npm from the
-#      npm registry packages node-linux-<arch>@24 and npm@11, imported with
-#      `docker import`. It is reused on later runs (REBUILD_BASE=1 remakes it).
+#   2. node:24-bookworm-slim if already present locally;
+#   3. the local base $LOCAL_BASE (default dcrvoted-base:node<NODE_SPEC>) if
+#      present and made by this recipe for that Node.js version (its labels
+#      dcrvoted.base.recipe and dcrvoted.base.node are checked) — no network;
+#   4. node:24-bookworm-slim if pullable within PULL_TIMEOUT seconds (default
+#      20; SKIP_PULL=1 skips the attempt);
+#   5. a local base made here: a minimal glibc root file system copied from
+#      this host (the dynamic loader, libc, libstdc++, libgcc_s, /bin/sh and a
+#      few coreutils, with every library `ldd` lists) plus the Node.js binary
+#      and npm from the npm registry packages node-linux-<arch>@NODE_SPEC and
+#      npm@NPM_SPEC (kept in $DCRVOTED_CACHE/image-base, so a remake needs no
+#      network), imported with `docker import` and tagged $LOCAL_BASE and
+#      dcrvoted-base:node<exact version>. REBUILD_BASE=1 remakes it.
 #
-# The build itself runs `npm ci`, so it needs the npm registry: it is run with
-# --network host so the build containers use this host's network and npm
-# settings (HTTP(S)_PROXY is passed through as build args when set).
+# The image is always rebuilt from the checkout (SRC_DIR, default this one);
+# Docker's layer cache makes an unchanged rebuild take seconds (a remade base,
+# REBUILD_BASE=1, starts the cache afresh). The `npm ci` steps need the npm registry: the build runs with
+# --network host so the build containers use this host's network, npm's
+# registry setting is passed as a build arg, HTTP(S)_PROXY/NO_PROXY are passed
+# through when set, and the CA bundle npm trusts here (NPM_CA_FILE, default
+# `npm config get cafile`, else $NODE_EXTRA_CA_CERTS) is given to the build
+# stages only — it never reaches the runtime image.
 #
-# SRC_DIR=<dir> builds from another checkout. NPM_CA_FILE=<pem> adds a CA for
-# the registry (default: npm's cafile setting, else $NODE_EXTRA_CA_CERTS).
+# Build stages are tagged dcrvoted-stage:<stage> so the cache survives; stage
+# images and the image a rebuild superseded are removed afterwards, so repeated
+# runs do not fill the disk (KEEP_OLD=1 keeps them).
 #
-# Needs: docker (scripts/start-docker.sh is run first when present), npm, ldd, tar.
+# Prints how long each step took and the image size. Exit 0 only when the
+# built image runs `dcrvoted version`.
+#
+# Needs: docker (scripts/start-docker.sh is run first), npm, node, ldd, tar.
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
@@ -35,28 +51,65 @@ now() { date +%s; }
 
 VERSION="$(node -p "require('./package.json').version" 2>/dev/null || echo 0.0.0)"
 IMAGE="${IMAGE:-dcrvoted:${VERSION}}"
-OFFICIAL_BASE="${OFFICIAL_BASE:-node:24-bookworm-slim}"
-LOCAL_BASE="${LOCAL_BASE:-dcrvoted-base:node24}"
 NODE_SPEC="${NODE_SPEC:-24}"
 NPM_SPEC="${NPM_SPEC:-11}"
+OFFICIAL_BASE="${OFFICIAL_BASE:-node:${NODE_SPEC%%.*}-bookworm-slim}"
+LOCAL_BASE="${LOCAL_BASE:-dcrvoted-base:node${NODE_SPEC}}"
+STAGE_REPO="${STAGE_REPO:-dcrvoted-stage}"
 PULL_TIMEOUT="${PULL_TIMEOUT:-20}"
-CACHE_DIR="${DCRVOTED_BASE_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/dcrvoted-base}"
+CACHE_DIR="${DCRVOTED_BASE_CACHE:-${DCRVOTED_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/dcrvoted}/image-base}"
+# Bump when make_local_base changes what goes into the base: older bases are
+# then remade instead of reused.
+BASE_RECIPE=2
+
+# IMAGE without its tag (a registry host may carry a :port).
+case "${IMAGE##*/}" in
+  *:*) IMAGE_REPO="${IMAGE%:*}" ;;
+  *) IMAGE_REPO="$IMAGE"; IMAGE="$IMAGE:latest" ;;
+esac
 
 t_start=$(now)
-WORK_DIR=""
-trap '[ -z "$WORK_DIR" ] || rm -rf "$WORK_DIR"' EXIT
+declare -a TIMINGS=()
+# step NAME FUNCTION: run it and record how long it took (a failure exits,
+# set -e stays in force because the call is not in a condition).
+step() {
+  local name="$1" t0
+  shift
+  t0=$(now)
+  "$@"
+  TIMINGS+=("$(printf '%-8s %4ss' "$name" "$(( $(now) - t0 ))")")
+  say "step $name: $(( $(now) - t0 ))s"
+}
 
-if [ -x scripts/start-docker.sh ] || [ -f scripts/start-docker.sh ]; then
-  bash scripts/start-docker.sh
-fi
-docker info >/dev/null 2>&1 || die "no docker engine answers (start dockerd, or run scripts/start-docker.sh)"
+WORK_DIR=""
+CONTEXT=""
+cleanup() {
+  [ -z "$WORK_DIR" ] || rm -rf "$WORK_DIR"
+  [ -z "$CONTEXT" ] || rm -rf "$CONTEXT"
+}
+trap cleanup EXIT
+
+case "$(uname -m)" in
+  x86_64) ARCH=x64 ;;
+  aarch64) ARCH=arm64 ;;
+  *) ARCH="" ;;
+esac
+
+# ---- docker engine ----------------------------------------------------------
+docker_engine() {
+  if [ -f scripts/start-docker.sh ]; then
+    bash scripts/start-docker.sh
+  fi
+  docker info >/dev/null 2>&1 || die "no docker engine answers (start dockerd, or run scripts/start-docker.sh)"
+}
+
+# ---- base image --------------------------------------------------------------
 
 # Copy a file and every shared library it needs into the root file system,
 # keeping the paths the dynamic loader expects.
 copy_with_libs() {
-  local rootfs="$1" bin="$2" dest="${3:-$2}"
+  local rootfs="$1" bin="$2" dest="${3:-$2}" lib target
   install -D -m 0755 "$(readlink -f "$bin")" "$rootfs$dest"
-  local lib
   for lib in $(ldd "$bin" 2>/dev/null | grep -oE '(/[^ ]+)' || true); do
     [ -e "$lib" ] || continue
     case "$lib" in
@@ -67,28 +120,40 @@ copy_with_libs() {
   done
 }
 
-make_local_base() {
-  local arch pkg t0 rootfs prefix
-  t0=$(now)
-  case "$(uname -m)" in
-    x86_64) arch=x64 ;;
-    aarch64) arch=arm64 ;;
-    *) die "no node-linux-* npm package for $(uname -m); pass BASE_IMAGE=<an image with Node.js 24>" ;;
+# True when image $1 is a local base of this recipe holding Node.js $NODE_SPEC.
+base_usable() {
+  local labels recipe node
+  labels="$(docker image inspect -f '{{index .Config.Labels "dcrvoted.base.recipe"}} {{index .Config.Labels "dcrvoted.base.node"}}' "$1" 2>/dev/null)" || return 1
+  read -r recipe node <<<"$labels"
+  [ "$recipe" = "$BASE_RECIPE" ] || return 1
+  case "$node" in
+    "$NODE_SPEC"|"$NODE_SPEC".*) return 0 ;;
+    *) return 1 ;;
   esac
-  pkg="node-linux-${arch}"
+}
+
+make_local_base() {
+  local pkg rootfs prefix node node_version tool path nss t
+  [ -n "$ARCH" ] || die "no node-linux-* npm package for $(uname -m); pass BASE_IMAGE=<an image with Node.js ${NODE_SPEC}>"
+  pkg="node-linux-${ARCH}"
   command -v npm >/dev/null || die "npm is needed to fetch ${pkg}@${NODE_SPEC}"
   command -v ldd >/dev/null || die "ldd (libc-bin) is needed to collect shared libraries"
 
-  prefix="$CACHE_DIR/npm-${arch}-node${NODE_SPEC}-npm${NPM_SPEC}"
+  prefix="$CACHE_DIR/npm-${ARCH}-node${NODE_SPEC}-npm${NPM_SPEC}"
   if [ ! -x "$prefix/node_modules/$pkg/bin/node" ] || [ ! -f "$prefix/node_modules/npm/bin/npm-cli.js" ]; then
     say "fetching ${pkg}@${NODE_SPEC} and npm@${NPM_SPEC} from the npm registry into $prefix"
-    mkdir -p "$prefix"
-    npm install --prefix "$prefix" --no-audit --no-fund --no-save --loglevel=error \
+    rm -rf "$prefix.tmp"
+    mkdir -p "$prefix.tmp"
+    npm install --prefix "$prefix.tmp" --no-audit --no-fund --no-save --loglevel=error \
       "${pkg}@${NODE_SPEC}" "npm@${NPM_SPEC}" >/dev/null
+    rm -rf "$prefix"
+    mv "$prefix.tmp" "$prefix"
+  else
+    say "using cached ${pkg} and npm from $prefix"
   fi
-  local node="$prefix/node_modules/$pkg/bin/node"
-  local node_version
+  node="$prefix/node_modules/$pkg/bin/node"
   node_version="$("$node" --version)" || die "$node does not run on this host"
+  node_version="${node_version#v}"
 
   WORK_DIR="$(mktemp -d)"
   rootfs="$WORK_DIR/rootfs"
@@ -105,14 +170,11 @@ make_local_base() {
   # A POSIX shell and the few tools Dockerfile RUN steps use.
   copy_with_libs "$rootfs" "$(command -v dash || command -v sh)" /usr/bin/sh
   ln -s sh "$rootfs/usr/bin/dash"
-  local tool
   for tool in env mkdir chown chmod rm cat ls ln cp mv id true false sleep; do
-    local path
     path="$(command -v "$tool" 2>/dev/null || true)"
     case "$path" in /*) copy_with_libs "$rootfs" "$path" "/usr/bin/$tool" ;; esac
   done
   # glibc's name-service modules are loaded at run time, so ldd cannot list them.
-  local nss
   for nss in /lib/*-linux-gnu/libnss_files.so.2 /lib/*-linux-gnu/libnss_dns.so.2 /usr/lib/*-linux-gnu/libnss_files.so.2 /usr/lib/*-linux-gnu/libnss_dns.so.2; do
     [ -e "$nss" ] || continue
     case "$nss" in /lib/*) t="/usr$nss" ;; *) t="$nss" ;; esac
@@ -131,78 +193,130 @@ make_local_base() {
   printf '127.0.0.1 localhost\n::1 localhost\n' >"$rootfs/etc/hosts"
   : >"$rootfs/etc/resolv.conf"
 
-  say "importing $(du -sh "$rootfs" | cut -f1) root file system as $LOCAL_BASE (node $node_version)"
+  local exact="dcrvoted-base:node${node_version}"
+  OLD_BASE_ID="$(docker image inspect -f '{{.Id}}' "$LOCAL_BASE" 2>/dev/null || true)"
+  say "importing $(du -sh "$rootfs" | cut -f1) root file system as $LOCAL_BASE and $exact (node $node_version)"
   tar -C "$rootfs" --numeric-owner -c . | docker import \
     --change 'ENV PATH=/usr/local/bin:/usr/local/sbin:/usr/bin:/usr/sbin:/bin:/sbin' \
-    --change "ENV NODE_VERSION=${node_version#v}" \
+    --change "ENV NODE_VERSION=${node_version}" \
+    --change "LABEL dcrvoted.base.recipe=${BASE_RECIPE} dcrvoted.base.node=${node_version}" \
     --change 'CMD ["node"]' \
-    - "$LOCAL_BASE" >/dev/null
+    - "$exact" >/dev/null
+  [ "$exact" = "$LOCAL_BASE" ] || docker tag "$exact" "$LOCAL_BASE"
+  rm -rf "$WORK_DIR"
+  WORK_DIR=""
   docker run --rm --network none "$LOCAL_BASE" node -e 'process.exit(0)' \
     || die "the local base $LOCAL_BASE cannot run node"
-  say "local base ready in $(( $(now) - t0 ))s"
 }
 
-pick_base() {
+BASE=""
+OLD_BASE_ID=""
+choose_base() {
   if [ -n "${BASE_IMAGE:-}" ]; then
-    echo "$BASE_IMAGE"; return
+    BASE="$BASE_IMAGE"; say "base: $BASE (BASE_IMAGE)"; return
   fi
   if docker image inspect "$OFFICIAL_BASE" >/dev/null 2>&1; then
-    echo "$OFFICIAL_BASE"; return
+    BASE="$OFFICIAL_BASE"; say "base: $BASE (present locally)"; return
+  fi
+  if [ "${REBUILD_BASE:-0}" != 1 ] && base_usable "$LOCAL_BASE"; then
+    BASE="$LOCAL_BASE"
+    say "base: reusing $BASE (node $(docker image inspect -f '{{index .Config.Labels "dcrvoted.base.node"}}' "$BASE"); REBUILD_BASE=1 remakes it)"
+    return
   fi
   if [ "${SKIP_PULL:-0}" != 1 ] && timeout "$PULL_TIMEOUT" docker pull -q "$OFFICIAL_BASE" >/dev/null 2>&1; then
-    echo "$OFFICIAL_BASE"; return
+    BASE="$OFFICIAL_BASE"; say "base: $BASE (pulled)"; return
   fi
-  echo ""
+  say "$OFFICIAL_BASE is not available (no registry reachable); making the local base $LOCAL_BASE"
+  make_local_base
+  BASE="$LOCAL_BASE"
+  say "base: $BASE (made here)"
 }
 
-base="$(pick_base)"
-if [ -z "$base" ]; then
-  say "$OFFICIAL_BASE is not available (no registry reachable); using a local base"
-  if [ "${REBUILD_BASE:-0}" = 1 ] || ! docker image inspect "$LOCAL_BASE" >/dev/null 2>&1; then
-    make_local_base
-  else
-    say "reusing existing $LOCAL_BASE (REBUILD_BASE=1 to remake it)"
-  fi
-  base="$LOCAL_BASE"
-fi
-say "base image: $base"
-
-build_args=(--build-arg "BASE_IMAGE=$base")
-registry="$(npm config get registry 2>/dev/null || true)"
-case "$registry" in http*) build_args+=(--build-arg "NPM_CONFIG_REGISTRY=$registry") ;; esac
-for v in HTTP_PROXY HTTPS_PROXY NO_PROXY http_proxy https_proxy no_proxy; do
-  if [ -n "${!v:-}" ]; then build_args+=(--build-arg "$v=${!v}"); fi
-done
-
-# Without buildx the CLI needs to be told to use the classic builder.
-if ! docker buildx version >/dev/null 2>&1; then export DOCKER_BUILDKIT=0; fi
-
-# Stage a small build context: only what the Dockerfile copies, plus the CA
-# bundle npm trusts on this host when one is configured (a TLS-inspecting
-# proxy's CA, say). The CA is used by the build stages only and never reaches
-# the runtime image.
+# ---- build context -------------------------------------------------------------
+# Only what the Dockerfile copies, plus the CA bundle npm trusts on this host
+# when one is configured (a TLS-inspecting proxy's CA, say).
 SRC_DIR="${SRC_DIR:-$ROOT}"
-CONTEXT="$(mktemp -d)"
-trap '[ -z "$WORK_DIR" ] || rm -rf "$WORK_DIR"; rm -rf "$CONTEXT"' EXIT
-for f in Dockerfile .dockerignore package.json package-lock.json tsconfig.json src proto; do
-  [ -e "$SRC_DIR/$f" ] || die "$SRC_DIR/$f is missing"
-  cp -a "$SRC_DIR/$f" "$CONTEXT/"
-done
-ca="${NPM_CA_FILE:-$(npm config get cafile 2>/dev/null || true)}"
-case "$ca" in null|undefined) ca="" ;; esac
-[ -n "$ca" ] || ca="${NODE_EXTRA_CA_CERTS:-}"
-if [ -n "$ca" ] && [ -f "$ca" ]; then
-  say "build stages will trust the CA bundle $ca (npm's cafile)"
-  cp "$ca" "$CONTEXT/npm-ca.pem"
-fi
+stage_context() {
+  local f ca
+  CONTEXT="$(mktemp -d)"
+  for f in Dockerfile .dockerignore package.json package-lock.json tsconfig.json src proto; do
+    [ -e "$SRC_DIR/$f" ] || die "$SRC_DIR/$f is missing"
+    cp -a "$SRC_DIR/$f" "$CONTEXT/"
+  done
+  ca="${NPM_CA_FILE:-$(npm config get cafile 2>/dev/null || true)}"
+  case "$ca" in null|undefined) ca="" ;; esac
+  [ -n "$ca" ] || ca="${NODE_EXTRA_CA_CERTS:-}"
+  if [ -n "$ca" ] && [ -f "$ca" ]; then
+    say "build stages will trust the CA bundle $ca (npm's cafile)"
+    cp "$ca" "$CONTEXT/npm-ca.pem"
+  fi
+  say "context from $SRC_DIR: $(du -sh "$CONTEXT" | cut -f1)"
+}
 
-t_build=$(now)
-say "docker build -t $IMAGE (network host)"
-docker build --network host "${build_args[@]}" -t "$IMAGE" -t "${IMAGE%%:*}:latest" "$CONTEXT"
-build_secs=$(( $(now) - t_build ))
+# ---- docker build ----------------------------------------------------------------
+OLD_ID=""
+build_image() {
+  local -a args=(--network host --build-arg "BASE_IMAGE=$BASE")
+  local registry v stage
+  registry="$(npm config get registry 2>/dev/null || true)"
+  case "$registry" in http*) args+=(--build-arg "NPM_CONFIG_REGISTRY=$registry") ;; esac
+  for v in HTTP_PROXY HTTPS_PROXY NO_PROXY http_proxy https_proxy no_proxy; do
+    if [ -n "${!v:-}" ]; then args+=(--build-arg "$v=${!v}"); fi
+  done
+  # Without buildx the CLI needs to be told to use the classic builder.
+  if ! docker buildx version >/dev/null 2>&1; then export DOCKER_BUILDKIT=0; fi
 
-say "smoke test: $IMAGE version"
-docker run --rm --network none "$IMAGE" version || die "the image does not start (node /app/dist/src/cli.js version failed)"
+  OLD_ID="$(docker image inspect -f '{{.Id}}' "$IMAGE" 2>/dev/null || true)"
+  # The build stages first, each tagged, so their cache is not dangling (and
+  # superseded ones can be removed safely); then the image, whose build and
+  # deps stages are cached by then. The full output goes to a log, printed
+  # when a build fails.
+  local log cached
+  log="$(mktemp)"
+  for stage in build deps runtime; do
+    local -a tags=(-t "$STAGE_REPO:$stage")
+    [ "$stage" != runtime ] || tags=(--label "org.opencontainers.image.version=$VERSION" -t "$IMAGE" -t "$IMAGE_REPO:latest")
+    say "docker build --target $stage ${tags[*]} (network host)"
+    if ! docker build "${args[@]}" --target "$stage" "${tags[@]}" "$CONTEXT" >"$log" 2>&1; then
+      tail -n 80 "$log" >&2
+      rm -f "$log"
+      die "docker build --target $stage failed (its last 80 lines are above)"
+    fi
+    cached="$(grep -c 'Using cache' "$log" || true)"
+    say "  $stage: $(grep -cE '^Step [0-9]+/' "$log" || true) steps, $cached from the layer cache"
+  done
+  rm -f "$log"
+}
+
+smoke_test() {
+  docker run --rm --network none "$IMAGE" version || die "the image does not start (node /app/dist/src/cli.js version failed)"
+}
+
+# Remove what a rebuild superseded: the previous image (when nothing else tags
+# it and no container uses it) and old build-stage images (labelled
+# dcrvoted.image.stage, now untagged).
+tidy() {
+  local new_id
+  [ "${KEEP_OLD:-0}" != 1 ] || return 0
+  new_id="$(docker image inspect -f '{{.Id}}' "$IMAGE")"
+  if [ -n "$OLD_ID" ] && [ "$OLD_ID" != "$new_id" ] \
+     && [ "$(docker image inspect -f '{{len .RepoTags}}' "$OLD_ID" 2>/dev/null || echo 1)" = 0 ]; then
+    docker rmi "$OLD_ID" >/dev/null 2>&1 && say "removed the superseded image ${OLD_ID#sha256:}" || true
+  fi
+  if [ -n "$OLD_BASE_ID" ] && [ "$(docker image inspect -f '{{len .RepoTags}}' "$OLD_BASE_ID" 2>/dev/null || echo 1)" = 0 ]; then
+    docker rmi "$OLD_BASE_ID" >/dev/null 2>&1 && say "removed the superseded base ${OLD_BASE_ID#sha256:}" || true
+  fi
+  docker image prune -f --filter "label=dcrvoted.image.stage" >/dev/null 2>&1 || true
+}
+
+step docker docker_engine
+step base choose_base
+step context stage_context
+step build build_image
+step smoke smoke_test
+step tidy tidy
 
 size="$(docker image inspect -f '{{.Size}}' "$IMAGE")"
-say "built $IMAGE from $base: build ${build_secs}s, total $(( $(now) - t_start ))s, size $(( size / 1000000 )) MB"
+say "timings:"
+for t in "${TIMINGS[@]}"; do say "  $t"; done
+say "built $IMAGE ($(docker image inspect -f '{{.Id}}' "$IMAGE" | cut -c8-19)) from $BASE in $(( $(now) - t_start ))s, size $(( size / 1000000 )) MB"

@@ -4,7 +4,7 @@
 
 import type { Logger } from 'pino';
 import type { DaemonConfig, WalletConfig } from './config/load.js';
-import { DcrdClient } from './dcrd/ws-client.js';
+import { DcrdPool } from './dcrd/pool.js';
 import { DcrdRpc } from './dcrd/rpc.js';
 import { HttpServer, type Readiness } from './http/server.js';
 import { Ledger } from './ledger/ledger.js';
@@ -12,8 +12,10 @@ import { PolicyReconciler } from './policy/reconciler.js';
 import type { StatusDocument } from './status.js';
 import { createMetrics, initWalletSeries, type Metrics } from './telemetry/metrics.js';
 import { VERSION } from './version.js';
+import { VoteCaster } from './vote/caster.js';
+import { PoolCasterChain } from './vote/chain-adapter.js';
 import { FileChainCursor } from './voting/cursor.js';
-import { VoteTracker } from './voting/tracker.js';
+import { VoteTracker, type WalletVoteCaster } from './voting/tracker.js';
 import { WalletClient } from './wallet/grpc-client.js';
 import { SupervisedOwners } from './wallet/owners.js';
 import { Heartbeat } from './systemd/watchdog.js';
@@ -45,9 +47,10 @@ export class Daemon {
   readonly #log: Logger;
   readonly #onFatal: (err: DaemonFatalError) => void;
   #ledger: Ledger | null = null;
-  #dcrd: DcrdClient | null = null;
+  #dcrd: DcrdPool | null = null;
   #rpc: DcrdRpc | null = null;
   #supervisors: WalletSupervisor[] = [];
+  readonly #clients = new Map<string, WalletClient>();
   #tracker: VoteTracker | null = null;
   #http: HttpServer | null = null;
   #startedAt = new Date();
@@ -81,22 +84,44 @@ export class Daemon {
       log.warn({ event: 'ledger_recovered', recovery: rec }, `ledger ${this.#ledger.path}: dropped a torn last record (${rec.tornBytesDropped} bytes), skipped ${rec.corruptRecords} corrupt record(s)`);
     }
 
-    const dcrd = new DcrdClient({
-      host: c.dcrd.endpoint.host,
-      port: c.dcrd.endpoint.port,
-      user: c.dcrd.user,
-      password: c.dcrd.password.reveal(),
-      caCert: c.dcrd.caCert.bytes,
-      requestTimeoutMs: c.dcrd.callTimeoutMs,
-      backoff: { initialMs: c.supervisor.backoffMinMs, maxMs: c.supervisor.backoffMaxMs },
-      subscriptions: ['notifywinningtickets', 'notifyblocks'],
-    });
+    const dcrd = new DcrdPool(
+      c.dcrd.nodes.map((n) => ({
+        name: n.name,
+        options: {
+          host: n.endpoint.host,
+          port: n.endpoint.port,
+          user: n.user,
+          password: n.password.reveal(),
+          caCert: n.caCert.bytes,
+          requestTimeoutMs: c.dcrd.callTimeoutMs,
+          backoff: { initialMs: c.supervisor.backoffMinMs, maxMs: c.supervisor.backoffMaxMs },
+          subscriptions: ['notifywinningtickets', 'notifyblocks'],
+        },
+      })),
+    );
     this.#dcrd = dcrd;
     const rpc = new DcrdRpc((method, params, opts) => dcrd.request(method, params, opts));
     this.#rpc = rpc;
 
     this.#supervisors = c.wallets.map((w) => this.#makeSupervisor(w));
     const owners = new SupervisedOwners(this.#supervisors);
+    const casterChain = new PoolCasterChain(dcrd, rpc);
+    const casters = new Map<string, WalletVoteCaster>();
+    for (const [i, w] of c.wallets.entries()) {
+      if (w.votingMode === 'wallet') continue;
+      const sup = this.#supervisors[i] as WalletSupervisor;
+      const caster = new VoteCaster({
+        walletName: w.name,
+        network: c.network,
+        wallet: this.#clients.get(w.name) as WalletClient,
+        chain: casterChain,
+        passphrase: () => w.passphrase?.reveal() ?? null,
+        voteVersion: () => sup.voteVersion(),
+        metrics: this.metrics,
+        logger: log,
+      });
+      casters.set(w.name, { mode: w.votingMode, cast: (t, b, at) => caster.cast(t, b, at) });
+    }
     const tracker = new VoteTracker({
       chain: rpc,
       owners,
@@ -105,6 +130,7 @@ export class Daemon {
       metrics: this.metrics,
       logger: log,
       walletNames: c.wallets.map((w) => w.name),
+      casters,
       voteSeenDeadlineMs: c.voting.voteSeenDeadlineMs,
       mempoolPollMs: c.voting.mempoolPollMs,
     });
@@ -157,6 +183,7 @@ export class Daemon {
         ...(w.passphrasePath ? { passphraseFile: w.passphrasePath } : {}),
       },
     });
+    this.#clients.set(w.name, client);
     const probe = new StatusProbe({
       name: w.name,
       address: w.jsonrpc.endpoint.address,
@@ -185,20 +212,26 @@ export class Daemon {
     });
   }
 
-  #wireDcrd(dcrd: DcrdClient, rpc: DcrdRpc, tracker: VoteTracker): void {
+  #wireDcrd(dcrd: DcrdPool, rpc: DcrdRpc, tracker: VoteTracker): void {
     const log = this.#log;
     const m = this.metrics;
+    const addressOf = (node: string) => this.config.dcrd.nodes.find((n) => n.name === node)?.endpoint.address ?? node;
+    const peer = (node: string) => (node === this.config.dcrd.name ? 'dcrd' : `dcrd:${node}`);
     m.dcrdConnected.set(0);
-    m.reconnectsTotal.inc({ peer: 'dcrd' }, 0);
-    dcrd.on('connected', ({ first }) => {
+    for (const n of this.config.dcrd.nodes) {
+      m.dcrdNodeConnected.set({ node: n.name }, 0);
+      m.reconnectsTotal.inc({ peer: peer(n.name) }, 0);
+    }
+    dcrd.on('connected', ({ node, first }) => {
       m.dcrdConnected.set(1);
-      if (!first) m.reconnectsTotal.inc({ peer: 'dcrd' });
-      log.info({ event: 'dcrd_connected', first }, `${first ? 'connected' : 'reconnected'} to dcrd at ${this.config.dcrd.endpoint.address}; subscribed to winning tickets and blocks`);
+      m.dcrdNodeConnected.set({ node }, 1);
+      if (!first) m.reconnectsTotal.inc({ peer: peer(node) });
+      log.info({ event: 'dcrd_connected', node, first }, `${first ? 'connected' : 'reconnected'} to dcrd ${node} at ${addressOf(node)}; subscribed to winning tickets and blocks`);
       void (async () => {
         try {
           const net = await rpc.getNetworkName();
           if (net !== this.config.network) {
-            this.#fatal(`dcrd at ${this.config.dcrd.endpoint.address} is on ${net}, but dcrvoted is configured for ${this.config.network} (config key network or dcrd.address)`, 78);
+            this.#fatal(`dcrd ${node} at ${addressOf(node)} is on ${net}, but dcrvoted is configured for ${this.config.network} (config key network, dcrd.address or dcrd.additionalNodes)`, 78);
             return;
           }
         } catch (err) {
@@ -207,17 +240,23 @@ export class Daemon {
         await tracker.onDcrdConnected();
       })();
     });
-    dcrd.on('disconnected', ({ reason }) => {
-      m.dcrdConnected.set(0);
-      if (!this.#stopping) log.warn({ event: 'dcrd_disconnected', reason }, `lost dcrd at ${this.config.dcrd.endpoint.address}: ${reason}; reconnecting`);
+    dcrd.on('disconnected', ({ node, reason, anyConnected }) => {
+      m.dcrdNodeConnected.set({ node }, 0);
+      m.dcrdConnected.set(anyConnected ? 1 : 0);
+      if (this.#stopping) return;
+      if (anyConnected) {
+        log.warn({ event: 'dcrd_disconnected', node, reason }, `lost dcrd ${node} at ${addressOf(node)}: ${reason}; reconnecting (still connected to ${dcrd.connectedNodes().join(', ')})`);
+      } else {
+        log.error({ event: 'dcrd_disconnected', node, reason }, `lost dcrd ${node} at ${addressOf(node)}: ${reason}; no dcrd node is connected — reconnecting`);
+      }
     });
-    dcrd.on('connectFailed', ({ error, attempt, retryInMs }) => {
+    dcrd.on('connectFailed', ({ node, error, attempt, retryInMs }) => {
       const level = attempt <= 1 || error.kind === 'auth' || error.kind === 'tls' ? 'error' : 'debug';
-      log[level]({ event: 'dcrd_connect_failed', kind: error.kind, attempt, retryInMs }, `cannot connect to dcrd: ${error.message} (retry in ${Math.round(retryInMs / 1000)} s)`);
+      log[level]({ event: 'dcrd_connect_failed', node, kind: error.kind, attempt, retryInMs }, `cannot connect to dcrd ${node}: ${error.message} (retry in ${Math.round(retryInMs / 1000)} s)`);
     });
-    dcrd.on('malformed', ({ reason, method, raw }) => {
+    dcrd.on('malformed', ({ node, reason, method, raw }) => {
       m.malformedNotificationsTotal.inc({ method: method ?? 'unknown' });
-      log.warn({ event: 'malformed_notification', method, reason, raw: raw.slice(0, 200) }, `dropped a notification from dcrd that could not be understood: ${reason}`);
+      log.warn({ event: 'malformed_notification', node, method, reason, raw: raw.slice(0, 200) }, `dropped a notification from dcrd ${node} that could not be understood: ${reason}`);
     });
     dcrd.on('notification', (n) => {
       const receivedAt = Date.now();
@@ -255,7 +294,9 @@ export class Daemon {
       const r = s.reasons();
       if (r.length > 0) reasons[s.name] = r;
     }
-    if (!this.#dcrd?.isConnected) reasons.dcrd = [`not connected to dcrd at ${this.config.dcrd.endpoint.address}${this.#dcrd?.lastError ? `: ${this.#dcrd.lastError.message}` : ''}`];
+    if (!this.#dcrd?.isConnected) {
+      reasons.dcrd = [`not connected to dcrd at ${this.config.dcrd.nodes.map((n) => n.endpoint.address).join(', ')}${this.#dcrd?.lastError ? `: ${this.#dcrd.lastError.message}` : ''}`];
+    }
     if (this.#stopping) reasons.dcrvoted = ['shutting down'];
     return { ready: Object.keys(reasons).length === 0, reasons };
   }
@@ -292,6 +333,7 @@ export class Daemon {
         bestBlock: tip ? { hash: tip.hash, height: tip.height } : null,
         lastBlockAt: lastBlockAt ? new Date(lastBlockAt).toISOString() : null,
         reconnects: this.#dcrd?.reconnects ?? 0,
+        nodes: this.config.dcrd.nodes.map((n) => ({ name: n.name, address: n.endpoint.address, connected: this.#dcrd?.connectedNodes().includes(n.name) ?? false })),
       },
       wallets: this.#supervisors.map((s) => s.status()),
       votes: {

@@ -16,6 +16,7 @@ export interface StatusDocument {
     bestBlock: BlockRef | null;
     lastBlockAt: string | null;
     reconnects: number;
+    nodes: { name: string; address: string; connected: boolean }[];
   };
   wallets: WalletStatusView[];
   votes: {

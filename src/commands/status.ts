@@ -30,9 +30,10 @@ export function formatStatus(doc: StatusDocument): string {
   out.push(`up since ${doc.startedAt}`);
   const d = doc.dcrd;
   out.push(`\ndcrd ${d.address}: ${d.connected ? 'connected' : 'DISCONNECTED'}${d.bestBlock ? `, best block ${d.bestBlock.height}` : ''}${d.lastBlockAt ? ` (last new block seen ${d.lastBlockAt})` : ''}`);
+  if (d.nodes.length > 1) for (const n of d.nodes) out.push(`  node ${n.name} ${n.address}: ${n.connected ? 'connected' : 'DISCONNECTED'}`);
   for (const w of doc.wallets) {
     const r = w.readiness;
-    out.push(`\nwallet ${w.name} (${w.mode}, ${w.address}): ${w.ready ? 'ready' : 'NOT READY: ' + w.reasons.join('; ')}`);
+    out.push(`\nwallet ${w.name} (${w.mode}, votes by ${w.votingMode}, ${w.address}): ${w.ready ? 'ready' : 'NOT READY: ' + w.reasons.join('; ')}`);
     out.push(`  reachable ${mark(r.reachable)}  unlocked ${mark(r.unlocked)}  voting ${mark(r.voting)}  connected to dcrd ${mark(r.daemonConnected)}  synced ${mark(r.synced)}`);
     if (w.bestBlock) out.push(`  best block ${w.bestBlock.height}, vote version ${w.voteVersion ?? '?'}`);
     out.push(`  policy in sync ${mark(w.policy.inSync)}, vote bits ${w.policy.voteBits ?? '?'}${w.policy.undecidedAgendas.length ? `, undecided agendas: ${w.policy.undecidedAgendas.join(', ')}` : ''}`);

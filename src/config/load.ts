@@ -11,7 +11,9 @@ import type { NetworkName, TreasuryChoice } from '../domain.js';
 import {
   DEFAULT_PORTS,
   daemonSchema,
+  dcrdNodeSchema,
   walletSchema,
+  type DcrdNodeShape,
   type DaemonConfigShape,
   type WalletConfigShape,
 } from './schema.js';
@@ -56,6 +58,7 @@ export interface WalletConfig {
   clientKey: Secret;
   clientKeyPath: string;
   mode: 'attached' | 'managed';
+  votingMode: 'wallet' | 'daemon' | 'both';
   unlock: boolean;
   passphrase: Secret | null;
   passphrasePath: string | null;
@@ -75,6 +78,14 @@ export interface WalletConfig {
   } | null;
 }
 
+export interface DcrdNodeConfig {
+  name: string;
+  endpoint: HostPort;
+  caCert: LoadedFile;
+  user: string;
+  password: Secret;
+}
+
 export interface PolicyConfig {
   agendas: Record<string, string>;
   treasuryKeys: Record<string, TreasuryChoice>;
@@ -88,12 +99,15 @@ export interface DaemonConfig {
   log: DaemonConfigShape['log'];
   http: HostPort;
   dcrd: {
+    name: string;
     endpoint: HostPort;
     caCert: LoadedFile;
     user: string;
     password: Secret;
     passwordPath: string;
     callTimeoutMs: number;
+    /** Every node, the primary first. */
+    nodes: DcrdNodeConfig[];
   };
   wallets: WalletConfig[];
   policy: PolicyConfig;
@@ -150,6 +164,14 @@ export function loadConfig(opts: LoadOptions): DaemonConfig {
     passwordPath: files.pathOf(raw.dcrd.passwordFile),
     callTimeoutMs: raw.dcrd.callTimeoutMs,
   };
+  const nodes = [
+    { name: raw.dcrd.name, endpoint: dcrd.endpoint, caCert: dcrd.caCert, user: dcrd.user, password: dcrd.password },
+    ...resolveExtraNodes(raw.dcrd.additionalNodes, ports.dcrd, files, issues),
+  ] as DcrdNodeConfig[];
+  const names = nodes.map((n) => n.name);
+  names.forEach((n, i) => {
+    if (names.indexOf(n) !== i) issues.push({ key: `dcrd.additionalNodes[${i - 1}].name`, message: `duplicate dcrd node name "${n}"` });
+  });
 
   const wallets = resolveWallets(raw.wallets, network, dcrd, files, issues);
   const policy = resolvePolicy(raw.policy, issues);
@@ -166,7 +188,7 @@ export function loadConfig(opts: LoadOptions): DaemonConfig {
     stateDir: resolve(baseDir, raw.stateDir),
     log: raw.log,
     http: http as HostPort,
-    dcrd: dcrd as DaemonConfig['dcrd'],
+    dcrd: { ...dcrd, name: raw.dcrd.name, nodes } as DaemonConfig['dcrd'],
     wallets,
     policy,
     voting: raw.voting,
@@ -221,6 +243,14 @@ function resolveWallets(
       issues,
     );
     let passphrase: Secret | null = null;
+    if (w.votingMode !== 'wallet' && !w.passphraseFile) {
+      issues.push({
+        key: key('passphraseFile'),
+        message: `required when votingMode is ${w.votingMode}: the wallet needs its passphrase to sign the votes dcrvoted builds`,
+      });
+    } else if (!w.unlock && w.passphraseFile) {
+      passphrase = files.secret(key('passphraseFile'), w.passphraseFile);
+    }
     if (w.unlock) {
       if (!w.passphraseFile) {
         issues.push({
@@ -261,6 +291,7 @@ function resolveWallets(
       clientKey: clientKey as Secret,
       clientKeyPath: files.pathOf(w.clientKey),
       mode: w.mode,
+      votingMode: w.votingMode,
       unlock: w.unlock,
       passphrase,
       passphrasePath: w.passphraseFile ? files.pathOf(w.passphraseFile) : null,
@@ -275,6 +306,31 @@ function resolveWallets(
     });
   });
   return out;
+}
+
+function resolveExtraNodes(entries: unknown[], defaultPort: number, files: FileReader, issues: ConfigIssue[]): (DcrdNodeConfig | null)[] {
+  return entries.map((entry, i) => {
+    const key = (k: string) => `dcrd.additionalNodes[${i}].${k}`;
+    const nconf = convict(dcrdNodeSchema);
+    let n: DcrdNodeShape;
+    try {
+      nconf.load(entry as object);
+      nconf.validate({ allowed: 'strict' });
+      n = nconf.getProperties();
+    } catch (err) {
+      for (const issue of convictIssues(errText(err))) issues.push({ key: key(issue.key), message: issue.message });
+      return null;
+    }
+    if (!NAME_RE.test(n.name)) issues.push({ key: key('name'), message: 'must be 1-32 letters, digits, - or _' });
+    if (!n.address) issues.push({ key: key('address'), message: 'is required' });
+    return {
+      name: n.name,
+      endpoint: parseHostPort(key('address'), n.address, '127.0.0.1', defaultPort, issues) as HostPort,
+      caCert: files.cert(key('caCert'), n.caCert) as LoadedFile,
+      user: required(key('user'), n.user, issues),
+      password: files.secret(key('passwordFile'), n.passwordFile) as Secret,
+    };
+  });
 }
 
 function resolvePolicy(raw: DaemonConfigShape['policy'], issues: ConfigIssue[]): PolicyConfig {

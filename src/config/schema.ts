@@ -24,6 +24,8 @@ export interface DaemonConfigShape {
     user: string;
     passwordFile: string;
     callTimeoutMs: number;
+    name: string;
+    additionalNodes: unknown[];
   };
   wallets: unknown[];
   policy: {
@@ -115,6 +117,16 @@ export const daemonSchema: Schema<DaemonConfigShape> = {
       format: 'nat',
       default: 10_000,
     },
+    name: {
+      doc: 'Name of this dcrd node in logs and metrics labels.',
+      format: String,
+      default: 'dcrd',
+    },
+    additionalNodes: {
+      doc: 'More dcrd nodes, each { name, address, caCert, user, passwordFile }: all are subscribed (the first to report a block wins), votes cast by dcrvoted are broadcast to all, and one node down is a warning, not an outage.',
+      format: Array,
+      default: [],
+    },
   },
   wallets: {
     doc: 'The voting wallets; each entry is described by the wallet schema (dcrvoted check-config --schema).',
@@ -179,6 +191,22 @@ export const daemonSchema: Schema<DaemonConfigShape> = {
   },
 };
 
+export interface DcrdNodeShape {
+  name: string;
+  address: string;
+  caCert: string;
+  user: string;
+  passwordFile: string;
+}
+
+export const dcrdNodeSchema: Schema<DcrdNodeShape> = {
+  name: { doc: 'Name of the node in logs and metrics labels.', format: String, default: '' },
+  address: { doc: "The node's JSON-RPC host:port.", format: String, default: '' },
+  caCert: { doc: "Path to the node's rpc.cert.", format: String, default: '' },
+  user: { doc: "The node's rpcuser.", format: String, default: '' },
+  passwordFile: { doc: "File holding the node's rpcpass (a bare name is looked up in $CREDENTIALS_DIRECTORY).", format: String, default: '' },
+};
+
 export interface WalletConfigShape {
   name: string;
   grpcAddress: string;
@@ -186,6 +214,7 @@ export interface WalletConfigShape {
   clientCert: string;
   clientKey: string;
   mode: 'attached' | 'managed';
+  votingMode: 'wallet' | 'daemon' | 'both';
   unlock: boolean;
   passphraseFile: string;
   callTimeoutMs: number;
@@ -234,6 +263,11 @@ export const walletSchema: Schema<WalletConfigShape> = {
     doc: 'attached: the wallet opens and syncs itself. managed: the wallet runs with --noinitialload; dcrvoted opens it and keeps its RpcSync to dcrd alive.',
     format: ['attached', 'managed'],
     default: 'attached',
+  },
+  votingMode: {
+    doc: "wallet: the wallet votes (--enablevoting) and dcrvoted verifies. daemon: dcrvoted builds each vote, has the wallet sign it (SignTransaction, with the passphrase file) and broadcasts it to every dcrd and through the wallet; the wallet may run without --enablevoting. both: the wallet votes and dcrvoted casts the same, byte-identical vote as a safety net.",
+    format: ['wallet', 'daemon', 'both'],
+    default: 'wallet',
   },
   unlock: {
     doc: 'Keep the wallet unlocked with the passphrase file (a locked wallet cannot vote). Set false only if something else unlocks it.',

@@ -68,6 +68,17 @@ export interface BlockchainInfo {
   deployments: Record<string, AgendaInfo>;
 }
 
+/**
+ * Agenda start/expire times: Unix seconds, except that "never expires" is
+ * math.MaxInt64 (simnet agendas), which JSON parsing rounds past any safe
+ * integer. Clamp it rather than reject a healthy node's answer.
+ */
+function unixTime(method: string, o: Record<string, unknown>, key: string): number {
+  const v = o[key];
+  if (typeof v !== 'number' || !Number.isFinite(v)) throw new DcrdResultShapeError(method, `${key} is ${describe(v)}, want a time`);
+  return Math.min(v, Number.MAX_SAFE_INTEGER);
+}
+
 /** True for dcrd's "no such block / no such transaction" error (code -5). */
 export function isNotFoundError(err: unknown): boolean {
   return err instanceof DcrdRpcError && err.code === RPC_CODE_NOT_FOUND;
@@ -193,8 +204,8 @@ export class DcrdRpc {
       agendas[id] = {
         status: a['status'],
         ...(a['since'] !== undefined ? { since: int(m, a, 'since') } : {}),
-        starttime: int(m, a, 'starttime'),
-        expiretime: int(m, a, 'expiretime'),
+        starttime: unixTime(m, a, 'starttime'),
+        expiretime: unixTime(m, a, 'expiretime'),
       };
     }
     const ibd = r['initialblockdownload'];

@@ -31,6 +31,10 @@ export interface Metrics {
   reconnectsTotal: Counter<'peer'>;
   malformedNotificationsTotal: Counter<'method'>;
   ledgerRecords: Gauge<'outcome'>;
+  dcrdNodeConnected: Gauge<'node'>;
+  votesCastTotal: Counter<'wallet' | 'result'>;
+  voteAcceptedSeconds: Histogram<'wallet' | 'path'>;
+  voteSigningFailuresTotal: Counter<'wallet' | 'reason'>;
 }
 
 export interface MetricsOptions {
@@ -81,6 +85,16 @@ export function createMetrics(opts: MetricsOptions): Metrics {
     reconnectsTotal: new Counter({ name: `${p}reconnects_total`, help: 'Reconnections after a lost connection, by peer (dcrd or wallet:<name>).', labelNames: ['peer'], registers: r }),
     malformedNotificationsTotal: new Counter({ name: `${p}malformed_notifications_total`, help: 'Notifications from dcrd that could not be understood and were dropped.', labelNames: ['method'], registers: r }),
     ledgerRecords: new Gauge({ name: `${p}ledger_records`, help: 'Winning tickets in the ledger by outcome (pending included).', labelNames: ['outcome'], registers: r }),
+    dcrdNodeConnected: new Gauge({ name: `${p}dcrd_node_connected`, help: 'Per dcrd node: websocket up and subscribed (dcrd_connected is 1 while any node is).', labelNames: ['node'], registers: r }),
+    votesCastTotal: new Counter({ name: `${p}votes_cast_total`, help: 'Votes dcrvoted built, had signed and broadcast itself (votingMode daemon or both), by result (accepted by at least one dcrd, or rejected).', labelNames: ['wallet', 'result'], registers: r }),
+    voteAcceptedSeconds: new Histogram({
+      name: `${p}vote_accepted_seconds`,
+      help: 'Time from the winning-ticket notification until a vote was accepted by the first dcrd, by path: daemon (cast by dcrvoted) or wallet (the wallet\'s own, seen in the mempool).',
+      labelNames: ['wallet', 'path'],
+      buckets: [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10],
+      registers: r,
+    }),
+    voteSigningFailuresTotal: new Counter({ name: `${p}vote_signing_failures_total`, help: 'Votes dcrvoted could not cast, by reason (no_passphrase, wrong_passphrase, ticket_unknown, not_signed, build_failed, no_vote_version, wallet_error).', labelNames: ['wallet', 'reason'], registers: r }),
   };
   m.buildInfo.set({ version: opts.version, node_version: process.version, network: opts.network }, 1);
   return m;

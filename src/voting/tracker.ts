@@ -20,6 +20,13 @@ export interface ConnectedBlock extends BlockRef {
   previousHash: string;
 }
 
+/** Casts votes for a wallet's winning tickets itself (votingMode daemon or both). */
+export interface WalletVoteCaster {
+  /** daemon: only dcrvoted votes, so the wallet's lock and voting state say nothing about a miss. */
+  mode: 'daemon' | 'both';
+  cast(ticket: string, block: BlockRef, notifiedAt: number): Promise<{ txid: string; accepted: string[] }>;
+}
+
 export interface VoteTrackerOptions {
   chain: ChainReader;
   owners: TicketOwners;
@@ -28,6 +35,8 @@ export interface VoteTrackerOptions {
   metrics: Metrics;
   logger: Logger;
   walletNames: string[];
+  /** Wallets whose votes dcrvoted casts itself, by wallet name. */
+  casters?: ReadonlyMap<string, WalletVoteCaster>;
   voteSeenDeadlineMs: number;
   mempoolPollMs: number;
   /** Blocks examined at most when catching up after an outage. */
@@ -157,7 +166,10 @@ export class VoteTracker {
     const watched: string[] = [];
     for (const { ticket, answer } of answers) {
       if (answer.owner !== null) {
-        if (await this.#recordWinner(ticket, answer.owner, block, receivedAt, this.#o.owners.readiness(answer.owner))) {
+        const caster = this.#o.casters?.get(answer.owner);
+        // Cast first: every millisecond before the vote reaches the miners counts.
+        if (caster) void this.#cast(caster, answer.owner, ticket, block, receivedAt);
+        if (await this.#recordWinner(ticket, answer.owner, block, receivedAt, this.#readinessFor(answer.owner))) {
           watched.push(ticket);
         }
       } else if (answer.unreachable.length > 0) {
@@ -166,6 +178,23 @@ export class VoteTracker {
     }
     if (watched.length > 0) this.#watch(block, watched, receivedAt);
     this.#updatePending();
+  }
+
+  /** What the wallet's state says about a possible miss; nothing, when dcrvoted alone votes. */
+  #readinessFor(wallet: string): WalletReadiness {
+    const r = this.#o.owners.readiness(wallet);
+    return this.#o.casters?.get(wallet)?.mode === 'daemon' ? { ...r, unlocked: null, voting: null } : r;
+  }
+
+  async #cast(caster: WalletVoteCaster, wallet: string, ticket: string, block: BlockRef, notifiedAt: number): Promise<void> {
+    try {
+      await caster.cast(ticket, block, notifiedAt);
+    } catch (err) {
+      this.#log.error(
+        { event: 'vote_cast_failed', wallet, ticket, block, reason: (err as { reason?: string }).reason, err: errInfo(err) },
+        `VOTE AT RISK: dcrvoted could not cast the vote for ticket ${short(ticket)} (wallet ${wallet}): ${(err as Error).message}`,
+      );
+    }
   }
 
   async #recordWinner(ticket: string, wallet: string, block: BlockRef, notifiedAt: number, readiness: WalletReadiness): Promise<boolean> {
@@ -192,6 +221,7 @@ export class VoteTracker {
         if (!a) return;
         a.seen = { txid, afterMs };
         this.#o.metrics.voteSeenSeconds.observe({ wallet: a.wallet }, afterMs / 1000);
+        if (this.#o.casters?.get(a.wallet)?.mode !== 'daemon') this.#o.metrics.voteAcceptedSeconds.observe({ wallet: a.wallet, path: 'wallet' }, afterMs / 1000);
         this.#log.info({ event: 'vote_seen', wallet: a.wallet, ticket, txid, afterMs }, `vote for ticket ${short(ticket)} in mempool after ${afterMs} ms`);
       },
       onDeadline: (unseen) => {

@@ -276,6 +276,7 @@ export type SyncNotificationType =
 
 interface RawTx {
   hash: Buffer;
+  transaction: Buffer;
   transaction_type: TxType;
 }
 interface RawGetTicketsResponse {
@@ -648,6 +649,40 @@ export class WalletClient {
   /** The passphrase Buffer is sent as is and never copied into errors or logs. */
   async unlockWallet(passphrase: Buffer): Promise<void> {
     await this.unary('WalletService', 'UnlockWallet', { passphrase }, [passphrase]);
+  }
+
+  /** The ticket purchase transaction, serialized, if the ticket is the wallet's. */
+  async getTicketTx(hashHex: string): Promise<Buffer | null> {
+    let r: RawGetTicketsResponse;
+    try {
+      r = await this.unary<RawGetTicketsResponse>('WalletService', 'GetTicket', { ticket_hash: hashHexToWire(hashHex, 'ticket hash') });
+    } catch (err) {
+      if (err instanceof WalletRpcError && err.kind === 'not_found') return null;
+      throw err;
+    }
+    const tx = r.ticket?.ticket?.transaction;
+    return tx && tx.length > 0 ? Buffer.from(tx) : null;
+  }
+
+  /**
+   * Signs what inputs the wallet can (for a vote: the ticket input; the
+   * stakebase needs no signature). The passphrase unlocks the wallet for
+   * this call only, so a locked wallet still signs.
+   */
+  async signTransaction(passphrase: Buffer, tx: Uint8Array): Promise<{ tx: Buffer; unsignedInputIndexes: number[] }> {
+    const r = await this.unary<{ transaction: Buffer; unsigned_input_indexes: number[] }>(
+      'WalletService',
+      'SignTransaction',
+      { passphrase, serialized_transaction: Buffer.from(tx) },
+      [passphrase],
+    );
+    return { tx: Buffer.from(r.transaction), unsignedInputIndexes: (r.unsigned_input_indexes ?? []).map(Number) };
+  }
+
+  /** Publishes through the wallet's own dcrd connection; returns the txid. */
+  async publishTransaction(tx: Uint8Array): Promise<string> {
+    const r = await this.unary<{ transaction_hash: Buffer }>('WalletService', 'PublishTransaction', { signed_transaction: Buffer.from(tx) });
+    return wireHashToHex(r.transaction_hash);
   }
 
   async lockWallet(): Promise<void> {

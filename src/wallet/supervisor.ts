@@ -101,6 +101,7 @@ export interface SupervisorOptions {
 export interface WalletStatusView {
   name: string;
   mode: 'attached' | 'managed';
+  votingMode: 'wallet' | 'daemon' | 'both';
   address: string;
   ready: boolean;
   reasons: string[];
@@ -177,7 +178,11 @@ export class WalletSupervisor extends EventEmitter<Events> {
     const r = this.#readiness;
     const out: string[] = [];
     if (!r.reachable) out.push(this.#lastError ? `unreachable: ${this.#lastError.message}` : 'connecting (not checked yet)');
-    else {
+    else if (this.#o.config.votingMode === 'daemon') {
+      // dcrvoted casts the votes and the wallet signs them with the
+      // passphrase given per call: lock state and --enablevoting do not matter.
+      if (r.synced !== true) out.push(r.daemonConnected === false ? 'not connected to dcrd' : 'not synced to dcrd');
+    } else {
       if (r.unlocked !== true) out.push(r.unlocked === false ? 'locked' : 'lock state unknown (walletinfo failed)');
       if (r.voting !== true) {
         out.push(
@@ -208,6 +213,11 @@ export class WalletSupervisor extends EventEmitter<Events> {
     return this.readiness();
   }
 
+  /** The wallet's vote version as walletinfo last reported it. */
+  voteVersion(): number | null {
+    return this.#voteVersion;
+  }
+
   async ownsTicket(ticket: string): Promise<boolean> {
     return (await this.#o.client.getTicket(ticket)) !== null;
   }
@@ -221,6 +231,7 @@ export class WalletSupervisor extends EventEmitter<Events> {
     return {
       name: this.name,
       mode: this.#o.config.mode,
+      votingMode: this.#o.config.votingMode,
       address: this.#o.config.grpc.address,
       ready: this.isReady(),
       reasons: this.reasons(),

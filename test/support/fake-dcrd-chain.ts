@@ -50,6 +50,8 @@ interface TxIn {
   blockIndex: number;
   sigScript: Uint8Array;
   stakebase: boolean;
+  /** A coinbase input (vin[0] of a block's first regular tx). */
+  coinbase?: boolean;
 }
 
 interface TxOut {
@@ -58,6 +60,8 @@ interface TxOut {
   script: Uint8Array;
   type: string;
   asm: string;
+  /** scriptPubKey.addresses (omitempty: absent for nulldata and treasury scripts). */
+  addresses?: string[];
 }
 
 export interface FakeTx {
@@ -66,7 +70,8 @@ export interface FakeTx {
   version: number;
   vin: TxIn[];
   vout: TxOut[];
-  kind: 'vote' | 'revocation';
+  kind: 'vote' | 'revocation' | 'coinbase';
+  /** The ticket a vote or revocation spends ('' for a coinbase). */
   ticket: string;
 }
 
@@ -76,6 +81,8 @@ export interface FakeBlock {
   prevHash: string;
   header: BlockHeader;
   headerHex: string;
+  /** Regular tree: just the coinbase (dcrd's getblock always lists one). */
+  tx: FakeTx[];
   stx: FakeTx[];
   winners: string[];
 }
@@ -132,6 +139,29 @@ function payoutHash160(ticket: string): Uint8Array {
   return blake256(Buffer.from(`payout:${ticket}`)).subarray(0, 20);
 }
 
+const BASE58 = '123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz';
+
+/**
+ * A simnet P2PKH address ("Ss…"): base58check of the 2-byte net id 0x0e91
+ * (chaincfg/simnetparams.go PubKeyHashAddrID) and the hash160, checksum the
+ * first 4 bytes of BLAKE-256(BLAKE-256(payload)) (dcrd base58 CheckEncode).
+ */
+export function simnetP2PKHAddress(h160: Uint8Array): string {
+  const payload = concat([Uint8Array.of(0x0e, 0x91), h160]);
+  const bytes = concat([payload, blake256(blake256(payload)).subarray(0, 4)]);
+  let n = BigInt('0x' + bytesToHex(bytes));
+  let out = '';
+  while (n > 0n) {
+    out = BASE58[Number(n % 58n)]! + out;
+    n /= 58n;
+  }
+  for (const b of bytes) {
+    if (b !== 0) break;
+    out = '1' + out;
+  }
+  return out;
+}
+
 function taggedP2PKH(tag: number, h160: Uint8Array): Uint8Array {
   // <tag> OP_DUP OP_HASH160 OP_DATA_20 <h160> OP_EQUALVERIFY OP_CHECKSIG
   return concat([Uint8Array.of(tag, 0x76, 0xa9, 0x14), h160, Uint8Array.of(0x88, 0xac)]);
@@ -177,7 +207,11 @@ export function buildVoteTx(ticket: string, votedBlock: BlockRef, voteBits: numb
       value: TICKET_PRICE + VOTE_SUBSIDY,
       version: 0,
       script: taggedP2PKH(OP_SSGEN, h160),
-      type: 'stakegen',
+      // dcrd 2.1.6 names tagged P2PKH scripts "<tag>-pubkeyhash" and lists
+      // their address (txscript/stdscript STStakeGenPubKeyHash; checked
+      // against a real simnet vote by test/e2e/agreement.test.ts).
+      type: 'stakegen-pubkeyhash',
+      addresses: [simnetP2PKHAddress(h160)],
       asm: `OP_SSGEN OP_DUP OP_HASH160 ${bytesToHex(h160)} OP_EQUALVERIFY OP_CHECKSIG`,
     },
   ];
@@ -192,11 +226,50 @@ export function buildRevocationTx(ticket: string): FakeTx {
       value: TICKET_PRICE,
       version: 0,
       script: taggedP2PKH(OP_SSRTX, h160),
-      type: 'stakerevoke',
+      // "stakerevoke-pubkeyhash" with its address, as dcrd 2.1.6 reports it.
+      type: 'stakerevoke-pubkeyhash',
+      addresses: [simnetP2PKHAddress(h160)],
       asm: `OP_SSRTX OP_DUP OP_HASH160 ${bytesToHex(h160)} OP_EQUALVERIFY OP_CHECKSIG`,
     },
   ];
   return makeTx('revocation', ticket, 2, [ticketInput(ticket, TICKET_PRICE)], vout);
+}
+
+/**
+ * A coinbase (wire/msgtx.go, blockchain/validate.go): one input spending the
+ * null outpoint with the height and an extra nonce in its signature script,
+ * output 0 the OP_RETURN height commitment, then the PoW reward.
+ */
+export function buildCoinbaseTx(height: number, nonce: number): FakeTx {
+  const commitment = concat([u32(height), i64(nonce)]);
+  const script = concat([Uint8Array.of(0x6a, commitment.length), commitment]);
+  const h160 = payoutHash160(`coinbase:${height}`);
+  const vin: TxIn[] = [
+    {
+      prevHash: ZERO_HASH,
+      prevIndex: 0xffffffff,
+      tree: 0,
+      sequence: 0xffffffff,
+      valueIn: 10 * ATOMS_PER_COIN,
+      blockHeight: 0,
+      blockIndex: NULL_BLOCK_INDEX,
+      sigScript: concat([Uint8Array.of(0x00, 0x00), commitment]),
+      stakebase: false,
+      coinbase: true,
+    },
+  ];
+  const vout: TxOut[] = [
+    { value: 0, version: 0, script, type: 'nulldata', asm: `OP_RETURN ${bytesToHex(commitment)}` },
+    {
+      value: 10 * ATOMS_PER_COIN,
+      version: 0,
+      script: concat([Uint8Array.of(0x76, 0xa9, 0x14), h160, Uint8Array.of(0x88, 0xac)]),
+      type: 'pubkeyhash',
+      asm: `OP_DUP OP_HASH160 ${bytesToHex(h160)} OP_EQUALVERIFY OP_CHECKSIG`,
+      addresses: [simnetP2PKHAddress(h160)],
+    },
+  ];
+  return makeTx('coinbase', '', 1, vin, vout);
 }
 
 export interface BlockLocation {
@@ -208,7 +281,15 @@ export interface BlockLocation {
 /** TxRawResult JSON; block fields only for mined txs (they are omitempty). */
 export function verboseTx(tx: FakeTx, at?: BlockLocation): Record<string, unknown> {
   const vin = tx.vin.map((i) =>
-    i.stakebase
+    i.coinbase
+      ? {
+          coinbase: bytesToHex(i.sigScript),
+          sequence: i.sequence,
+          amountin: i.valueIn / ATOMS_PER_COIN,
+          blockheight: i.blockHeight,
+          blockindex: i.blockIndex,
+        }
+      : i.stakebase
       ? {
           stakebase: bytesToHex(i.sigScript),
           sequence: i.sequence,
@@ -236,6 +317,7 @@ export function verboseTx(tx: FakeTx, at?: BlockLocation): Record<string, unknow
       hex: bytesToHex(o.script),
       ...(o.type === 'nulldata' ? {} : { reqSigs: 1 }),
       type: o.type,
+      ...(o.addresses ? { addresses: o.addresses } : {}),
       version: o.version,
     },
   }));
@@ -251,7 +333,9 @@ export function verboseTx(tx: FakeTx, at?: BlockLocation): Record<string, unknow
   if (at) {
     result['blockhash'] = at.block.hash;
     result['blockheight'] = at.block.height;
-    result['blockindex'] = at.index;
+    // TxRawResult.BlockIndex is omitempty: real dcrd 2.1.6 leaves it out
+    // for the tx at index 0 (the coinbase, the first stake tx).
+    if (at.index !== 0) result['blockindex'] = at.index;
     result['confirmations'] = at.confirmations;
     result['time'] = at.block.header.timestamp;
     result['blocktime'] = at.block.header.timestamp;
@@ -304,6 +388,7 @@ export function buildBlock(parent: { hash: string; height: number; timestamp: nu
     prevHash: parent.hash,
     header,
     headerHex: bytesToHex(bytes),
+    tx: [buildCoinbaseTx(header.height, header.nonce)],
     stx,
     winners: opts.winners ?? Array.from({ length: 5 }, randomHash),
   };

@@ -11,8 +11,9 @@
 // - subscriptions are per connection and die with it
 //   (internal/rpcserver/rpcwebsocket.go notificationHandler).
 // - winningtickets [hash, height, {"0": t0, …}] (rpcwebsocket.go
-//   notifyWinningTickets) is sent when a block is accepted, before its
-//   blockconnected (server.go NTBlockAccepted vs NTBlockConnected).
+//   notifyWinningTickets) is sent when a block is accepted, which real dcrd
+//   2.1.6 does AFTER its blockconnected (checked on simnet by
+//   test/e2e/agreement.test.ts).
 // - blockconnected [headerHex, subscribedTxs=null], blockdisconnected
 //   [headerHex] (rpcwebsocket.go notifyBlockConnected/Disconnected);
 //   reorganization [oldhash, oldheight, newhash, newheight] precedes a reorg
@@ -56,6 +57,20 @@ export interface FakeDcrdOptions {
   /** getblockchaininfo deployments. */
   deployments?: Record<string, { status: string; since?: number; starttime: number; expiretime: number }>;
 }
+
+/**
+ * getblockchaininfo "deployments" as real dcrd 2.1.6 reports them on simnet:
+ * every agenda active since height 1, start 0, and expiretime
+ * math.MaxInt64 ("never expires", chaincfg), which no JSON parser reads as
+ * a safe integer. The fake used to report no deployments at all.
+ */
+const NEVER_EXPIRES = 9223372036854775807; // rounds to 2^63, as JSON.parse of dcrd's text does
+const SIMNET_DEPLOYMENTS: Record<string, { status: string; since?: number; starttime: number; expiretime: number }> = Object.fromEntries(
+  [
+    'autorevocations', 'blake3pow', 'changesubsidysplit', 'changesubsidysplitr2', 'explicitverupgrades', 'fixlnseqlocks',
+    'headercommitments', 'lnfeatures', 'maxblocksize', 'maxtreasuryspend', 'reverttreasurypolicy', 'sdiffalgorithm', 'treasury',
+  ].map((id) => [id, { status: 'active', since: 1, starttime: 0, expiretime: NEVER_EXPIRES }]),
+);
 
 interface Client {
   ws: WebSocket;
@@ -267,12 +282,17 @@ export class FakeDcrd {
   }
 
   private announceConnected(block: FakeBlock): void {
+    // Real dcrd 2.1.6 sends blockconnected FIRST and winningtickets after it
+    // (blockchain sends NTBlockConnected while connecting the block and
+    // NTBlockAccepted, which carries the lottery result, once it is accepted;
+    // both go through one ordered notification queue). Observed on simnet by
+    // test/e2e/agreement.test.ts; the fake used to send them the other way round.
+    this.notify('blocks', 'blockconnected', [block.headerHex, null]);
     if (block.winners.length > 0) {
       const map: Record<string, string> = {};
       block.winners.forEach((t, i) => (map[String(i)] = t));
       this.notify('winners', 'winningtickets', [block.hash, block.height, map]);
     }
-    this.notify('blocks', 'blockconnected', [block.headerHex, null]);
   }
 
   private notify(kind: 'blocks' | 'winners', method: string, params: unknown[]): void {
@@ -380,9 +400,11 @@ export class FakeDcrd {
     const m = this.mempool.get(txid);
     if (m) return { tx: m, index: 0 };
     for (const b of this.mainChain) {
-      const index = b.stx.findIndex((t) => t.txid === txid);
-      const tx = b.stx[index];
-      if (tx) return { tx, block: b, index };
+      for (const tree of [b.tx, b.stx]) {
+        const index = tree.findIndex((t) => t.txid === txid);
+        const tx = tree[index];
+        if (tx) return { tx, block: b, index };
+      }
     }
     return undefined;
   }
@@ -417,14 +439,15 @@ export class FakeDcrd {
         if (params[1] === false) return b.headerHex; // header-only stand-in for the raw block
         const { mediantime: _m, ...header } = this.headerVerbose(b);
         const confirmations = this.confirmations(b);
+        // Real dcrd always lists the regular tree ("tx" / "rawtx": at least
+        // the coinbase); the fake used to leave it out.
         const txs =
           params[2] === true
-            ? b.stx.length > 0
-              ? { rawstx: b.stx.map((tx, index) => verboseTx(tx, { block: b, index, confirmations })) }
-              : {}
-            : b.stx.length > 0
-              ? { stx: b.stx.map((t) => t.txid) }
-              : {};
+            ? {
+                rawtx: b.tx.map((tx, index) => verboseTx(tx, { block: b, index, confirmations })),
+                ...(b.stx.length > 0 ? { rawstx: b.stx.map((tx, index) => verboseTx(tx, { block: b, index, confirmations })) } : {}),
+              }
+            : { tx: b.tx.map((t) => t.txid), ...(b.stx.length > 0 ? { stx: b.stx.map((t) => t.txid) } : {}) };
         return { ...header, mediantime: b.header.timestamp - 600, ...txs };
       }
       case 'getrawmempool': {
@@ -467,7 +490,7 @@ export class FakeDcrd {
           chainwork: t.height.toString(16).padStart(64, '0'),
           initialblockdownload: false,
           maxblocksize: 393216,
-          deployments: this.options.deployments ?? {},
+          deployments: this.options.deployments ?? SIMNET_DEPLOYMENTS,
         };
       }
       case 'getcurrentnet':

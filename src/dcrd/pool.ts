@@ -1,0 +1,103 @@
+// Several dcrd nodes seen as one: every node is subscribed, a notification
+// is acted on from whichever node reports it first (later copies are
+// dropped), requests go to the first connected node in config order, and a
+// vote is broadcast to all of them at once. One node down is a warning; the
+// pool is down only when no node is connected.
+
+import { EventEmitter } from 'node:events';
+import type { DcrdNotification } from './notifications.js';
+import { DcrdClient, DcrdNotConnectedError, type DcrdClientOptions, type DcrdConnectError } from './ws-client.js';
+
+export interface PoolNode {
+  name: string;
+  client: DcrdClient;
+}
+
+export interface PoolEvents {
+  connected: [{ node: string; first: boolean }];
+  disconnected: [{ node: string; reason: string; anyConnected: boolean }];
+  connectFailed: [{ node: string; error: DcrdConnectError; attempt: number; retryInMs: number }];
+  notification: [DcrdNotification & { node: string }];
+  malformed: [{ node: string; raw: string; reason: string; method?: string }];
+}
+
+export interface BroadcastResult {
+  node: string;
+  ok: boolean;
+  /** Milliseconds from the start of the broadcast to this node's answer. */
+  ms: number;
+  error?: string;
+}
+
+const DEDUP_WINDOW = 512;
+
+export class DcrdPool extends EventEmitter<PoolEvents> {
+  readonly nodes: PoolNode[];
+  readonly #seen = new Set<string>();
+
+  constructor(nodes: { name: string; options: DcrdClientOptions }[]) {
+    super();
+    this.nodes = nodes.map(({ name, options }) => ({ name, client: new DcrdClient(options) }));
+    for (const { name, client } of this.nodes) {
+      client.on('connected', ({ first }) => this.emit('connected', { node: name, first }));
+      client.on('disconnected', ({ reason }) => this.emit('disconnected', { node: name, reason, anyConnected: this.isConnected }));
+      client.on('connectFailed', (f) => this.emit('connectFailed', { node: name, ...f }));
+      client.on('malformed', (m) => this.emit('malformed', { node: name, ...m }));
+      client.on('notification', (n) => this.#deliver(name, n));
+    }
+  }
+
+  get isConnected(): boolean {
+    return this.nodes.some((n) => n.client.isConnected);
+  }
+
+  get reconnects(): number {
+    return this.nodes.reduce((sum, n) => sum + n.client.reconnects, 0);
+  }
+
+  get lastError(): DcrdConnectError | null {
+    return this.nodes.map((n) => n.client.lastError).find((e) => e !== null) ?? null;
+  }
+
+  connectedNodes(): string[] {
+    return this.nodes.filter((n) => n.client.isConnected).map((n) => n.name);
+  }
+
+  start(): void {
+    for (const n of this.nodes) n.client.start();
+  }
+
+  async close(): Promise<void> {
+    await Promise.allSettled(this.nodes.map((n) => n.client.close()));
+  }
+
+  request<T = unknown>(method: string, params: readonly unknown[] = [], opts: { timeoutMs?: number } = {}): Promise<T> {
+    const node = this.nodes.find((n) => n.client.isConnected) ?? this.nodes[0];
+    if (!node) return Promise.reject(new DcrdNotConnectedError(method));
+    return node.client.request<T>(method, params, opts);
+  }
+
+  /** Sends the same request to every connected node at once. */
+  async broadcast(method: string, params: readonly unknown[], opts: { timeoutMs?: number } = {}): Promise<BroadcastResult[]> {
+    const start = performance.now();
+    const targets = this.nodes.filter((n) => n.client.isConnected);
+    return Promise.all(
+      targets.map(async ({ name, client }) => {
+        try {
+          await client.request(method, params, opts);
+          return { node: name, ok: true, ms: performance.now() - start };
+        } catch (err) {
+          return { node: name, ok: false, ms: performance.now() - start, error: (err as Error).message };
+        }
+      }),
+    );
+  }
+
+  #deliver(node: string, n: DcrdNotification): void {
+    const key = `${n.kind}:${n.block.hash}`;
+    if (this.#seen.has(key)) return;
+    this.#seen.add(key);
+    if (this.#seen.size > DEDUP_WINDOW) this.#seen.delete(this.#seen.values().next().value as string);
+    this.emit('notification', { ...n, node });
+  }
+}
