@@ -1,0 +1,99 @@
+// npm run bench (second part) — on a real simnet, how fast does a winning
+// ticket's vote reach dcrd's mempool by each path?
+//   wallet: dcrwallet --enablevoting votes on its own (dcrvoted only watches)
+//   daemon: dcrvoted builds the vote, the wallet signs it, dcrvoted
+//           broadcasts it (the wallet runs without --enablevoting)
+// Both are timed the same way, from outside: a websocket to dcrd subscribed
+// to winningtickets and to every accepted transaction; the figure is the gap
+// between the notification and the arrival of that ticket's vote.
+
+import { readFileSync } from 'node:fs';
+import WebSocket from 'ws';
+import { decodeTx } from '../src/vote/tx.js';
+import { quietIpServerNameWarning } from '../src/process-warnings.js';
+import { startInProcess, walletClient, writeConfig, waitFor } from '../test/e2e/dcrvoted.js';
+import { startSimnet, type Simnet } from '../test/e2e/harness/index.js';
+
+const BLOCKS = Number(process.env.BENCH_VOTE_BLOCKS ?? 40);
+
+interface Sample {
+  ms: number;
+}
+
+/** Watches dcrd from outside: winners with their arrival time, and vote arrivals. */
+async function watchDcrd(sim: Simnet, ours: Set<string>): Promise<{ samples: Sample[]; close: () => void }> {
+  const auth = Buffer.from(`${sim.dcrd.user}:${sim.dcrd.password}`).toString('base64');
+  const ws = new WebSocket(sim.dcrd.wsUrl, { ca: readFileSync(sim.dcrd.caCertPath), headers: { Authorization: `Basic ${auth}` } });
+  await new Promise((resolve, reject) => ws.once('open', resolve).once('error', reject));
+  const won = new Map<string, number>(); // ticket:block → notified at
+  const samples: Sample[] = [];
+  let id = 0;
+  ws.on('message', (data) => {
+    const now = performance.now();
+    const msg = JSON.parse(String(data)) as { method?: string; params?: unknown[] };
+    if (msg.method === 'winningtickets') {
+      const [blockHash, , tickets] = msg.params as [string, number, Record<string, string>];
+      for (const t of Object.values(tickets)) if (ours.has(t)) won.set(`${t}:${blockHash}`, now);
+    } else if (msg.method === 'txaccepted') {
+      const [txid] = msg.params as [string];
+      ws.send(JSON.stringify({ jsonrpc: '1.0', id: `tx:${txid}:${now}`, method: 'getrawtransaction', params: [txid, 0] }));
+    } else if (typeof (msg as { id?: unknown }).id === 'string' && (msg as { id: string }).id.startsWith('tx:')) {
+      const [, , at] = (msg as { id: string }).id.split(':');
+      const hex = (msg as { result?: unknown }).result;
+      if (typeof hex !== 'string') return;
+      const tx = decodeTx(hex);
+      if (!tx.ok || tx.value.tx.txIn.length !== 2) return;
+      const ticket = Buffer.from(tx.value.tx.txIn[1]!.prevOut.hash).reverse().toString('hex');
+      const script = tx.value.tx.txOut[0]?.pkScript;
+      if (!script || script.length !== 38) return;
+      const block = Buffer.from(script.subarray(2, 34)).reverse().toString('hex');
+      const t0 = won.get(`${ticket}:${block}`);
+      if (t0 !== undefined) {
+        samples.push({ ms: Number(at) - t0 });
+        won.delete(`${ticket}:${block}`);
+      }
+    }
+  });
+  ws.send(JSON.stringify({ jsonrpc: '1.0', id: ++id, method: 'notifywinningtickets', params: [] }));
+  ws.send(JSON.stringify({ jsonrpc: '1.0', id: ++id, method: 'notifynewtransactions', params: [false] }));
+  return { samples, close: () => ws.close() };
+}
+
+async function runPath(sim: Simnet, path: 'wallet' | 'daemon'): Promise<number[]> {
+  await sim.ours.stop();
+  await sim.ours.start({ enableVoting: path === 'wallet' });
+  const wc = await walletClient(sim.ours);
+  const tickets = new Set(await sim.ourLiveTickets());
+  wc.close();
+  const dut = await startInProcess(sim, writeConfig(sim, { wallet: { votingMode: path } }));
+  await waitFor('ready', async () => (await dut.get('/readyz')).status === 200, 60_000, 200);
+  const watch = await watchDcrd(sim, tickets);
+  for (let i = 0; i < BLOCKS; i++) await sim.mine(1);
+  await new Promise((r) => setTimeout(r, 500));
+  watch.close();
+  await dut.stop();
+  return watch.samples.map((s) => s.ms);
+}
+
+function stats(xs: number[]): { n: number; median: number; p99: number } {
+  const s = [...xs].sort((a, b) => a - b);
+  const q = (p: number) => s[Math.min(s.length - 1, Math.max(0, Math.ceil(p * s.length) - 1))] ?? NaN;
+  return { n: s.length, median: q(0.5), p99: q(0.99) };
+}
+
+quietIpServerNameWarning();
+const sim = await startSimnet({ ourWallet: { managed: false }, log: () => undefined });
+try {
+  const wallet = stats(await runPath(sim, 'wallet'));
+  const daemon = stats(await runPath(sim, 'daemon'));
+  console.log(`\nnotification → vote in dcrd's mempool on simnet (${sim.backend} backend, ${BLOCKS} blocks per path; ms)`);
+  console.log('path     votes   median     p99');
+  for (const [name, s] of [['wallet', wallet], ['daemon', daemon]] as const) {
+    console.log(`${name.padEnd(7)} ${String(s.n).padStart(6)} ${s.median.toFixed(2).padStart(8)} ${s.p99.toFixed(2).padStart(8)}`);
+  }
+  console.log(`daemon/wallet median ratio: ${(daemon.median / wallet.median).toFixed(2)}x, p99 ratio: ${(daemon.p99 / wallet.p99).toFixed(2)}x`);
+} finally {
+  await sim.ours.stop().catch(() => undefined);
+  await sim.stop();
+}
+process.exit(0);

@@ -1,0 +1,150 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import pino from 'pino';
+import { describe, expect, it } from 'vitest';
+import { createMetrics } from '../../src/telemetry/metrics.js';
+import { CastError, insideTSpendWindow, VoteCaster, type CasterChain, type CasterWallet } from '../../src/vote/caster.js';
+
+interface Fixture {
+  voteTxid: string;
+  voteHex: string;
+  ticketHash: string;
+  ticketHex: string;
+  votedBlock: { hash: string; height: number };
+  voteBits: number;
+  voteVersion: number;
+  deployments: Record<string, { status: string; since?: number }>;
+}
+
+const dir = 'test/fixtures/votes';
+const fixtures = readdirSync(dir)
+  .filter((f) => f.endsWith('.json'))
+  .map((f) => JSON.parse(readFileSync(join(dir, f), 'utf8')) as Fixture);
+
+function setup(fx: Fixture, opts: { signed?: (tx: Buffer) => { tx: Buffer; unsignedInputIndexes: number[] }; passphrase?: Buffer | null; tspends?: { hash: string; expiry: number }[]; policies?: Record<string, string>; signError?: Error } = {}) {
+  const broadcasts: string[] = [];
+  const published: string[] = [];
+  const wallet: CasterWallet = {
+    getTicketTx: async (t) => (t === fx.ticketHash ? Buffer.from(fx.ticketHex, 'hex') : null),
+    voteChoices: async () => ({ voteBits: fx.voteBits }),
+    tspendPolicies: async (h) => (h && opts.policies?.[h] ? [{ hash: h, policy: opts.policies[h] as string }] : []),
+    signTransaction: async (_p, tx) => {
+      if (opts.signError) throw opts.signError;
+      return opts.signed ? opts.signed(Buffer.from(tx)) : { tx: Buffer.from(tx), unsignedInputIndexes: [0] };
+    },
+    publishTransaction: async (tx) => {
+      published.push(Buffer.from(tx).toString('hex'));
+      return 'x';
+    },
+  };
+  const chain: CasterChain = {
+    deployments: async () => fx.deployments,
+    mempoolTSpends: async () => opts.tspends ?? [],
+    broadcast: async (hex) => {
+      broadcasts.push(hex);
+      return [
+        { node: 'a', ok: true, ms: 3 },
+        { node: 'b', ok: false, ms: 5, error: 'connection refused' },
+      ];
+    },
+  };
+  const metrics = createMetrics({ version: 't', network: 'simnet', processMetrics: false });
+  const caster = new VoteCaster({
+    walletName: 'w',
+    network: 'simnet',
+    wallet,
+    chain,
+    passphrase: () => (opts.passphrase === undefined ? Buffer.from('pw') : opts.passphrase),
+    voteVersion: () => fx.voteVersion,
+    metrics,
+    logger: pino({ level: 'silent' }),
+  });
+  return { caster, broadcasts, published, metrics };
+}
+
+async function value(m: ReturnType<typeof createMetrics>, name: string, labels: Record<string, string>) {
+  const x = (await m.registry.getMetricsAsJSON()).find((y) => y.name === name);
+  return x?.values.find((v) => Object.entries(labels).every(([k, val]) => v.labels[k] === val))?.value ?? 0;
+}
+
+describe('vote caster', () => {
+  it.each(fixtures.map((f) => [f.voteTxid.slice(0, 12), f] as const))('casts the same vote the real wallet cast (%s)', async (_n, fx) => {
+    const { caster, broadcasts, published } = setup(fx);
+    const r = await caster.cast(fx.ticketHash, fx.votedBlock, Date.now());
+    expect(r.txid).toBe(fx.voteTxid);
+    expect(r.accepted).toEqual(['a']);
+    expect(r.rejected).toEqual([{ node: 'b', error: 'connection refused' }]);
+    expect(broadcasts).toHaveLength(1);
+    expect(published).toHaveLength(1);
+  });
+
+  const fx = fixtures[0]!;
+
+  it('refuses without a passphrase and counts the failure', async () => {
+    const { caster, metrics } = setup(fx, { passphrase: null });
+    await expect(caster.cast(fx.ticketHash, fx.votedBlock, Date.now())).rejects.toMatchObject({ reason: 'no_passphrase' });
+    expect(await value(metrics, 'dcrvoted_vote_signing_failures_total', { reason: 'no_passphrase' })).toBe(1);
+  });
+
+  it('a wrong passphrase is reported as such', async () => {
+    const err = Object.assign(new Error('the wallet rejected the passphrase'), { kind: 'wrong_passphrase' });
+    const { caster } = setup(fx, { signError: err });
+    await expect(caster.cast(fx.ticketHash, fx.votedBlock, Date.now())).rejects.toMatchObject({ reason: 'wrong_passphrase' });
+  });
+
+  it('a ticket input the wallet could not sign is not broadcast', async () => {
+    const { caster, broadcasts } = setup(fx, { signed: (tx) => ({ tx, unsignedInputIndexes: [0, 1] }) });
+    await expect(caster.cast(fx.ticketHash, fx.votedBlock, Date.now())).rejects.toBeInstanceOf(CastError);
+    expect(broadcasts).toHaveLength(0);
+  });
+
+  it('a ticket the wallet does not hold is refused', async () => {
+    const { caster } = setup(fx);
+    await expect(caster.cast('00'.repeat(32), fx.votedBlock, Date.now())).rejects.toMatchObject({ reason: 'ticket_unknown' });
+  });
+
+  it('votes on tspends inside their window with the wallet’s policy, and only those', async () => {
+    const h = fx.votedBlock.height;
+    // simnet: TVI 48, multiplier 3 → expiry must be 2 more than a multiple of 48; window [expiry-146, expiry-2].
+    const expiryIn = 48 * Math.ceil((h + 2) / 48) + 2;
+    const yes = '01' + 'aa'.repeat(30) + 'ff';
+    const abstain = 'bb'.repeat(32);
+    const outside = 'cc'.repeat(32);
+    const { caster, broadcasts } = setup(fx, {
+      tspends: [
+        { hash: yes, expiry: expiryIn },
+        { hash: abstain, expiry: expiryIn },
+        { hash: outside, expiry: expiryIn + 48 * 10 },
+      ],
+      policies: { [yes]: 'yes', [abstain]: 'abstain', [outside]: 'no' },
+    });
+    const r = await caster.cast(fx.ticketHash, fx.votedBlock, Date.now());
+    expect(r.txid).not.toBe(fx.voteTxid);
+    const hex = broadcasts[0]!;
+    expect(hex.slice(0, 8)).toBe('03000000'); // tx version 3 with treasury votes
+    // OP_RETURN OP_DATA_35 'T' 'V' <tspend hash, internal byte order> <1 = yes>
+    expect(hex).toContain('6a235456' + Buffer.from(yes, 'hex').reverse().toString('hex') + '01');
+    expect(hex).not.toContain('bb'.repeat(32));
+    expect(hex).not.toContain('cc'.repeat(32));
+  });
+});
+
+describe('tspend voting window (dcrd InsideTSpendWindow)', () => {
+  it.each([
+    // [height, expiry, tvi, mul, inside]
+    [100, 146, 48, 3, true], // the smallest expiry allowed: window [0, 144]
+    [0, 146, 48, 3, true],
+    [0, 98, 48, 3, false], // expiry below tvi*mul+2
+    [144, 146, 48, 3, true],
+    [145, 146, 48, 3, false],
+    [10, 147, 48, 3, false], // expiry-2 not a multiple of the TVI
+    [200, 338, 48, 3, true], // window [192, 336]
+    [191, 338, 48, 3, false],
+    [336, 338, 48, 3, true],
+    [5000, 5186, 288, 12, true], // mainnet: expiry-2 = 5184 = 18*288; window [1728, 5184]
+    [1727, 5186, 288, 12, false],
+    [5185, 5186, 288, 12, false],
+  ] as const)('height %i, expiry %i (tvi %i × %i) → %s', (height, expiry, tvi, mul, inside) => {
+    expect(insideTSpendWindow(height, expiry, tvi, mul)).toBe(inside);
+  });
+});
