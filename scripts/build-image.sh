@@ -256,7 +256,8 @@ stage_context() {
 # ---- docker build ----------------------------------------------------------------
 OLD_ID=""
 build_image() {
-  local -a args=(--network host --build-arg "BASE_IMAGE=$BASE")
+  # --force-rm: a failed step leaves no container behind (it would pin its image).
+  local -a args=(--network host --force-rm --build-arg "BASE_IMAGE=$BASE")
   local registry v stage
   registry="$(npm config get registry 2>/dev/null || true)"
   case "$registry" in http*) args+=(--build-arg "NPM_CONFIG_REGISTRY=$registry") ;; esac

@@ -166,6 +166,11 @@ export class Daemon {
   #makeSupervisor(w: WalletConfig): WalletSupervisor {
     const c = this.config;
     initWalletSeries(this.metrics, w.name);
+    this.metrics.walletVotingMode.set({ wallet: w.name, mode: w.votingMode }, 1);
+    if (w.votingMode !== 'wallet') {
+      this.metrics.votesCastTotal.inc({ wallet: w.name, result: 'accepted' }, 0);
+      this.metrics.votesCastTotal.inc({ wallet: w.name, result: 'rejected' }, 0);
+    }
     // A supervisor round takes at most a probe interval plus the backoff cap
     // plus a few call deadlines; silence well past that means it is stuck.
     const loop = `supervisor:${w.name}`;

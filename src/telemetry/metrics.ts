@@ -32,6 +32,7 @@ export interface Metrics {
   malformedNotificationsTotal: Counter<'method'>;
   ledgerRecords: Gauge<'outcome'>;
   dcrdNodeConnected: Gauge<'node'>;
+  walletVotingMode: Gauge<'wallet' | 'mode'>;
   votesCastTotal: Counter<'wallet' | 'result'>;
   voteAcceptedSeconds: Histogram<'wallet' | 'path'>;
   voteSigningFailuresTotal: Counter<'wallet' | 'reason'>;
@@ -86,6 +87,7 @@ export function createMetrics(opts: MetricsOptions): Metrics {
     malformedNotificationsTotal: new Counter({ name: `${p}malformed_notifications_total`, help: 'Notifications from dcrd that could not be understood and were dropped.', labelNames: ['method'], registers: r }),
     ledgerRecords: new Gauge({ name: `${p}ledger_records`, help: 'Winning tickets in the ledger by outcome (pending included).', labelNames: ['outcome'], registers: r }),
     dcrdNodeConnected: new Gauge({ name: `${p}dcrd_node_connected`, help: 'Per dcrd node: websocket up and subscribed (dcrd_connected is 1 while any node is).', labelNames: ['node'], registers: r }),
+    walletVotingMode: new Gauge({ name: `${p}wallet_voting_mode`, help: 'Always 1, for the wallet\'s configured votingMode (wallet, daemon or both); alerts use it to ignore lock and voting state when dcrvoted alone casts the votes.', labelNames: ['wallet', 'mode'], registers: r }),
     votesCastTotal: new Counter({ name: `${p}votes_cast_total`, help: 'Votes dcrvoted built, had signed and broadcast itself (votingMode daemon or both), by result (accepted by at least one dcrd, or rejected).', labelNames: ['wallet', 'result'], registers: r }),
     voteAcceptedSeconds: new Histogram({
       name: `${p}vote_accepted_seconds`,
