@@ -164,14 +164,15 @@ export function loadConfig(opts: LoadOptions): DaemonConfig {
     passwordPath: files.pathOf(raw.dcrd.passwordFile),
     callTimeoutMs: raw.dcrd.callTimeoutMs,
   };
+  const extra = resolveExtraNodes(raw.dcrd.additionalNodes, ports.dcrd, files, issues);
+  const names = [raw.dcrd.name, ...extra.map((n) => n?.name)];
+  names.forEach((n, i) => {
+    if (n !== undefined && names.indexOf(n) !== i) issues.push({ key: `dcrd.additionalNodes[${i - 1}].name`, message: `duplicate dcrd node name "${n}"` });
+  });
   const nodes = [
     { name: raw.dcrd.name, endpoint: dcrd.endpoint, caCert: dcrd.caCert, user: dcrd.user, password: dcrd.password },
-    ...resolveExtraNodes(raw.dcrd.additionalNodes, ports.dcrd, files, issues),
+    ...extra,
   ] as DcrdNodeConfig[];
-  const names = nodes.map((n) => n.name);
-  names.forEach((n, i) => {
-    if (names.indexOf(n) !== i) issues.push({ key: `dcrd.additionalNodes[${i - 1}].name`, message: `duplicate dcrd node name "${n}"` });
-  });
 
   const wallets = resolveWallets(raw.wallets, network, dcrd, files, issues);
   const policy = resolvePolicy(raw.policy, issues);

@@ -11,8 +11,10 @@
 // headerHex is hex.EncodeToString(Header.Bytes()): the 180-byte header.
 //
 // dcrd sends winningtickets when a block is *accepted* (server.go,
-// NTBlockAccepted; also for side-chain blocks close to the tip), before the
-// blockconnected of the same block, and only from StakeValidationHeight-1.
+// NTBlockAccepted; also for side-chain blocks close to the tip), and only
+// from StakeValidationHeight-1. Observed on dcrd 2.1.6 (test/e2e/
+// agreement.test.ts): the block's blockconnected arrives first, then its
+// winningtickets. The vote tracker does not depend on either order.
 
 import type { BlockRef } from '../domain.js';
 import { decodeBlockHeaderHex, type BlockHeader } from './block-header.js';

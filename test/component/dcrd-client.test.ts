@@ -106,12 +106,13 @@ describe('DcrdClient against the fake dcrd', () => {
     const ref = fake.connectBlock({ winners });
     await until(() => seen.length >= 2);
 
-    // dcrd announces the lottery (block accepted) before blockconnected.
-    expect(seen[0]).toEqual({ kind: 'winningtickets', block: ref, tickets: winners });
-    expect(seen[1]).toMatchObject({ kind: 'blockconnected', block: ref });
+    // Real dcrd 2.1.6 sends blockconnected, then the block's winningtickets
+    // (checked against the real node in test/e2e/agreement.test.ts).
+    expect(seen[0]).toMatchObject({ kind: 'blockconnected', block: ref });
+    expect(seen[1]).toEqual({ kind: 'winningtickets', block: ref, tickets: winners });
     const best = await rpc.getBestBlock();
     expect(best).toEqual(ref);
-    expect(seen[1]?.block.hash).toBe(best.hash);
+    expect(seen[0]?.block.hash).toBe(best.hash);
     expect(await rpc.getBlockHash(ref.height)).toBe(ref.hash);
     expect(await rpc.getNetworkName()).toBe('simnet');
   });
@@ -165,13 +166,13 @@ describe('DcrdClient against the fake dcrd', () => {
     await until(() => seen.filter((n) => n.kind === 'blockconnected').length === 2);
     expect(seen.map((n) => n.kind)).toEqual([
       'blockdisconnected',
-      'winningtickets',
       'blockconnected',
       'winningtickets',
       'blockconnected',
+      'winningtickets',
     ]);
     expect(seen[0]).toMatchObject({ block: b, previousHash: a.hash });
-    expect(seen[2]).toMatchObject({ block: b2, previousHash: a.hash });
+    expect(seen[1]).toMatchObject({ block: b2, previousHash: a.hash });
     expect((await rpc.getBlockHeader(b.hash)).confirmations).toBe(-1);
     expect(await rpc.getBlockHeader(c2!.hash)).toMatchObject({ confirmations: 1, previousHash: b2!.hash });
   });

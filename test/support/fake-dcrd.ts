@@ -26,6 +26,7 @@
 // - error codes: dcrjson ErrRPCBlockNotFound/ErrRPCNoTxInfo -5,
 //   ErrRPCOutOfRange -1, ErrRPCMethodNotFound -32601, ErrRPCInvalidParameter -8.
 
+import { decodeTx, txid } from '../../src/vote/tx.js';
 import { createServer, type Server } from 'node:https';
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
@@ -101,6 +102,8 @@ export class FakeDcrd {
   private portNumber = 0;
   private tlsMaterial: FakeTlsMaterial | null;
   private ownsTls: boolean;
+  /** Raw transactions received through sendrawtransaction, in order. */
+  readonly sent: string[] = [];
   /** Connections refused with 401 (lets tests see retries). */
   authFailures = 0;
 
@@ -495,6 +498,16 @@ export class FakeDcrd {
       }
       case 'getcurrentnet':
         return CURRENCY_NET[this.options.network ?? 'simnet'];
+      case 'sendrawtransaction': {
+        // Records what was broadcast; answers the txid as dcrd does
+        // (rpcserver.go handleSendRawTransaction). Not validated.
+        const decoded = typeof params[0] === 'string' ? decodeTx(params[0]) : null;
+        if (!decoded?.ok) throw new RpcFailure(-22, 'TX decode failed');
+        const id = txid(decoded.value.tx);
+        if (this.sent.includes(params[0] as string)) throw new RpcFailure(-40, `already have transaction ${id}`);
+        this.sent.push(params[0] as string);
+        return id;
+      }
       default:
         throw new RpcFailure(-32601, 'Method not found');
     }

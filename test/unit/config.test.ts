@@ -192,6 +192,33 @@ dcrd: { caCert: dcrd.cert, user: u, passwordFile: dcrd-pass }
   });
 });
 
+describe('voting mode and several dcrd nodes', () => {
+  it('votingMode daemon needs the passphrase file even when unlocking is off', () => {
+    const file = setup(GOOD.replace('    passphraseFile: ./wallet-pass\n', '    unlock: false\n    votingMode: daemon\n'));
+    const issues = issuesOf(() => loadConfig({ configFile: file, env: {} }));
+    expect(issues).toEqual([{ key: 'wallets[0].passphraseFile', message: expect.stringContaining('required when votingMode is daemon') }]);
+  });
+
+  it('reads the passphrase for signing when unlock is off but votingMode is both', () => {
+    const file = setup(GOOD.replace('    passphraseFile: ./wallet-pass\n', '    unlock: false\n    votingMode: both\n    passphraseFile: ./wallet-pass\n'));
+    const c = loadConfig({ configFile: file, env: {} });
+    expect(c.wallets[0]!.votingMode).toBe('both');
+    expect(c.wallets[0]!.passphrase?.reveal().toString()).toBe('hunter2-wallet');
+  });
+
+  it('lists every dcrd node, the primary first, and validates the additional ones', () => {
+    const good = setup(GOOD.replace('  passwordFile: ./dcrd-pass\n', '  passwordFile: ./dcrd-pass\n  additionalNodes:\n    - { name: backup, address: "10.0.0.2:19556", caCert: dcrd.cert, user: u2, passwordFile: dcrd-pass }\n'));
+    const c = loadConfig({ configFile: good, env: {} });
+    expect(c.dcrd.nodes.map((n) => [n.name, n.endpoint.address, n.user])).toEqual([
+      ['dcrd', '127.0.0.1:19556', 'rpcuser'],
+      ['backup', '10.0.0.2:19556', 'u2'],
+    ]);
+    const bad = setup(GOOD.replace('  passwordFile: ./dcrd-pass\n', '  passwordFile: ./dcrd-pass\n  additionalNodes:\n    - { name: dcrd, address: "nowhere", caCert: nope.cert, user: u2, passwordFile: dcrd-pass, extra: 1 }\n    - { name: dcrd, address: "10.0.0.3:1", caCert: nope.cert, user: u2, passwordFile: dcrd-pass }\n'));
+    const keys = issuesOf(() => loadConfig({ configFile: bad, env: {} })).map((i) => i.key);
+    expect(keys).toEqual(expect.arrayContaining(['dcrd.additionalNodes[0].extra', 'dcrd.additionalNodes[1].caCert', 'dcrd.additionalNodes[1].name']));
+  });
+});
+
 describe('command line', () => {
   it('refuses anything that looks like a secret', () => {
     for (const flag of ['--dcrd-password=x', '--passphrase', '--wallet-pass', '--client-key', '--rpcpass']) {

@@ -1,0 +1,105 @@
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parse, stringify } from 'yaml';
+import { afterEach, describe, expect, it } from 'vitest';
+import { DcrdPool } from '../../src/dcrd/pool.js';
+import { launch, startFakePeers, waitFor, type DaemonUnderTest, type FakePeers } from '../support/daemon-under-test.js';
+import { randomHash, startFakeDcrd, type FakeDcrd } from '../support/fake-dcrd.js';
+
+const fakes: FakeDcrd[] = [];
+let pool: DcrdPool | null = null;
+let dut: DaemonUnderTest | null = null;
+let peers: FakePeers | null = null;
+
+afterEach(async () => {
+  await pool?.close();
+  pool = null;
+  await dut?.stop();
+  dut = null;
+  if (peers) {
+    await peers.wallet.stop();
+    await peers.dcrd.dispose();
+    peers.pki.cleanup();
+    peers = null;
+  }
+  for (const f of fakes.splice(0)) await f.dispose();
+});
+
+async function fake(): Promise<FakeDcrd> {
+  const f = await startFakeDcrd({ password: 'pw' });
+  fakes.push(f);
+  return f;
+}
+
+function poolOf(...nodes: [string, FakeDcrd][]): DcrdPool {
+  return new DcrdPool(
+    nodes.map(([name, f]) => ({
+      name,
+      options: { host: '127.0.0.1', port: f.port, user: 'rpcuser', password: Buffer.from('pw'), caCert: f.caCert, backoff: { initialMs: 50, maxMs: 200 } },
+    })),
+  );
+}
+
+const VOTE_HEX = (JSON.parse(readFileSync('test/fixtures/votes/simnet-152-23a0100ce0d8.json', 'utf8')) as { voteHex: string }).voteHex;
+
+describe('several dcrd nodes', () => {
+  it('acts on a notification from whichever node reports it first, once', async () => {
+    const [a, b] = [await fake(), await fake()];
+    pool = poolOf(['a', a], ['b', b]);
+    const seen: { node: string; kind: string }[] = [];
+    pool.on('notification', (n) => seen.push({ node: n.node, kind: n.kind }));
+    pool.start();
+    await waitFor('both connected', () => pool!.connectedNodes().length === 2);
+    const block = randomHash();
+    const ntfn = JSON.stringify({ jsonrpc: '1.0', method: 'winningtickets', params: [block, 500, { '0': randomHash() }], id: null });
+    b.sendRaw(ntfn);
+    await waitFor('first copy', () => seen.length === 1);
+    a.sendRaw(ntfn);
+    await new Promise((r) => setTimeout(r, 100));
+    expect(seen).toEqual([{ node: 'b', kind: 'winningtickets' }]);
+  });
+
+  it('broadcasts to every node at once; one node down is not an outage', async () => {
+    const [a, b] = [await fake(), await fake()];
+    pool = poolOf(['a', a], ['b', b]);
+    const downs: { node: string; anyConnected: boolean }[] = [];
+    pool.on('disconnected', ({ node, anyConnected }) => downs.push({ node, anyConnected }));
+    pool.start();
+    await waitFor('both connected', () => pool!.connectedNodes().length === 2);
+    const results = await pool.broadcast('sendrawtransaction', [VOTE_HEX, false]);
+    expect(results.map((r) => [r.node, r.ok])).toEqual([['a', true], ['b', true]]);
+    expect(a.sent).toEqual([VOTE_HEX]);
+    expect(b.sent).toEqual([VOTE_HEX]);
+    await a.stop();
+    await waitFor('a down', () => downs.length === 1);
+    expect(downs[0]).toEqual({ node: 'a', anyConnected: true });
+    expect(pool.isConnected).toBe(true);
+    // Requests move to the node that is still up.
+    expect(await pool.request('getcurrentnet')).toBeTypeOf('number');
+  });
+
+  it('the daemon stays ready with one of two nodes down, and says which', async () => {
+    peers = await startFakePeers();
+    const backup = await fake();
+    const cfg = parse(readFileSync(peers.configFile, 'utf8')) as { dcrd: Record<string, unknown> };
+    writeFileSync(join(peers.dir, 'backup.cert'), backup.caCert);
+    writeFileSync(join(peers.dir, 'backup-password'), 'pw\n');
+    cfg.dcrd.additionalNodes = [{ name: 'backup', address: `127.0.0.1:${backup.port}`, caCert: 'backup.cert', user: 'rpcuser', passwordFile: 'backup-password' }];
+    writeFileSync(peers.configFile, stringify(cfg));
+    dut = await launch(peers);
+    await waitFor('ready', async () => (await dut!.get('/readyz')).status === 200);
+    await waitFor('backup connected', async () => (await dut!.metric('dcrvoted_dcrd_node_connected', { node: 'backup' })) === 1);
+    await backup.stop();
+    await waitFor('backup down', async () => (await dut!.metric('dcrvoted_dcrd_node_connected', { node: 'backup' })) === 0);
+    expect(await dut.metric('dcrvoted_dcrd_connected')).toBe(1);
+    expect((await dut.get('/readyz')).status).toBe(200);
+    const status = (await dut.get('/status')).body as { dcrd: { nodes: { name: string; connected: boolean }[] } };
+    expect(status.dcrd.nodes).toEqual([
+      { name: 'dcrd', address: expect.any(String), connected: true },
+      { name: 'backup', address: expect.any(String), connected: false },
+    ]);
+    const warn = dut.logs.events('dcrd_disconnected')[0]!;
+    expect(warn.level).toBe(40);
+    expect(String(warn.msg)).toContain('still connected to dcrd');
+  });
+});
