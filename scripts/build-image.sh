@@ -284,7 +284,7 @@ build_image() {
       die "docker build --target $stage failed (its last 80 lines are above)"
     fi
     cached="$(grep -c 'Using cache' "$log" || true)"
-    say "  $stage: $cached of $(grep -cE '^Step [0-9]+/[0-9]+ : [A-Z]' "$log" | awk '{print $1}') steps from the layer cache ($(grep -cE '^Step [0-9]+/[0-9]+ : (ARG|FROM) ' "$log" || true) ARG/FROM steps are never cached)"
+    say "  $stage: $cached of $(grep -cE '^Step [0-9]+/[0-9]+ : ' "$log" || true) steps from the layer cache"
   done
   rm -f "$log"
 }

@@ -16,10 +16,10 @@ import { VoteCaster } from './vote/caster.js';
 import { PoolCasterChain } from './vote/chain-adapter.js';
 import { FileChainCursor } from './voting/cursor.js';
 import { VoteTracker, type WalletVoteCaster } from './voting/tracker.js';
-import { WalletClient } from './wallet/grpc-client.js';
+import type { WalletClient } from './wallet/grpc-client.js';
+import { statusProbeFor, walletClientFor } from './wallet/from-config.js';
 import { SupervisedOwners } from './wallet/owners.js';
 import { Heartbeat } from './systemd/watchdog.js';
-import { StatusProbe } from './wallet/status-probe.js';
 import { WalletSupervisor } from './wallet/supervisor.js';
 
 /** Why the daemon stopped on its own: a setup problem the operator must fix. */
@@ -175,30 +175,9 @@ export class Daemon {
     // plus a few call deadlines; silence well past that means it is stuck.
     const loop = `supervisor:${w.name}`;
     this.heartbeat.register(loop, c.supervisor.probeIntervalMs + c.supervisor.backoffMaxMs + 4 * w.callTimeoutMs + 10_000);
-    const client = new WalletClient({
-      name: w.name,
-      address: w.grpc.address,
-      caCert: w.caCert.bytes,
-      clientCert: w.clientCert.bytes,
-      clientKey: w.clientKey.reveal(),
-      callTimeoutMs: w.callTimeoutMs,
-      hints: {
-        caCertPath: w.caCert.path,
-        clientCertPath: w.clientCert.path,
-        ...(w.passphrasePath ? { passphraseFile: w.passphrasePath } : {}),
-      },
-    });
+    const client = walletClientFor(w);
     this.#clients.set(w.name, client);
-    const probe = new StatusProbe({
-      name: w.name,
-      address: w.jsonrpc.endpoint.address,
-      caCert: w.caCert.bytes,
-      auth:
-        w.jsonrpc.auth === 'basic'
-          ? { type: 'basic', user: w.jsonrpc.user, password: (w.jsonrpc.password as NonNullable<typeof w.jsonrpc.password>).reveal() }
-          : { type: 'clientcert', cert: w.clientCert.bytes, key: w.clientKey.reveal() },
-      timeoutMs: w.callTimeoutMs,
-    });
+    const probe = statusProbeFor(w);
     return new WalletSupervisor({
       config: w,
       network: c.network,

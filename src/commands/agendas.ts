@@ -3,7 +3,7 @@
 // policy.agendas before the daemon refuses to start over an unknown one.
 
 import { loadFromArgs, type ParsedArgs } from '../cli-args.js';
-import { WalletClient } from '../wallet/grpc-client.js';
+import { walletClientFor } from '../wallet/from-config.js';
 import { table } from './votes.js';
 
 export async function agendasCommand(args: ParsedArgs): Promise<number> {
@@ -11,15 +11,7 @@ export async function agendasCommand(args: ParsedArgs): Promise<number> {
   let failed = false;
   const out: unknown[] = [];
   for (const w of config.wallets) {
-    const client = new WalletClient({
-      name: w.name,
-      address: w.grpc.address,
-      caCert: w.caCert.bytes,
-      clientCert: w.clientCert.bytes,
-      clientKey: w.clientKey.reveal(),
-      callTimeoutMs: w.callTimeoutMs,
-      hints: { caCertPath: w.caCert.path, clientCertPath: w.clientCert.path },
-    });
+    const client = walletClientFor(w);
     try {
       const [{ version, agendas }, current] = await Promise.all([client.agendas(), client.voteChoices()]);
       const now = new Map(current.choices.map((c) => [c.agendaId, c.choiceId]));

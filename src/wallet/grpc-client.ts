@@ -625,14 +625,8 @@ export class WalletClient {
 
   /** The wallet's view of one ticket; null when the wallet does not know it (NotFound). */
   async getTicket(hashHex: string): Promise<TicketInfo | null> {
-    const ticketHash = hashHexToWire(hashHex, 'ticket hash');
-    let r: RawGetTicketsResponse;
-    try {
-      r = await this.unary<RawGetTicketsResponse>('WalletService', 'GetTicket', { ticket_hash: ticketHash });
-    } catch (err) {
-      if (err instanceof WalletRpcError && err.kind === 'not_found') return null;
-      throw err;
-    }
+    const r = await this.#getTicketRaw(hashHex);
+    if (!r) return null;
     const t = r.ticket;
     const spender = t?.spender && t.spender.hash.length > 0 ? t.spender : null;
     return {
@@ -645,6 +639,16 @@ export class WalletClient {
       vspHost: r.vsp_host,
     };
   }
+  /** GetTicket as the wallet answers it; null when the ticket is not the wallet's. */
+  async #getTicketRaw(hashHex: string): Promise<RawGetTicketsResponse | null> {
+    try {
+      return await this.unary<RawGetTicketsResponse>('WalletService', 'GetTicket', { ticket_hash: hashHexToWire(hashHex, 'ticket hash') });
+    } catch (err) {
+      if (err instanceof WalletRpcError && err.kind === 'not_found') return null;
+      throw err;
+    }
+  }
+
 
   /** The passphrase Buffer is sent as is and never copied into errors or logs. */
   async unlockWallet(passphrase: Buffer): Promise<void> {
@@ -653,14 +657,7 @@ export class WalletClient {
 
   /** The ticket purchase transaction, serialized, if the ticket is the wallet's. */
   async getTicketTx(hashHex: string): Promise<Buffer | null> {
-    let r: RawGetTicketsResponse;
-    try {
-      r = await this.unary<RawGetTicketsResponse>('WalletService', 'GetTicket', { ticket_hash: hashHexToWire(hashHex, 'ticket hash') });
-    } catch (err) {
-      if (err instanceof WalletRpcError && err.kind === 'not_found') return null;
-      throw err;
-    }
-    const tx = r.ticket?.ticket?.transaction;
+    const tx = (await this.#getTicketRaw(hashHex))?.ticket?.ticket?.transaction;
     return tx && tx.length > 0 ? Buffer.from(tx) : null;
   }
 
