@@ -65,6 +65,17 @@ async function checkVotedOnChain(d: DaemonUnderTest, bits: number, since: number
 }
 
 describe('attached wallet on a real simnet', () => {
+  it('`dcrvoted agendas` lists the real wallet\'s agendas, choices and what the policy says', async () => {
+    const { execFile } = await import('node:child_process');
+    const { promisify } = await import('node:util');
+    const config = writeConfig(sim, { agendas: { [agenda]: 'yes' } });
+    const { stdout } = await promisify(execFile)(process.execPath, ['--import', 'tsx', 'src/cli.ts', 'agendas', '--config', config]);
+    const { agendas } = await wc.agendas();
+    expect(stdout).toMatch(/^wallet ours — vote version \d+, vote bits \d+/);
+    expect(stdout).toMatch(new RegExp(`${agenda}\\s+abstain/no/yes\\s+\\S+\\s+yes`));
+    for (const a of agendas.slice(1)) expect(stdout).toMatch(new RegExp(`${a.id}\\s+\\S+\\s+\\S+\\s+UNDECIDED`));
+  }, MINUTE);
+
   it('votes every winning ticket of ours with the configured choices; ledger, metrics and /status agree with the chain', async () => {
     dut = await startInProcess(sim, writeConfig(sim, { agendas: { [agenda]: 'yes' } }));
     await waitFor('ready', () => ready(dut!), 30_000);
