@@ -17,4 +17,11 @@ fi
 export TESTCONTAINERS_RYUK_DISABLED=true
 
 npx tsc -p tsconfig.json --noEmit
-npx vitest run "$@"
+if [ "$#" -gt 0 ]; then
+  exec npx vitest run "$@"
+fi
+# The real-node files mine blocks and build a container image; run them after
+# the fast suites rather than beside them, so 2 cores are not shared with
+# timing-sensitive component tests.
+npx vitest run --project unit --project component
+npx vitest run --project e2e
