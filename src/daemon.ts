@@ -51,6 +51,7 @@ export class Daemon {
   #rpc: DcrdRpc | null = null;
   #supervisors: WalletSupervisor[] = [];
   readonly #clients = new Map<string, WalletClient>();
+  #casterChain: PoolCasterChain | null = null;
   #tracker: VoteTracker | null = null;
   #http: HttpServer | null = null;
   #startedAt = new Date();
@@ -106,6 +107,7 @@ export class Daemon {
     this.#supervisors = c.wallets.map((w) => this.#makeSupervisor(w));
     const owners = new SupervisedOwners(this.#supervisors);
     const casterChain = new PoolCasterChain(dcrd, rpc);
+    this.#casterChain = casterChain;
     const casters = new Map<string, WalletVoteCaster>();
     for (const [i, w] of c.wallets.entries()) {
       if (w.votingMode === 'wallet') continue;
@@ -250,6 +252,11 @@ export class Daemon {
           break;
         case 'blockconnected':
           void tracker.onBlockConnected({ ...n.block, previousHash: n.previousHash });
+          // Votes we cast must name every tspend the wallet would; learn their
+          // expiries while they are still in dcrd's mempool.
+          if (this.config.wallets.some((w) => w.votingMode !== 'wallet')) {
+            void this.#casterChain?.rememberMempoolTSpends().catch((err: Error) => log.debug({ err: { message: err.message } }, 'reading mempool tspends failed'));
+          }
           break;
         case 'blockdisconnected':
           log.warn({ event: 'block_disconnected', block: n.block }, `block ${n.block.height} ${n.block.hash} was disconnected (reorg)`);

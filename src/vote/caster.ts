@@ -29,15 +29,16 @@ export function insideTSpendWindow(blockHeight: number, expiry: number, tvi: num
 export interface CasterWallet {
   getTicketTx(ticketHash: string): Promise<Buffer | null>;
   voteChoices(ticketHash?: string): Promise<{ voteBits: number }>;
-  tspendPolicies(hashHex?: string): Promise<{ hash: string; policy: string }[]>;
+  /** Without a hash: every tspend the wallet has seen. With a ticket: that ticket's policy (VSP per-ticket policies win). */
+  tspendPolicies(hashHex?: string, ticketHash?: string): Promise<{ hash: string; policy: string }[]>;
   signTransaction(passphrase: Buffer, tx: Uint8Array): Promise<{ tx: Buffer; unsignedInputIndexes: number[] }>;
   publishTransaction(tx: Uint8Array): Promise<string>;
 }
 
 export interface CasterChain {
   deployments(): Promise<Record<string, DeploymentState>>;
-  /** Treasury spends in dcrd's mempool with their expiry heights. */
-  mempoolTSpends(): Promise<{ hash: string; expiry: number }[]>;
+  /** A treasury spend's expiry height; null when dcrd cannot tell (mined, and no txindex). */
+  tspendExpiry(hash: string): Promise<number | null>;
   /** sendrawtransaction to every connected dcrd node at once. */
   broadcast(txHex: string): Promise<{ node: string; ok: boolean; ms: number; error?: string }[]>;
 }
@@ -106,7 +107,7 @@ export class VoteCaster {
       o.wallet.getTicketTx(ticket),
       o.wallet.voteChoices(ticket),
       o.chain.deployments(),
-      this.#treasuryVotes(block.height),
+      this.#treasuryVotes(block.height, ticket),
     ]);
     if (!ticketTx) throw new CastError('ticket_unknown', `wallet ${o.walletName} does not hold ticket ${ticket}`);
     let unsigned;
@@ -159,16 +160,29 @@ export class VoteCaster {
     return result;
   }
 
-  /** The tspends the wallet would vote on at this height, with its policy for each. */
-  async #treasuryVotes(height: number): Promise<TreasuryVote[]> {
+  /**
+   * The treasury votes the wallet itself would cast: over the tspends it has
+   * seen (not only those still in dcrd's mempool: a mined tspend is voted on
+   * until its window ends), inside their voting window, with the policy for
+   * this ticket (a per-ticket policy wins over the wallet-wide one, which
+   * falls back to the Pi key's policy), yes or no only.
+   */
+  async #treasuryVotes(height: number, ticket: string): Promise<TreasuryVote[]> {
     const o = this.#o;
     const { tvi, multiplier } = TREASURY_VOTE_WINDOW[o.network];
-    const tspends = (await o.chain.mempoolTSpends()).filter((t) => insideTSpendWindow(height, t.expiry, tvi, multiplier));
+    const seen = await o.wallet.tspendPolicies();
     const votes: TreasuryVote[] = [];
-    for (const t of tspends) {
-      const [p] = await o.wallet.tspendPolicies(t.hash);
-      if (p && (p.policy === 'yes' || p.policy === 'no')) votes.push({ tspend: t.hash, vote: p.policy });
+    for (const { hash } of seen) {
+      const expiry = await o.chain.tspendExpiry(hash);
+      if (expiry === null) {
+        o.logger.warn({ event: 'tspend_expiry_unknown', tspend: hash }, `cannot learn the expiry of tspend ${hash.slice(0, 12)} from dcrd (mined, and dcrd runs without --txindex); dcrvoted's vote leaves it out`);
+        continue;
+      }
+      if (!insideTSpendWindow(height, expiry, tvi, multiplier)) continue;
+      const [p] = await o.wallet.tspendPolicies(hash, ticket);
+      if (p && (p.policy === 'yes' || p.policy === 'no')) votes.push({ tspend: hash, vote: p.policy });
     }
     return votes;
   }
+
 }

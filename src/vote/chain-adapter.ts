@@ -9,6 +9,7 @@ import type { DeploymentState } from './subsidy.js';
 import { decodeTx } from './tx.js';
 
 export class PoolCasterChain implements CasterChain {
+  readonly #expiries = new Map<string, number>();
   constructor(
     private readonly pool: DcrdPool,
     private readonly rpc: DcrdRpc,
@@ -18,15 +19,25 @@ export class PoolCasterChain implements CasterChain {
     return (await this.rpc.getBlockchainInfo()).deployments;
   }
 
-  async mempoolTSpends(): Promise<{ hash: string; expiry: number }[]> {
+  /**
+   * Expiries are remembered: a tspend is read while it waits in the mempool
+   * (always possible) and its expiry is still known after it is mined, when
+   * dcrd finds it only with --txindex.
+   */
+  async tspendExpiry(hash: string): Promise<number | null> {
+    const known = this.#expiries.get(hash);
+    if (known !== undefined) return known;
+    const hex = await this.pool.request<string>('getrawtransaction', [hash, 0]).catch(() => null);
+    const tx = typeof hex === 'string' ? decodeTx(hex) : null;
+    if (!tx?.ok) return null;
+    this.#expiries.set(hash, tx.value.tx.expiry);
+    return tx.value.tx.expiry;
+  }
+
+  /** Learn the expiries of the tspends in dcrd's mempool now, while dcrd can still tell. */
+  async rememberMempoolTSpends(): Promise<void> {
     const hashes = await this.pool.request<string[]>('getrawmempool', [false, 'tspend']);
-    const out: { hash: string; expiry: number }[] = [];
-    for (const hash of Array.isArray(hashes) ? hashes : []) {
-      const hex = await this.pool.request<string>('getrawtransaction', [hash, 0]).catch(() => null);
-      const tx = typeof hex === 'string' ? decodeTx(hex) : null;
-      if (tx?.ok) out.push({ hash, expiry: tx.value.tx.expiry });
-    }
-    return out;
+    for (const hash of Array.isArray(hashes) ? hashes : []) await this.tspendExpiry(hash);
   }
 
   broadcast(txHex: string) {

@@ -9,6 +9,12 @@
  *                  on mempool acceptance, internal/mempool/mempool.go)
  *   voteHexWallet  for votes of "ours": the wallet's own copy (gettransaction),
  *                  exactly as dcrwallet built and signed it
+ * simnet-tspend-*.json (capture.ts --treasury) are votes cast while one
+ * treasury spend, made with simnet's published Pi key, sat in dcrd's mempool
+ * inside its voting window; they add:
+ *   treasuryVotes  the ('T','V') votes the vote carries (tspend, yes/no)
+ *   tspend         that tspend: hash, expiry, raw tx
+ *   tspendPolicy   each wallet's settspendpolicy when it made the vote
  */
 import { readFileSync, readdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -56,6 +62,9 @@ interface VoteFixture {
   txVersion: number;
   deployments: Record<string, { status: string } | null>;
   getblocksubsidy: { pos: number; voters: number };
+  treasuryVotes?: { tspend: string; vote: 'yes' | 'no' }[];
+  tspend?: { hash: string; expiry: number; hex: string };
+  tspendPolicy?: Record<'ours' | 'other', 'yes' | 'no'>;
 }
 
 const fixtures = readdirSync(voteDir)
@@ -349,7 +358,8 @@ describe('buildUnsignedVote reproduces real dcrwallet votes (simnet)', () => {
   });
 
   for (const { file, fx } of fixtures) {
-    it(`${file} (${fx.wallet}, bits 0x${fx.voteBits.toString(16)})`, () => {
+    const tv = fx.treasuryVotes?.length ? `, tspend vote ${fx.treasuryVotes.map((t) => t.vote).join('/')}` : '';
+    it(`${file} (${fx.wallet}, bits 0x${fx.voteBits.toString(16)}${tv})`, () => {
       // dcrwallet: DCP0012 when changesubsidysplitr2 is active (it is on this simnet).
       expect(fx.deployments['changesubsidysplitr2']?.status).toBe('active');
       const v = buildUnsignedVote({
@@ -359,6 +369,7 @@ describe('buildUnsignedVote reproduces real dcrwallet votes (simnet)', () => {
         voteBits: fx.voteBits,
         voteVersion: fx.voteVersion,
         subsidySplit: 'dcp0012',
+        treasuryVotes: fx.treasuryVotes,
       });
 
       // Prefix and therefore txid: byte for byte.
@@ -384,6 +395,69 @@ describe('buildUnsignedVote reproduces real dcrwallet votes (simnet)', () => {
       // Signing only adds the ticket input's script: the signed vote's txid is ours.
       expect(txid(signed)).toBe(v.txid);
       expect(hexToBytes(v.hex)).not.toBeNull();
+    });
+  }
+});
+
+// ------------------------------------------------------------------------
+
+describe('real dcrwallet votes with treasury votes (simnet)', () => {
+  const withTV = fixtures.filter(({ fx }) => (fx.treasuryVotes?.length ?? 0) > 0);
+
+  it('fixtures include treasury votes yes and no, by both wallets, in the wallet\'s own copy too', () => {
+    expect(withTV.length).toBeGreaterThanOrEqual(4);
+    const kinds = new Set(withTV.map(({ fx }) => `${fx.wallet}:${fx.treasuryVotes?.[0]?.vote}`));
+    expect(kinds).toEqual(new Set(['ours:yes', 'ours:no', 'other:yes', 'other:no']));
+    expect(withTV.filter(({ fx }) => fx.wallet === 'ours' && fx.voteHexWallet).length).toBeGreaterThanOrEqual(2);
+  });
+
+  for (const { file, fx } of withTV) {
+    it(`${file}: one tspend inside its window, the wallet's policy, tx version 3, last output 'T','V'`, () => {
+      const tspend = fx.tspend;
+      expect(tspend).toBeDefined();
+      if (!tspend) return;
+      // The tspend: version 3, its txid, expiry two more than a TVI (48), the voted block inside
+      // [expiry - 48*3 - 2, expiry - 2] (dcrd standalone CalcTSpendWindow).
+      const t = decoded(tspend.hex);
+      expect(t.version).toBe(TX_VERSION_TREASURY);
+      expect(txid(t)).toBe(tspend.hash);
+      expect(t.expiry).toBe(tspend.expiry);
+      expect((tspend.expiry - 2) % 48).toBe(0);
+      expect(fx.votedBlock.height).toBeGreaterThanOrEqual(tspend.expiry - 48 * 3 - 2);
+      expect(fx.votedBlock.height).toBeLessThanOrEqual(tspend.expiry - 2);
+      // What the wallet voted is its policy for that tspend.
+      expect(fx.treasuryVotes).toEqual([{ tspend: tspend.hash, vote: fx.tspendPolicy?.[fx.wallet] }]);
+
+      const signed = decoded(fx.voteHex);
+      expect(signed.version).toBe(TX_VERSION_TREASURY);
+      expect(fx.txVersion).toBe(TX_VERSION_TREASURY);
+      const last = signed.txOut[signed.txOut.length - 1];
+      const want = treasuryVoteScript(fx.treasuryVotes ?? []);
+      expect(last && bytesToHex(last.pkScript)).toBe(bytesToHex(want));
+      expect(last?.value).toBe(0n);
+
+      // Without the treasury votes the builder makes a different (version 1) vote.
+      const base = {
+        network: 'simnet' as const,
+        ticket: fx.ticketHex,
+        block: fx.votedBlock,
+        voteBits: fx.voteBits,
+        voteVersion: fx.voteVersion,
+        subsidySplit: 'dcp0012' as const,
+      };
+      const plain = buildUnsignedVote(base);
+      expect(plain.tx.version).toBe(TX_VERSION);
+      expect(plain.txid).not.toBe(fx.voteTxid);
+      // With the opposite choice, too.
+      const flipped = buildUnsignedVote({
+        ...base,
+        treasuryVotes: (fx.treasuryVotes ?? []).map((v) => ({ ...v, vote: v.vote === 'yes' ? ('no' as const) : ('yes' as const) })),
+      });
+      expect(flipped.txid).not.toBe(fx.voteTxid);
+      const v = buildUnsignedVote({ ...base, treasuryVotes: fx.treasuryVotes });
+      expect(v.txid).toBe(fx.voteTxid);
+      expect(v.prefixHex).toBe(bytesToHex(serializeTx(signed, 'noWitness')));
+      expect(v.tx.version).toBe(TX_VERSION_TREASURY);
     });
   }
 });

@@ -4,6 +4,7 @@ import pino from 'pino';
 import { describe, expect, it } from 'vitest';
 import { createMetrics } from '../../src/telemetry/metrics.js';
 import { CastError, insideTSpendWindow, VoteCaster, type CasterChain, type CasterWallet } from '../../src/vote/caster.js';
+import { decodeTx, serializeTx } from '../../src/vote/tx.js';
 
 interface Fixture {
   voteTxid: string;
@@ -14,20 +15,48 @@ interface Fixture {
   voteBits: number;
   voteVersion: number;
   deployments: Record<string, { status: string; since?: number }>;
+  wallet: 'ours' | 'other';
+  /** simnet-tspend-*.json (capture.ts --treasury): the tspend in dcrd's mempool and each wallet's policy for it. */
+  treasuryVotes?: { tspend: string; vote: 'yes' | 'no' }[];
+  tspend?: { hash: string; expiry: number; hex: string };
+  tspendPolicy?: Record<'ours' | 'other', 'yes' | 'no'>;
 }
 
 const dir = 'test/fixtures/votes';
 const fixtures = readdirSync(dir)
   .filter((f) => f.endsWith('.json'))
+  .sort()
   .map((f) => JSON.parse(readFileSync(join(dir, f), 'utf8')) as Fixture);
+const treasuryFixtures = fixtures.filter((f) => f.tspend && (f.treasuryVotes?.length ?? 0) > 0);
+
+function prefixOf(hex: string): string {
+  const d = decodeTx(hex);
+  if (!d.ok) throw new Error(d.reason);
+  return Buffer.from(serializeTx(d.value.tx, 'noWitness')).toString('hex');
+}
+
+/** What the real chain and wallet reported when the fixture's vote was cast: the tspend in the mempool, the wallet's policy for it. */
+function chainAndPolicyOf(fx: Fixture): { tspends: { hash: string; expiry: number }[]; policies: Record<string, string> } {
+  if (!fx.tspend || !fx.tspendPolicy) return { tspends: [], policies: {} };
+  return { tspends: [{ hash: fx.tspend.hash, expiry: fx.tspend.expiry }], policies: { [fx.tspend.hash]: fx.tspendPolicy[fx.wallet] } };
+}
 
 function setup(fx: Fixture, opts: { signed?: (tx: Buffer) => { tx: Buffer; unsignedInputIndexes: number[] }; passphrase?: Buffer | null; tspends?: { hash: string; expiry: number }[]; policies?: Record<string, string>; signError?: Error } = {}) {
   const broadcasts: string[] = [];
   const published: string[] = [];
+  const policyCalls: (string | undefined)[][] = [];
   const wallet: CasterWallet = {
     getTicketTx: async (t) => (t === fx.ticketHash ? Buffer.from(fx.ticketHex, 'hex') : null),
     voteChoices: async () => ({ voteBits: fx.voteBits }),
-    tspendPolicies: async (h) => (h && opts.policies?.[h] ? [{ hash: h, policy: opts.policies[h] as string }] : []),
+    // Without a hash the wallet lists every tspend it has seen (abstain as '').
+    tspendPolicies: async (h, ticket) => {
+      policyCalls.push([h, ticket]);
+      return h === undefined
+        ? (opts.tspends ?? []).map((t) => ({ hash: t.hash, policy: opts.policies?.[t.hash] === 'abstain' ? '' : (opts.policies?.[t.hash] ?? '') }))
+        : opts.policies?.[h]
+          ? [{ hash: h, policy: opts.policies[h] as string }]
+          : [];
+    },
     signTransaction: async (_p, tx) => {
       if (opts.signError) throw opts.signError;
       return opts.signed ? opts.signed(Buffer.from(tx)) : { tx: Buffer.from(tx), unsignedInputIndexes: [0] };
@@ -39,7 +68,7 @@ function setup(fx: Fixture, opts: { signed?: (tx: Buffer) => { tx: Buffer; unsig
   };
   const chain: CasterChain = {
     deployments: async () => fx.deployments,
-    mempoolTSpends: async () => opts.tspends ?? [],
+    tspendExpiry: async (h) => opts.tspends?.find((t) => t.hash === h)?.expiry ?? null,
     broadcast: async (hex) => {
       broadcasts.push(hex);
       return [
@@ -59,7 +88,13 @@ function setup(fx: Fixture, opts: { signed?: (tx: Buffer) => { tx: Buffer; unsig
     metrics,
     logger: pino({ level: 'silent' }),
   });
-  return { caster, broadcasts, published, metrics };
+  return { caster, broadcasts, published, metrics, policyCalls };
+}
+
+/** A caster whose wallet records every tspendPolicies(hash, ticket) call. */
+function setupRecording(fx: Fixture, tspend: { hash: string; expiry: number }) {
+  const made = setup(fx, { tspends: [tspend], policies: { [tspend.hash]: 'yes' } });
+  return { caster: made.caster, calls: made.policyCalls };
 }
 
 async function value(m: ReturnType<typeof createMetrics>, name: string, labels: Record<string, string>) {
@@ -69,7 +104,7 @@ async function value(m: ReturnType<typeof createMetrics>, name: string, labels: 
 
 describe('vote caster', () => {
   it.each(fixtures.map((f) => [f.voteTxid.slice(0, 12), f] as const))('casts the same vote the real wallet cast (%s)', async (_n, fx) => {
-    const { caster, broadcasts, published } = setup(fx);
+    const { caster, broadcasts, published } = setup(fx, chainAndPolicyOf(fx));
     const r = await caster.cast(fx.ticketHash, fx.votedBlock, Date.now());
     expect(r.txid).toBe(fx.voteTxid);
     expect(r.accepted).toEqual(['a']);
@@ -79,6 +114,13 @@ describe('vote caster', () => {
   });
 
   const fx = fixtures[0]!;
+
+  it('asks the wallet for this ticket’s tspend policy (per-ticket policies win over wallet-wide ones)', async () => {
+    const tspend = { hash: 'dd'.repeat(32), expiry: 48 * Math.ceil((fx.votedBlock.height + 2) / 48) + 2 };
+    const { caster, calls } = setupRecording(fx, tspend);
+    await caster.cast(fx.ticketHash, fx.votedBlock, Date.now());
+    expect(calls).toContainEqual([tspend.hash, fx.ticketHash]);
+  });
 
   it('refuses without a passphrase and counts the failure', async () => {
     const { caster, metrics } = setup(fx, { passphrase: null });
@@ -127,6 +169,49 @@ describe('vote caster', () => {
     expect(hex).not.toContain('bb'.repeat(32));
     expect(hex).not.toContain('cc'.repeat(32));
   });
+});
+
+describe('vote caster with a real treasury spend (simnet fixtures)', () => {
+  it('has real votes with treasury votes', () => {
+    expect(treasuryFixtures.length).toBeGreaterThanOrEqual(4);
+    expect(new Set(treasuryFixtures.map((f) => f.treasuryVotes?.[0]?.vote))).toEqual(new Set(['yes', 'no']));
+  });
+
+  it.each(treasuryFixtures.map((f) => [f.voteTxid.slice(0, 12), f.wallet, f.treasuryVotes?.[0]?.vote, f] as const))(
+    'the tspend in the mempool and the wallet’s policy give the real wallet’s txid (%s, %s, %s)',
+    async (_n, _w, _v, fx) => {
+      const tspend = fx.tspend!;
+      const policy = fx.tspendPolicy![fx.wallet];
+      const { caster, broadcasts } = setup(fx, chainAndPolicyOf(fx));
+      const r = await caster.cast(fx.ticketHash, fx.votedBlock, Date.now());
+      expect(r.txid).toBe(fx.voteTxid);
+      const hex = broadcasts[0]!;
+      expect(hex.slice(0, 8)).toBe('03000000');
+      // The real vote's last output, byte for byte.
+      expect(hex).toContain('6a235456' + Buffer.from(tspend.hash, 'hex').reverse().toString('hex') + (policy === 'yes' ? '01' : '02'));
+      // The whole prefix (no witness) equals the real vote's.
+      expect(prefixOf(hex)).toBe(prefixOf(fx.voteHex));
+    },
+  );
+
+  it.each(treasuryFixtures.slice(0, 2).map((f) => [f.voteTxid.slice(0, 12), f] as const))(
+    'without the tspend, with the other choice or with abstain the txid differs from the real one (%s)',
+    async (_n, fx) => {
+      const tspend = fx.tspend!;
+      const real = fx.tspendPolicy![fx.wallet];
+      const none = setup(fx, { tspends: [], policies: {} });
+      expect((await none.caster.cast(fx.ticketHash, fx.votedBlock, Date.now())).txid).not.toBe(fx.voteTxid);
+      expect(none.broadcasts[0]!.slice(0, 8)).toBe('01000000');
+      const other = setup(fx, { tspends: [{ hash: tspend.hash, expiry: tspend.expiry }], policies: { [tspend.hash]: real === 'yes' ? 'no' : 'yes' } });
+      expect((await other.caster.cast(fx.ticketHash, fx.votedBlock, Date.now())).txid).not.toBe(fx.voteTxid);
+      const abstain = setup(fx, { tspends: [{ hash: tspend.hash, expiry: tspend.expiry }], policies: { [tspend.hash]: 'abstain' } });
+      expect((await abstain.caster.cast(fx.ticketHash, fx.votedBlock, Date.now())).txid).not.toBe(fx.voteTxid);
+      expect(abstain.broadcasts[0]!.slice(0, 8)).toBe('01000000');
+      // Reported with an expiry whose window has not started at the voted height: no treasury vote.
+      const later = setup(fx, { tspends: [{ hash: tspend.hash, expiry: tspend.expiry + 48 * 3 }], policies: { [tspend.hash]: real } });
+      expect((await later.caster.cast(fx.ticketHash, fx.votedBlock, Date.now())).txid).not.toBe(fx.voteTxid);
+    },
+  );
 });
 
 describe('tspend voting window (dcrd InsideTSpendWindow)', () => {
