@@ -3,109 +3,48 @@
 // Why it looks the way it does:
 // - One grpc-js channel per wallet, every service on it, calls made through
 //   the generic makeUnaryRequest with the method definitions proto-loader
-//   builds from proto/walletrpc.proto: no generated code, one place to check
-//   against the wallet's rpc/api.proto.
+//   builds from proto/walletrpc.proto (proto.ts): no generated code, one place
+//   to check against the wallet's rpc/api.proto.
 // - Every unary call carries a deadline (callTimeoutMs). Only the RpcSync
-//   stream has none: it lives as long as the wallet syncs and is ended with
-//   cancel().
-// - Errors come out as WalletRpcError with a `kind` the supervisor can act on
-//   and a message an operator can act on. grpc-js reports connection failures
-//   as UNAVAILABLE with racy, loosely worded details (a client certificate the
-//   wallet refuses shows up either as a TLS alert or as a bare "Failed to
-//   connect", depending on timing and on the server's TLS stack), so on
-//   UNAVAILABLE we run one plain TLS handshake with the same credentials to
-//   tell "wallet down" from "wallet refuses our certificate" from "we do not
-//   trust the wallet's certificate".
+//   stream (rpc-sync.ts) has none: it lives as long as the wallet syncs and is
+//   ended with cancel().
+// - Errors come out as WalletRpcError (rpc-errors.ts) with a `kind` the
+//   supervisor can act on and a message an operator can act on; on
+//   UNAVAILABLE one plain TLS handshake (tls-diagnosis.ts) tells "wallet down"
+//   from "wallet refuses our certificate" from "we do not trust the wallet's
+//   certificate".
 // - Hashes cross this boundary as hex in display (RPC) order; on the wire they
-//   are bytes in the wallet's internal order, i.e. reversed.
+//   are bytes in the wallet's internal order, i.e. reversed (wire.ts).
 // - Nothing here logs, and no secret (passphrase, dcrd password, client key)
 //   is ever put into an error: server details are dropped for calls that
 //   carried one.
-import { EventEmitter } from 'node:events';
-import { existsSync } from 'node:fs';
-import { isIP } from 'node:net';
-import * as tls from 'node:tls';
-import { fileURLToPath } from 'node:url';
 import * as grpc from '@grpc/grpc-js';
-import * as protoLoader from '@grpc/proto-loader';
+import type * as protoLoader from '@grpc/proto-loader';
 import type { BlockRef, NetworkName, TreasuryChoice } from '../domain.js';
+import { loadDefinition, methodDef } from './proto.js';
+import { translateRpcError, WalletRpcError, type RpcErrorContext, type WalletErrorHints, type WalletRpcErrorKind } from './rpc-errors.js';
+import { RpcSyncHandle, type RpcSyncOptions } from './rpc-sync.js';
+import {
+  hashHexToWire,
+  networkFromId,
+  optionalHash,
+  policyFromWire,
+  splitHostPort,
+  ticketField,
+  toSafeNumber,
+  toUnixSeconds,
+  wireHashToHex,
+} from './wire.js';
 
-// ---------------------------------------------------------------------------
-// Network ids: wire.CurrencyNet values from dcrd wire/protocol.go; the wallet
-// returns uint32(chainParams.Net) from WalletService.Network
-// (dcrwallet internal/rpc/rpcserver/server.go, walletServer.Network).
-
-export const NET_IDS: Readonly<Record<NetworkName, number>> = {
-  mainnet: 0xd9b400f9,
-  testnet: 0xb194aa75,
-  simnet: 0x12141c16,
-};
-
-/** Map a wire.CurrencyNet value to our network name ('unknown' for regnet and others). */
-export function networkFromId(id: number): NetworkName | 'unknown' {
-  for (const [name, value] of Object.entries(NET_IDS) as [NetworkName, number][]) {
-    if (value === id) return name;
-  }
-  return 'unknown';
-}
-
-// ---------------------------------------------------------------------------
-// Hash byte order.
-
-const HASH_HEX = /^[0-9a-fA-F]{64}$/;
-
-/** Display-order hex (as dcrd JSON-RPC prints it) → wire bytes (internal order). */
-export function hashHexToWire(hex: string, what = 'hash'): Buffer {
-  if (!HASH_HEX.test(hex)) {
-    throw new TypeError(`${what} must be 64 hex characters, got ${JSON.stringify(hex.slice(0, 80))}`);
-  }
-  return Buffer.from(hex, 'hex').reverse();
-}
-
-/** Wire bytes (internal order) → display-order hex; '' for an empty field. */
-export function wireHashToHex(bytes: Uint8Array): string {
-  return Buffer.from(bytes).reverse().toString('hex');
-}
+// The wallet client is what the rest of dcrvoted imports; the helpers it is
+// built from stay reachable through it so importers need not know the layout.
+export { NET_IDS, hashHexToWire, networkFromId, splitHostPort, wireHashToHex } from './wire.js';
+export { WalletRpcError, redact, type WalletErrorHints, type WalletRpcErrorKind } from './rpc-errors.js';
+export { UNTRUSTED_TLS_CODES, diagnoseTls } from './tls-diagnosis.js';
+export { RpcSyncHandle, type RpcSyncOptions, type SyncNotificationType } from './rpc-sync.js';
 
 // ---------------------------------------------------------------------------
 // Public types.
-
-export type WalletRpcErrorKind =
-  /** No connection: refused, reset, timed out connecting, wrong port. */
-  | 'unreachable'
-  /** The wallet refused our client certificate (not in its clients.pem). */
-  | 'tls_rejected'
-  /** We refused the wallet's certificate (caCert is not the wallet's rpc.cert, or wrong host name). */
-  | 'tls_untrusted'
-  /** UnlockWallet/OpenWallet/RpcSync: the wallet rejected a passphrase (InvalidArgument). */
-  | 'wrong_passphrase'
-  /** NotFound: e.g. GetTicket for a ticket that is not the wallet's. */
-  | 'not_found'
-  /** The wallet answered Unavailable itself (e.g. no peers). */
-  | 'unavailable'
-  /** FailedPrecondition: service not ready (wallet not opened), already syncing, locked. */
-  | 'failed_precondition'
-  /** InvalidArgument other than a passphrase: unknown agenda/choice, bad hash, bad policy. */
-  | 'invalid_argument'
-  /** Connected, but no answer within callTimeoutMs. */
-  | 'deadline'
-  | 'other';
-
-export class WalletRpcError extends Error {
-  override readonly name = 'WalletRpcError';
-  constructor(
-    message: string,
-    readonly kind: WalletRpcErrorKind,
-    /** gRPC status code, null when the failure was diagnosed below gRPC. */
-    readonly code: grpc.status | null,
-    /** gRPC method, e.g. 'WalletService.UnlockWallet'. */
-    readonly method: string,
-    readonly wallet: string,
-    readonly address: string,
-  ) {
-    super(message);
-  }
-}
 
 export interface WalletClientOptions {
   /** Wallet name from the config, used in every error message. */
@@ -123,12 +62,7 @@ export interface WalletClientOptions {
   /** TLS server name to verify instead of the host in `address`. */
   serverNameOverride?: string;
   /** File paths, only to make error messages point at the right files. */
-  hints?: {
-    caCertPath?: string;
-    clientCertPath?: string;
-    passphraseFile?: string;
-    publicPassphraseFile?: string;
-  };
+  hints?: WalletErrorHints;
   /** Override the location of walletrpc.proto (tests, unusual layouts). */
   protoPath?: string;
 }
@@ -241,35 +175,6 @@ export interface TSpendPolicy {
   ticketHash: string | null;
 }
 
-export interface RpcSyncOptions {
-  /** dcrd host:port as the wallet should dial it. */
-  networkAddress: string;
-  username: string;
-  password: Buffer;
-  /** dcrd's rpc.cert, PEM. */
-  certificate: Buffer;
-  discoverAccounts?: boolean;
-  /** Required by the wallet when discoverAccounts is true. */
-  privatePassphrase?: Buffer;
-}
-
-export type SyncNotificationType =
-  | 'SYNCED'
-  | 'UNSYNCED'
-  | 'PEER_CONNECTED'
-  | 'PEER_DISCONNECTED'
-  | 'FETCHED_MISSING_CFILTERS_STARTED'
-  | 'FETCHED_MISSING_CFILTERS_PROGRESS'
-  | 'FETCHED_MISSING_CFILTERS_FINISHED'
-  | 'FETCHED_HEADERS_STARTED'
-  | 'FETCHED_HEADERS_PROGRESS'
-  | 'FETCHED_HEADERS_FINISHED'
-  | 'DISCOVER_ADDRESSES_STARTED'
-  | 'DISCOVER_ADDRESSES_FINISHED'
-  | 'RESCAN_STARTED'
-  | 'RESCAN_PROGRESS'
-  | 'RESCAN_FINISHED';
-
 // ---------------------------------------------------------------------------
 // Raw message shapes as proto-loader decodes them (keepCase, defaults,
 // longs as String, enums as String, bytes as Buffer).
@@ -284,239 +189,7 @@ interface RawGetTicketsResponse {
   block: { hash: Buffer; height: number; timestamp: string } | null;
   vsp_host: string;
 }
-interface RawRpcSyncResponse {
-  synced: boolean;
-  notification_type: SyncNotificationType;
-}
 type Raw = Record<string, unknown>;
-
-// ---------------------------------------------------------------------------
-// Proto loading (once per process).
-
-const LOADER_OPTIONS: protoLoader.Options = {
-  keepCase: true,
-  longs: String,
-  enums: String,
-  bytes: Buffer,
-  defaults: true,
-  oneofs: false,
-};
-
-const definitions = new Map<string, protoLoader.PackageDefinition>();
-
-/** Find proto/walletrpc.proto from src/wallet (tsx, vitest) or dist/src/wallet (built). */
-function locateProto(): string {
-  for (const rel of ['../../proto/walletrpc.proto', '../../../proto/walletrpc.proto']) {
-    const path = fileURLToPath(new URL(rel, import.meta.url));
-    if (existsSync(path)) return path;
-  }
-  throw new Error('proto/walletrpc.proto not found next to the dcrvoted installation');
-}
-
-function loadDefinition(protoPath?: string): protoLoader.PackageDefinition {
-  const path = protoPath ?? locateProto();
-  let def = definitions.get(path);
-  if (!def) {
-    def = protoLoader.loadSync(path, LOADER_OPTIONS);
-    definitions.set(path, def);
-  }
-  return def;
-}
-
-function methodDef(
-  def: protoLoader.PackageDefinition,
-  service: string,
-  method: string,
-): protoLoader.MethodDefinition<object, object> {
-  const svc = def[`walletrpc.${service}`] as protoLoader.ServiceDefinition | undefined;
-  const m = svc?.[method];
-  if (!m) throw new Error(`walletrpc.${service}/${method} missing from walletrpc.proto`);
-  return m as protoLoader.MethodDefinition<object, object>;
-}
-
-// ---------------------------------------------------------------------------
-// Small conversions.
-
-function toSafeNumber(v: unknown): number {
-  const n = typeof v === 'number' ? v : Number(v);
-  if (!Number.isSafeInteger(n)) throw new RangeError(`integer out of range: ${String(v)}`);
-  return n;
-}
-
-/**
- * Agenda times are Unix seconds, but "never expires" is math.MaxInt64
- * (dcrd chaincfg), far past any safe JS integer: clamp instead of failing.
- */
-function toUnixSeconds(v: unknown): number {
-  const n = typeof v === 'number' ? v : Number(v);
-  if (!Number.isFinite(n)) throw new RangeError(`not a time: ${String(v)}`);
-  return Math.min(n, Number.MAX_SAFE_INTEGER);
-}
-
-function policyFromWire(p: string): TreasuryChoice {
-  // The wallet reports an abstaining (or unset) policy as '' in list replies
-  // and as 'abstain' for a single tspend (server.go TSpendPolicies).
-  if (p === 'yes' || p === 'no') return p;
-  return 'abstain';
-}
-
-/**
- * An optional ticket_hash request field. Left out entirely when absent:
- * protobufjs would encode an empty Buffer as a present zero-length field, and
- * dcrwallet's SetTSpendPolicy handler tests `req.TicketHash != nil` before
- * checking the length, so "present but empty" is an InvalidArgument there
- * (internal/rpc/rpcserver/server.go).
- */
-function ticketField(ticketHash: string | undefined): { ticket_hash?: Buffer } {
-  return ticketHash ? { ticket_hash: hashHexToWire(ticketHash, 'ticket hash') } : {};
-}
-
-function optionalHash(b: Buffer | undefined): string | null {
-  return b && b.length > 0 ? wireHashToHex(b) : null;
-}
-
-/** Collapse dcrwallet's multi-line error text (":\n\t" separators) to one line. */
-function oneLine(s: string): string {
-  return s.replace(/\s+/g, ' ').trim();
-}
-
-/**
- * Server error text with every secret the request carried taken out. The
- * wallet's messages are fixed strings today, but a secret must not reach an
- * error even if one day it echoes input. Secrets too short to redact safely
- * drop the details altogether.
- */
-export function redact(text: string, secrets: readonly Buffer[]): string {
-  let out = text;
-  for (const secret of secrets) {
-    if (secret.length === 0) continue;
-    if (secret.length < 4) return '';
-    const plain = secret.toString('utf8');
-    out = out.split(plain).join('[redacted]');
-    out = oneLine(out).split(oneLine(plain)).join('[redacted]');
-  }
-  return oneLine(out);
-}
-
-// ---------------------------------------------------------------------------
-// TLS diagnosis.
-
-type TlsVerdict =
-  | { verdict: 'ok'; alpn: string | false | null }
-  | { verdict: 'rejected'; detail: string }
-  | { verdict: 'untrusted'; detail: string }
-  | { verdict: 'unreachable'; detail: string };
-
-// Node's codes for a server certificate we cannot verify.
-export const UNTRUSTED_TLS_CODES: ReadonlySet<string> = new Set([
-  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
-  'UNABLE_TO_GET_ISSUER_CERT',
-  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
-  'SELF_SIGNED_CERT_IN_CHAIN',
-  'DEPTH_ZERO_SELF_SIGNED_CERT',
-  'CERT_SIGNATURE_FAILURE',
-  'CERT_UNTRUSTED',
-  'CERT_HAS_EXPIRED',
-  'CERT_NOT_YET_VALID',
-  'CERT_REJECTED',
-  'ERR_TLS_CERT_ALTNAME_INVALID',
-]);
-
-/** Split host:port / [v6]:port. */
-export function splitHostPort(address: string): { host: string; port: number } {
-  const m = /^\[([^\]]+)\]:(\d+)$/.exec(address) ?? /^([^:]+):(\d+)$/.exec(address);
-  if (!m || m[1] === undefined || m[2] === undefined) {
-    throw new TypeError(`address must be host:port (or [ipv6]:port), got ${JSON.stringify(address)}`);
-  }
-  return { host: m[1], port: Number(m[2]) };
-}
-
-/**
- * One TLS handshake with the client's own credentials, then an HTTP/2
- * preface. A gRPC server that accepted us answers with a SETTINGS frame; one
- * that refused our certificate sends an alert (Go, OpenSSL in TLS 1.2) or just
- * hangs up right after the TLS 1.3 handshake (Node's TLS server). Both are
- * "rejected". Errors verifying the server's chain are "untrusted".
- */
-export function diagnoseTls(opts: {
-  address: string;
-  caCert: Buffer;
-  clientCert?: Buffer;
-  clientKey?: Buffer;
-  serverName?: string;
-  timeoutMs: number;
-}): Promise<TlsVerdict> {
-  return new Promise((resolve) => {
-    let settled = false;
-    let handshakeDone = false;
-    let socket: tls.TLSSocket | undefined;
-    const finish = (v: TlsVerdict): void => {
-      if (settled) return;
-      settled = true;
-      clearTimeout(timer);
-      socket?.destroy();
-      resolve(v);
-    };
-    const timer = setTimeout(
-      () => finish({ verdict: 'unreachable', detail: `no TLS answer within ${opts.timeoutMs} ms` }),
-      opts.timeoutMs,
-    );
-    let host: string;
-    let port: number;
-    try {
-      ({ host, port } = splitHostPort(opts.address));
-    } catch (err) {
-      finish({ verdict: 'unreachable', detail: (err as Error).message });
-      return;
-    }
-    const serverName = opts.serverName ?? (isIP(host) ? undefined : host);
-    socket = tls.connect({
-      host,
-      port,
-      ca: opts.caCert,
-      cert: opts.clientCert,
-      key: opts.clientKey,
-      ALPNProtocols: ['h2'],
-      ...(serverName !== undefined ? { servername: serverName } : {}),
-    });
-    socket.on('secureConnect', () => {
-      handshakeDone = true;
-      if (socket?.alpnProtocol !== 'h2') {
-        finish({ verdict: 'ok', alpn: socket?.alpnProtocol ?? null });
-        return;
-      }
-      // HTTP/2 client preface + empty SETTINGS frame.
-      socket.write(Buffer.from('PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n', 'latin1'));
-      socket.write(Buffer.from([0, 0, 0, 4, 0, 0, 0, 0, 0]));
-    });
-    socket.on('data', () => finish({ verdict: 'ok', alpn: 'h2' }));
-    socket.on('error', (err: NodeJS.ErrnoException) => {
-      const code = err.code ?? '';
-      if (UNTRUSTED_TLS_CODES.has(code)) {
-        finish({ verdict: 'untrusted', detail: oneLine(err.message) });
-      } else if (/ALERT/.test(code) || /alert/i.test(err.message)) {
-        finish({ verdict: 'rejected', detail: alertText(err.message) });
-      } else if (handshakeDone) {
-        finish({ verdict: 'rejected', detail: `the wallet reset the connection right after the TLS handshake, ${code || oneLine(err.message)}` });
-      } else {
-        finish({ verdict: 'unreachable', detail: code ? `${code} ${oneLine(err.message)}` : oneLine(err.message) });
-      }
-    });
-    socket.on('close', () => {
-      finish(
-        handshakeDone
-          ? { verdict: 'rejected', detail: 'the wallet closed the connection right after the TLS handshake' }
-          : { verdict: 'unreachable', detail: 'connection closed during the TLS handshake' },
-      );
-    });
-  });
-}
-
-/** "…:tlsv13 alert certificate required:…" → "tlsv13 alert certificate required". */
-function alertText(message: string): string {
-  const m = /(tlsv1\d? alert [a-z ]+|sslv3 alert [a-z ]+)/i.exec(message);
-  return m?.[1] ?? oneLine(message);
-}
 
 // ---------------------------------------------------------------------------
 // The client.
@@ -530,6 +203,7 @@ export class WalletClient {
   private readonly credentials: grpc.ChannelCredentials;
   private client: grpc.Client;
   private closed = false;
+  private readonly errorContext: RpcErrorContext;
 
   constructor(opts: WalletClientOptions) {
     this.opts = opts;
@@ -546,6 +220,19 @@ export class WalletClient {
       opts.clientCert.length > 0 ? opts.clientCert : null,
     );
     this.client = this.makeClient();
+    this.errorContext = {
+      name: this.name,
+      address: this.address,
+      callTimeoutMs: this.callTimeoutMs,
+      caCert: opts.caCert,
+      clientCert: opts.clientCert,
+      clientKey: opts.clientKey,
+      serverNameOverride: opts.serverNameOverride,
+      hints: opts.hints,
+      // Read at translation time: the channel is replaced after a hang.
+      channelState: () => this.client.getChannel().getConnectivityState(false),
+      recycleChannel: () => this.recycle(),
+    };
   }
 
   private makeClient(): grpc.Client {
@@ -810,12 +497,12 @@ export class WalletClient {
    * seen (mempool/chain), so a policy set ahead of time for an unseen tspend
    * is not listed: pass its hash to read it back.
    */
-  async tspendPolicies(hashHex?: string): Promise<TSpendPolicy[]> {
-    const r = await this.unary<Raw>(
-      'VotingService',
-      'TSpendPolicies',
-      hashHex ? { hash: hashHexToWire(hashHex, 'tspend hash') } : {},
-    );
+  /** All tspends the wallet has seen, or one; with a ticket, that ticket's policy (as the wallet votes it). */
+  async tspendPolicies(hashHex?: string, ticketHash?: string): Promise<TSpendPolicy[]> {
+    const r = await this.unary<Raw>('VotingService', 'TSpendPolicies', {
+      ...(hashHex ? { hash: hashHexToWire(hashHex, 'tspend hash') } : {}),
+      ...ticketField(ticketHash),
+    });
     return (r['policies'] as Raw[]).map((p) => ({
       hash: wireHashToHex(p['hash'] as Buffer),
       policy: policyFromWire(String(p['policy'])),
@@ -864,149 +551,12 @@ export class WalletClient {
   }
 
   /** Turn a grpc-js error into a WalletRpcError with an operator-actionable message. */
-  private async translate(
+  private translate(
     err: grpc.ServiceError | Error,
     method: string,
     secrets: readonly Buffer[] = [],
   ): Promise<WalletRpcError> {
-    const code = 'code' in err && typeof err.code === 'number' ? (err.code as grpc.status) : grpc.status.UNKNOWN;
-    const rawDetails = 'details' in err && typeof err.details === 'string' ? err.details : err.message;
-    const details = redact(rawDetails, secrets);
-    const who = `wallet ${this.name} at ${this.address}`;
-    const hints = this.opts.hints ?? {};
-    const withPath = (key: string, path?: string): string => (path ? `${key} (${path})` : key);
-
-    switch (code) {
-      case grpc.status.UNAVAILABLE:
-        return this.diagnoseUnavailable(code, method, details);
-      case grpc.status.DEADLINE_EXCEEDED: {
-        const state = this.client.getChannel().getConnectivityState(false);
-        if (state !== grpc.connectivityState.READY) {
-          // Never got a connection within the deadline (SYN dropped, host down).
-          return this.error(
-            `${who} is unreachable: no connection within ${this.callTimeoutMs} ms; check that dcrwallet is running and wallets[].grpcAddress`,
-            'unreachable',
-            code,
-            method,
-          );
-        }
-        // A hung connection (wallet killed without FIN) looks the same as a
-        // slow wallet; start from a fresh channel next time either way.
-        this.recycle();
-        return this.error(
-          `${who} did not answer ${method} within ${this.callTimeoutMs} ms: the wallet may be busy (rescan) or hung; raise wallets[].callTimeoutMs if it is just slow`,
-          'deadline',
-          code,
-          method,
-        );
-      }
-      case grpc.status.INVALID_ARGUMENT:
-        if (method === 'WalletService.UnlockWallet' || method === 'WalletLoaderService.RpcSync') {
-          return this.error(
-            `${who} rejected the private passphrase (${method}): check the file in ${withPath('wallets[].passphraseFile', hints.passphraseFile)}`,
-            'wrong_passphrase',
-            code,
-            method,
-          );
-        }
-        if (method === 'WalletLoaderService.OpenWallet') {
-          return this.error(
-            `${who} rejected the public passphrase (${method}): check the file in ${withPath('wallets[].managed.publicPassphraseFile', hints.publicPassphraseFile)}`,
-            'wrong_passphrase',
-            code,
-            method,
-          );
-        }
-        return this.error(`${who} refused ${method} as invalid: ${details}`, 'invalid_argument', code, method);
-      case grpc.status.NOT_FOUND:
-        return this.error(`${who}: ${method} found nothing${details ? `: ${details}` : ''}`, 'not_found', code, method);
-      case grpc.status.FAILED_PRECONDITION:
-        // ServiceReady() answers "service walletrpc.X is not ready" until a
-        // wallet is open; RpcSync answers "already synchronizing".
-        return this.error(
-          /not ready/.test(details)
-            ? `${who} is not ready for ${method} (${details}): no wallet is open yet; a wallet started with --noinitialload is opened by dcrvoted when wallets[].mode = managed`
-            : `${who} refused ${method}${details ? `: ${details}` : ''}`,
-          'failed_precondition',
-          code,
-          method,
-        );
-      default:
-        return this.error(
-          `${who}: ${method} failed with ${grpc.status[code] ?? code}${details ? `: ${details}` : ''}`,
-          'other',
-          code,
-          method,
-        );
-    }
-  }
-
-  private async diagnoseUnavailable(code: grpc.status, method: string, details: string): Promise<WalletRpcError> {
-    const who = `wallet ${this.name} at ${this.address}`;
-    const hints = this.opts.hints ?? {};
-    const verdict = await diagnoseTls({
-      address: this.address,
-      caCert: this.opts.caCert,
-      ...(this.opts.clientCert.length > 0 && this.opts.clientKey.length > 0
-        ? { clientCert: this.opts.clientCert, clientKey: this.opts.clientKey }
-        : {}),
-      ...(this.opts.serverNameOverride !== undefined ? { serverName: this.opts.serverNameOverride } : {}),
-      timeoutMs: Math.min(this.callTimeoutMs, 3000),
-    });
-    switch (verdict.verdict) {
-      case 'rejected':
-        return this.error(
-          `${who} rejected our client certificate (${verdict.detail}): append the certificate from ${
-            hints.clientCertPath ? `wallets[].clientCert (${hints.clientCertPath})` : 'wallets[].clientCert'
-          } to the wallet's clients.pem (or its --clientcafile) and restart the wallet`,
-          'tls_rejected',
-          code,
-          method,
-        );
-      case 'untrusted':
-        return this.error(
-          `${who} presented a TLS certificate we do not trust (${verdict.detail}): set ${
-            hints.caCertPath ? `wallets[].caCert (${hints.caCertPath})` : 'wallets[].caCert'
-          } to the wallet's rpc.cert, and use an address the certificate names`,
-          'tls_untrusted',
-          code,
-          method,
-        );
-      case 'unreachable':
-        return this.error(
-          `${who} is unreachable (${verdict.detail}): check that dcrwallet is running and that wallets[].grpcAddress is its gRPC listener`,
-          'unreachable',
-          code,
-          method,
-        );
-      case 'ok': {
-        if (verdict.alpn !== 'h2') {
-          return this.error(
-            `${who} speaks TLS but not gRPC (no HTTP/2): is wallets[].grpcAddress the wallet's gRPC port (9111 / 19111 / 19558) rather than its JSON-RPC port?`,
-            'unreachable',
-            code,
-            method,
-          );
-        }
-        // TLS is fine. Either the connection dropped mid-call (wallet
-        // restarting) or the wallet itself answered Unavailable.
-        const connectionLevel = /No connection established|Connection dropped|Failed to connect|ECONN|EPIPE|Socket closed|Connection closed|GOAWAY|RST_STREAM/i.test(details);
-        if (connectionLevel) {
-          return this.error(
-            `${who} dropped the connection during ${method}; it may be restarting`,
-            'unreachable',
-            code,
-            method,
-          );
-        }
-        return this.error(
-          `${who} is unavailable for ${method}${details ? `: ${details}` : ''}`,
-          'unavailable',
-          code,
-          method,
-        );
-      }
-    }
+    return translateRpcError(this.errorContext, err, method, secrets);
   }
 
   /** Replace the channel (after a hang); calls already in flight finish on the old one. */
@@ -1015,78 +565,5 @@ export class WalletClient {
     const old = this.client;
     this.client = this.makeClient();
     old.close();
-  }
-}
-
-// ---------------------------------------------------------------------------
-// RpcSync stream handle.
-
-/**
- * Events:
- * - 'synced'   the wallet reports it is synced with dcrd
- * - 'unsynced' the wallet reports it lost sync
- * - 'notification' (type: SyncNotificationType) every message
- * - 'error'    (err: WalletRpcError) the stream failed (not emitted after cancel(),
- *              and only when someone listens: an unhandled 'error' must not crash the daemon)
- * - 'end'      the stream is over, always emitted once, after 'error' if any
- */
-export class RpcSyncHandle extends EventEmitter {
-  /** Last sync state the wallet reported. */
-  synced = false;
-  /** The error that ended the stream, if any. */
-  lastError: WalletRpcError | null = null;
-  private cancelled = false;
-  private ended = false;
-
-  constructor(
-    private readonly call: grpc.ClientReadableStream<object>,
-    translate: (err: grpc.ServiceError) => Promise<WalletRpcError>,
-  ) {
-    super();
-    call.on('data', (msg: RawRpcSyncResponse) => {
-      this.emit('notification', msg.notification_type);
-      // notification_type SYNCED is the proto3 zero value, so trust the
-      // explicit bool rather than the enum.
-      if (msg.synced) {
-        this.synced = true;
-        this.emit('synced');
-      } else if (msg.notification_type === 'UNSYNCED') {
-        this.synced = false;
-        this.emit('unsynced');
-      }
-    });
-    // grpc-js ends every call with exactly one 'status'; a non-OK status is
-    // also emitted as 'error' (which must be listened to), so 'status' alone
-    // drives the end of the handle.
-    call.on('error', () => {});
-    call.on('status', (s: grpc.StatusObject) => {
-      if (s.code === grpc.status.OK || (this.cancelled && s.code === grpc.status.CANCELLED)) {
-        this.finish();
-        return;
-      }
-      const err = Object.assign(new Error(s.details), s) as grpc.ServiceError;
-      translate(err).then(
-        (e) => {
-          this.lastError = e;
-          if (this.listenerCount('error') > 0) this.emit('error', e);
-          this.finish();
-        },
-        () => this.finish(),
-      );
-    });
-  }
-
-  /** End the sync stream (the wallet stops syncing when its stream context ends). */
-  cancel(): void {
-    if (this.ended) return;
-    this.cancelled = true;
-    this.call.cancel();
-  }
-
-  private finish(): void {
-    if (this.ended) return;
-    this.ended = true;
-    this.synced = false;
-    this.emit('end');
   }
 }

@@ -21,7 +21,7 @@
 //   CA in clients.pem (tls.RequireAndVerifyClientCert) and then checks no
 //   header at all. Too many concurrent POST clients: HTTP 429.
 import * as https from 'node:https';
-import { UNTRUSTED_TLS_CODES } from './grpc-client.js';
+import { UNTRUSTED_TLS_CODES } from './tls-diagnosis.js';
 
 export interface WalletStatus {
   unlocked: boolean;

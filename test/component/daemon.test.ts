@@ -82,8 +82,9 @@ describe('daemon against fake peers', () => {
     dut.wallet.state.locked = true;
     dut.wallet.state.voteChoices.clear();
     await dut.wallet.restart();
-    await waitFor('ready again', () => ready(dut!), 10_000);
-    expect(dut.wallet.state.voteChoices.get('maxblocksize')).toBe('yes');
+    await waitFor('ready again', () => ready(dut!), 20_000);
+    // Readiness does not wait for the policy; it follows within a round.
+    await waitFor('policy re-applied', () => dut!.wallet.state.voteChoices.get('maxblocksize') === 'yes', 20_000);
     expect(await dut.metric('dcrvoted_reconnects_total', { peer: 'wallet:main' })).toBeGreaterThanOrEqual(1);
   });
 
