@@ -6,7 +6,7 @@
 // notification is handed to the `systemd-notify` tool that ships with systemd
 // (so it is present wherever $NOTIFY_SOCKET is set by a real service manager).
 //
-// Two details make this reliable:
+// What makes this reliable:
 //  - The tool runs as a *child* of dcrvoted, not as the unit's main process,
 //    so the unit must say `NotifyAccess=all` (systemd then accepts messages
 //    from any process in the service's cgroup).
@@ -17,6 +17,12 @@
 //    alive when its message is attributed. We therefore never pass --no-block.
 //  - `--pid=<our pid>` adds MAINPID=<our pid> so systemd keeps tracking the
 //    Node process (not the short-lived helper) as the service's main process.
+//  - On `systemctl stop` systemd signals the whole cgroup, helpers included;
+//    a helper killed by that SIGTERM is expected, not reported (see below).
+//
+// test/e2e/systemd.test.ts runs all of this under a real systemd (PID 1 of a
+// container): READY=1 gating `systemctl start`, STATUS=, WATCHDOG=1 keeping
+// WatchdogSec= at bay, all with the unit's sandbox applied.
 //
 // Every function here is a no-op when $NOTIFY_SOCKET is unset (running in a
 // terminal, under Docker, in tests). Notifications are sent one at a time, in
@@ -162,6 +168,13 @@ export class SystemdNotifier {
       child.on('error', (err) => done(false, `cannot run ${command}: ${err.message}`));
       child.on('close', (code, signal) => {
         if (code === 0) done(true);
+        // `systemctl stop` sends SIGTERM to every process in the unit's cgroup
+        // (KillMode=control-group) and sweeps it again for processes that
+        // appear meanwhile, so the helper we start in reaction to that SIGTERM
+        // (STOPPING=1) or one still in flight (a watchdog ping) gets it too.
+        // systemd is stopping us then and needs no message: not a failure to
+        // report. (Our own timeout kills with SIGKILL.)
+        else if (signal === 'SIGTERM') done(false);
         else done(false, `${command} ${vars.map((v) => v.split('=')[0]).join(' ')} failed (${signal ?? `exit ${code}`}): ${stderr.trim() || 'no output'}`);
       });
     });
