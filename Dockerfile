@@ -22,13 +22,15 @@ FROM ${BASE_IMAGE} AS build
 # Build-stage images carry this label; scripts/build-image.sh tags the current
 # ones and removes superseded ones, so repeated CI builds do not fill the disk.
 LABEL dcrvoted.image.stage=build
-ARG NPM_CONFIG_REGISTRY=https://registry.npmjs.org/
+# Empty: npm's own default registry; scripts/build-image.sh passes the host's.
+ARG NPM_CONFIG_REGISTRY=
 WORKDIR /src
 # npm-ca.pem is optional (the [m] glob may match nothing): scripts/build-image.sh
 # adds it when the registry is reached through a TLS-inspecting proxy.
 COPY package.json package-lock.json npm-ca.pe[m] ./
 # --ignore-scripts: nothing we depend on needs an install script to work.
 RUN if [ -f npm-ca.pem ]; then export NODE_EXTRA_CA_CERTS="$PWD/npm-ca.pem"; fi \
+ && if [ -z "$NPM_CONFIG_REGISTRY" ]; then unset NPM_CONFIG_REGISTRY; fi \
  && npm ci --no-audit --no-fund --ignore-scripts
 COPY tsconfig.json ./
 COPY proto ./proto
@@ -39,10 +41,11 @@ RUN node node_modules/typescript/bin/tsc -p tsconfig.json \
 # ---- deps: production dependencies only ------------------------------------
 FROM ${BASE_IMAGE} AS deps
 LABEL dcrvoted.image.stage=deps
-ARG NPM_CONFIG_REGISTRY=https://registry.npmjs.org/
+ARG NPM_CONFIG_REGISTRY=
 WORKDIR /app
 COPY package.json package-lock.json npm-ca.pe[m] ./
 RUN if [ -f npm-ca.pem ]; then export NODE_EXTRA_CA_CERTS="$PWD/npm-ca.pem"; fi \
+ && if [ -z "$NPM_CONFIG_REGISTRY" ]; then unset NPM_CONFIG_REGISTRY; fi \
  && npm ci --omit=dev --no-audit --no-fund --ignore-scripts \
  && rm -rf /root/.npm npm-ca.pem
 

@@ -21,7 +21,7 @@
 #     image: the test mounts it as /usr/bin/node, the path the unit runs.
 #
 # Cold (nothing cached): debootstrap from $DEBIAN_MIRROR (default: this
-# host's Debian mirror, else deb.debian.org), about a minute. Warm: seconds.
+# host's Debian mirror, or DEBIAN_MIRROR), about a minute. Warm: seconds.
 # Superseded images and tarballs of other recipes are removed (KEEP_OLD=1
 # keeps them). Concurrent runs are serialised with flock.
 #
@@ -68,15 +68,17 @@ case "$(uname -m)" in
 esac
 
 # The first Debian mirror this host's apt uses (so a proxy or local mirror
-# configured there is used here too), else deb.debian.org.
+# configured there is used here too); DEBIAN_MIRROR overrides it.
 host_mirror() {
   local m
   m="$(grep -rhoE '(URIs:[[:space:]]*|^deb[[:space:]]+(\[[^]]*\][[:space:]]+)?)https?://[^[:space:]]+/debian/?([[:space:]]|$)' \
         /etc/apt/sources.list /etc/apt/sources.list.d 2>/dev/null \
       | grep -oE 'https?://[^[:space:]]+' | head -1 || true)"
-  echo "${m:-http://deb.debian.org/debian}"
+  echo "$m"
 }
 DEBIAN_MIRROR="${DEBIAN_MIRROR:-$(host_mirror)}"
+[ -n "$DEBIAN_MIRROR" ] || die "no Debian mirror found in /etc/apt/sources.list*; set DEBIAN_MIRROR"
+
 
 # make_rootfs DIR: the recipe. Everything that decides what ends up in the
 # root file system is in this function or in the variables it reads (all of
