@@ -19,7 +19,15 @@ export default defineConfig({
       },
       {
         extends: true,
-        test: { name: 'e2e', include: ['test/e2e/**/*.test.ts'], fileParallelism: false, testTimeout: 300_000, hookTimeout: 600_000 },
+        test: {
+          name: 'e2e',
+          include: ['test/e2e/**/*.test.ts'],
+          fileParallelism: false,
+          testTimeout: 300_000,
+          hookTimeout: 600_000,
+          // No image registry here: testcontainers must not try to pull its reaper.
+          env: { TESTCONTAINERS_RYUK_DISABLED: 'true' },
+        },
       },
     ],
   },

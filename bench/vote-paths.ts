@@ -65,7 +65,7 @@ async function runPath(sim: Simnet, path: 'wallet' | 'daemon'): Promise<number[]
   const wc = await walletClient(sim.ours);
   const tickets = new Set(await sim.ourLiveTickets());
   wc.close();
-  const dut = await startInProcess(sim, writeConfig(sim, { wallet: { votingMode: path } }));
+  const dut = await startInProcess(writeConfig(sim, { wallet: { votingMode: path } }));
   await waitFor('ready', async () => (await dut.get('/readyz')).status === 200, 60_000, 200);
   const watch = await watchDcrd(sim, tickets);
   for (let i = 0; i < BLOCKS; i++) await sim.mine(1);

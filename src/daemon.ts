@@ -48,7 +48,6 @@ export class Daemon {
   readonly #onFatal: (err: DaemonFatalError) => void;
   #ledger: Ledger | null = null;
   #dcrd: DcrdPool | null = null;
-  #rpc: DcrdRpc | null = null;
   #supervisors: WalletSupervisor[] = [];
   readonly #clients = new Map<string, WalletClient>();
   #casterChain: PoolCasterChain | null = null;
@@ -102,7 +101,6 @@ export class Daemon {
     );
     this.#dcrd = dcrd;
     const rpc = new DcrdRpc((method, params, opts) => dcrd.request(method, params, opts));
-    this.#rpc = rpc;
 
     this.#supervisors = c.wallets.map((w) => this.#makeSupervisor(w));
     const owners = new SupervisedOwners(this.#supervisors);

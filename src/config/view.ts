@@ -6,7 +6,7 @@ import { daemonSchema, walletSchema } from './schema.js';
 
 export function configView(c: DaemonConfig): unknown {
   return JSON.parse(
-    JSON.stringify(c, (key, value: unknown) => {
+    JSON.stringify(c, (_key, value: unknown) => {
       if (value && typeof value === 'object' && 'bytes' in value && 'path' in value) return (value as { path: string }).path;
       if (value && typeof value === 'object' && 'address' in value && 'port' in value) return (value as { address: string }).address;
       return value;

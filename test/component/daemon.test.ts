@@ -59,7 +59,7 @@ describe('daemon against fake peers', () => {
     dut = await startDaemonUnderTest();
     await waitFor('ready', () => ready(dut!));
     dut.wallet.state.locked = true;
-    await waitFor('unlocked again', () => !dut!.wallet.state.locked, 5000);
+    await waitFor('unlocked again', () => !dut!.wallet.state.locked, 15_000);
     expect(await dut.metric('dcrvoted_unlock_attempts_total', { wallet: 'main', result: 'ok' })).toBeGreaterThanOrEqual(2);
   });
 

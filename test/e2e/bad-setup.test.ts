@@ -6,7 +6,7 @@
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { WalletClient } from '../../src/wallet/grpc-client.js';
-import type { DaemonUnderTest } from '../support/daemon-under-test.js';
+import type { RunningDaemon as DaemonUnderTest } from '../support/daemon-under-test.js';
 import { startInProcess, waitFor, walletClient, writeConfig } from './dcrvoted.js';
 import { makeClientCert, startSimnet, type Simnet } from './harness/index.js';
 
@@ -37,7 +37,7 @@ describe('bad setups on real nodes', () => {
     const cert = join(sim.baseDir, 'rogue-client.pem');
     const key = join(sim.baseDir, 'rogue-client.key');
     await makeClientCert(cert, key, 'not in clients.pem');
-    dut = await startInProcess(sim, writeConfig(sim, { clientCertPath: cert, clientKeyPath: key }));
+    dut = await startInProcess(writeConfig(sim, { clientCertPath: cert, clientKeyPath: key }));
     const r = await waitFor('reason', async () => (await reasons()).ours?.find((x) => x.includes('client certificate')), 30_000, 100);
     console.log(`[e2e] reason given: ${r}`);
     expect(r).toMatch(/rejected our client certificate/);
@@ -48,7 +48,7 @@ describe('bad setups on real nodes', () => {
   it('a wrong passphrase: reported with the file to fix, retried slowly, never logged', async () => {
     await wc.lockWallet();
     try {
-      dut = await startInProcess(sim, writeConfig(sim, { passphrase: 'definitely-wrong-passphrase' }));
+      dut = await startInProcess(writeConfig(sim, { passphrase: 'definitely-wrong-passphrase' }));
       await waitFor('rejected', async () => (await dut!.metric('dcrvoted_unlock_attempts_total', { wallet: 'ours', result: 'wrong_passphrase' })) === 1, 30_000);
       const line = dut.logs.events('unlock_failed')[0]!;
       expect(String(line.msg)).toMatch(/rejected the passphrase from .*wallet-passphrase \(wallets\[\]\.passphraseFile\)/);
@@ -63,7 +63,7 @@ describe('bad setups on real nodes', () => {
   }, 2 * MINUTE);
 
   it('a wallet and dcrd on another network: the daemon stops with exit code 78 and says so', async () => {
-    dut = await startInProcess(sim, writeConfig(sim, { network: 'testnet' }));
+    dut = await startInProcess(writeConfig(sim, { network: 'testnet' }));
     const fatal = await waitFor('fatal', () => dut!.fatal, 30_000);
     expect(fatal.exitCode).toBe(78);
     expect(fatal.message).toMatch(/is on simnet, but dcrvoted is configured for testnet/);

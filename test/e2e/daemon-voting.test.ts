@@ -6,7 +6,7 @@
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { WalletClient } from '../../src/wallet/grpc-client.js';
-import type { DaemonUnderTest } from '../support/daemon-under-test.js';
+import type { RunningDaemon as DaemonUnderTest } from '../support/daemon-under-test.js';
 import { chainOf, mineUntil, startInProcess, waitFor, walletClient, writeConfig } from './dcrvoted.js';
 import { startSimnet, type Simnet } from './harness/index.js';
 
@@ -41,7 +41,7 @@ describe('dcrvoted casting votes on a real simnet', () => {
     await sim.ours.start({ enableVoting: false });
     try {
       expect((await sim.ours.rpc('walletinfo')).voting).toBe(false);
-      dut = await startInProcess(sim, writeConfig(sim, { agendas: { [agenda]: 'yes' }, wallet: { votingMode: 'daemon' } }));
+      dut = await startInProcess(writeConfig(sim, { agendas: { [agenda]: 'yes' }, wallet: { votingMode: 'daemon' } }));
       await waitFor('ready', async () => (await dut!.get('/readyz')).status === 200, 60_000, 200);
       await waitFor('policy', async () => (await dut!.metric('dcrvoted_policy_in_sync', { wallet: 'ours' })) === 1, 30_000);
       const bits = (await wc.voteChoices()).voteBits;
@@ -69,7 +69,7 @@ describe('dcrvoted casting votes on a real simnet', () => {
   }, 8 * MINUTE);
 
   it('votingMode both: the vote dcrvoted builds has the same txid as the wallet’s own, for every ticket', async () => {
-    dut = await startInProcess(sim, writeConfig(sim, { agendas: { [agenda]: 'no' }, wallet: { votingMode: 'both' } }));
+    dut = await startInProcess(writeConfig(sim, { agendas: { [agenda]: 'no' }, wallet: { votingMode: 'both' } }));
     await waitFor('ready', async () => (await dut!.get('/readyz')).status === 200, 60_000, 200);
     await waitFor('policy', async () => (await dut!.metric('dcrvoted_policy_in_sync', { wallet: 'ours' })) === 1, 30_000);
     const from = (await sim.tip()).height + 1;

@@ -9,7 +9,7 @@ import { stringify } from 'yaml';
 import { DcrdRpc } from '../../src/dcrd/rpc.js';
 import { readLedger } from '../../src/ledger/ledger.js';
 import { WalletClient } from '../../src/wallet/grpc-client.js';
-import { launch, waitFor, type DaemonUnderTest } from '../support/daemon-under-test.js';
+import { startDaemon, waitFor, type RunningDaemon } from '../support/daemon-under-test.js';
 import type { Simnet, WalletNode } from './harness/index.js';
 
 export { waitFor };
@@ -62,11 +62,9 @@ export function writeConfig(sim: Simnet, opts: E2eConfigOptions = {}, dir?: stri
   return file;
 }
 
-/** dcrvoted in this process against the simnet. */
-export async function startInProcess(sim: Simnet, configFile: string): Promise<DaemonUnderTest> {
-  const noop = async () => undefined;
-  const stubs = { stop: noop, restart: noop } as unknown as DaemonUnderTest['wallet'];
-  return launch({ configFile, dir: join(configFile, '..'), pki: { cleanup: () => undefined } as DaemonUnderTest['pki'], dcrd: {} as DaemonUnderTest['dcrd'], wallet: stubs });
+/** dcrvoted in this process against the simnet, on a config from writeConfig. */
+export function startInProcess(configFile: string): Promise<RunningDaemon> {
+  return startDaemon(configFile);
 }
 
 export interface DaemonProcess {

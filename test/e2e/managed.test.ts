@@ -4,7 +4,7 @@
  * by itself when the wallet or dcrd restarts.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { DaemonUnderTest } from '../support/daemon-under-test.js';
+import type { RunningDaemon as DaemonUnderTest } from '../support/daemon-under-test.js';
 import { chainOf, mineUntil, startInProcess, waitFor, writeConfig } from './dcrvoted.js';
 import { startSimnet, type Simnet } from './harness/index.js';
 
@@ -27,7 +27,7 @@ async function votesOnChain(n: number): Promise<void> {
 beforeAll(async () => {
   sim = await startSimnet({ ourWallet: { managed: true } });
   console.log(`[e2e] simnet up in ${(sim.bringUpMs / 1000).toFixed(1)} s, backend=${sim.backend}`);
-  dut = await startInProcess(sim, writeConfig(sim));
+  dut = await startInProcess(writeConfig(sim));
 }, 6 * MINUTE);
 
 afterAll(async () => {

@@ -5,7 +5,7 @@
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { WalletClient } from '../../src/wallet/grpc-client.js';
-import type { DaemonUnderTest } from '../support/daemon-under-test.js';
+import type { RunningDaemon as DaemonUnderTest } from '../support/daemon-under-test.js';
 import { chainOf, mineUntil, startInProcess, waitFor, walletClient, writeConfig } from './dcrvoted.js';
 import { startSimnet, type Simnet } from './harness/index.js';
 
@@ -77,7 +77,7 @@ describe('attached wallet on a real simnet', () => {
   }, MINUTE);
 
   it('votes every winning ticket of ours with the configured choices; ledger, metrics and /status agree with the chain', async () => {
-    dut = await startInProcess(sim, writeConfig(sim, { agendas: { [agenda]: 'yes' } }));
+    dut = await startInProcess(writeConfig(sim, { agendas: { [agenda]: 'yes' } }));
     await waitFor('ready', () => ready(dut!), 30_000);
     await waitFor('policy applied', async () => (await dut!.metric('dcrvoted_policy_in_sync', { wallet: 'ours' })) === 1, 30_000);
     const bits = await expectedVoteBits();
@@ -108,7 +108,7 @@ describe('attached wallet on a real simnet', () => {
   }, 6 * MINUTE);
 
   it('a changed agenda choice in the config, after a restart, changes the bits of later votes; drift behind its back is re-applied and counted', async () => {
-    dut = await startInProcess(sim, writeConfig(sim, { agendas: { [agenda]: 'no' } }));
+    dut = await startInProcess(writeConfig(sim, { agendas: { [agenda]: 'no' } }));
     await waitFor('policy applied', async () => (await dut!.metric('dcrvoted_policy_in_sync', { wallet: 'ours' })) === 1, 30_000);
     expect((await wc.voteChoices()).choices.find((c) => c.agendaId === agenda)?.choiceId).toBe('no');
     const bits = await expectedVoteBits();
@@ -122,7 +122,7 @@ describe('attached wallet on a real simnet', () => {
   }, 6 * MINUTE);
 
   it('a wallet locked through its API is unlocked again within seconds, and no vote is missed', async () => {
-    dut = await startInProcess(sim, writeConfig(sim, { agendas: { [agenda]: 'yes' } }));
+    dut = await startInProcess(writeConfig(sim, { agendas: { [agenda]: 'yes' } }));
     await waitFor('ready', () => ready(dut!), 30_000);
     const unlocksBefore = await dut.metric('dcrvoted_unlock_attempts_total', { wallet: 'ours', result: 'ok' });
     await wc.lockWallet();
@@ -137,7 +137,7 @@ describe('attached wallet on a real simnet', () => {
   }, 6 * MINUTE);
 
   it('a winning ticket of a locked wallet (unlocking disabled) is recorded as missed: wallet_locked, and the chain agrees', async () => {
-    dut = await startInProcess(sim, writeConfig(sim, { wallet: { unlock: false } }));
+    dut = await startInProcess(writeConfig(sim, { wallet: { unlock: false } }));
     await wc.lockWallet();
     await waitFor('locked noticed', async () => ((await dut!.get('/readyz')).body as { reasons: Record<string, string[]> }).reasons.ours?.includes('locked'), 15_000);
     try {

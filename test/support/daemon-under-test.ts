@@ -41,12 +41,9 @@ export class LogCapture extends Writable {
   }
 }
 
-export interface DaemonUnderTest {
+/** A daemon running in this process, whatever peers it talks to. */
+export interface RunningDaemon {
   daemon: Daemon;
-  dcrd: FakeDcrd;
-  wallet: FakeWallet;
-  pki: TestPki;
-  dir: string;
   configFile: string;
   logs: LogCapture;
   fatal: DaemonFatalError | null;
@@ -55,6 +52,8 @@ export interface DaemonUnderTest {
   metric(name: string, labels?: Record<string, string>): Promise<number>;
   stop(): Promise<void>;
 }
+
+export type DaemonUnderTest = RunningDaemon & FakePeers;
 
 export async function waitFor<T>(what: string, fn: () => T | Promise<T>, timeoutMs = 10_000, stepMs = 25): Promise<NonNullable<T>> {
   const until = Date.now() + timeoutMs;
@@ -124,11 +123,18 @@ export async function startFakePeers(opts: DaemonUnderTestOptions = {}): Promise
 
 /** Start (or restart) a daemon on the same config and state directory. */
 export async function launch(parts: FakePeers): Promise<DaemonUnderTest> {
+  const running = await startDaemon(parts.configFile);
+  // Keep the running object itself: its `fatal` is filled in later.
+  return Object.assign(running, { pki: parts.pki, dcrd: parts.dcrd, wallet: parts.wallet, dir: parts.dir });
+}
+
+/** A daemon in this process on the given config, its log captured. */
+export async function startDaemon(configFile: string): Promise<RunningDaemon> {
   const logs = new LogCapture();
   const logger = pino({ level: 'debug', redact: { paths: ['password', 'passphrase'], censor: '[redacted]' } }, logs);
-  const dut: Partial<DaemonUnderTest> & { fatal: DaemonFatalError | null } = { fatal: null };
+  const dut: Partial<RunningDaemon> & { fatal: DaemonFatalError | null } = { fatal: null };
   const daemon = new Daemon({
-    config: loadConfig({ configFile: parts.configFile, env: {} }),
+    config: loadConfig({ configFile, env: {} }),
     logger,
     onFatal: (err) => {
       dut.fatal = err;
@@ -136,8 +142,9 @@ export async function launch(parts: FakePeers): Promise<DaemonUnderTest> {
   });
   await daemon.start();
   const url = `http://${daemon.httpAddress}`;
-  return Object.assign(dut, parts, {
+  return Object.assign(dut, {
     daemon,
+    configFile,
     logs,
     url,
     async get(path: string) {
@@ -163,5 +170,5 @@ export async function launch(parts: FakePeers): Promise<DaemonUnderTest> {
     async stop() {
       await daemon.stop();
     },
-  }) as DaemonUnderTest;
+  }) as RunningDaemon;
 }
