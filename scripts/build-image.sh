@@ -46,8 +46,10 @@ cd "$(dirname "$0")/.."
 ROOT="$PWD"
 
 say() { echo "[build-image] $*"; }
+# The working directory is the repository root here (see the cd above).
+# shellcheck source=scripts/lib/build-common.sh
+. scripts/lib/build-common.sh
 die() { echo "[build-image] ERROR: $*" >&2; exit 1; }
-now() { date +%s; }
 
 VERSION="$(node -p "require('./package.json').version" 2>/dev/null || echo 0.0.0)"
 IMAGE="${IMAGE:-dcrvoted:${VERSION}}"
@@ -68,18 +70,6 @@ case "${IMAGE##*/}" in
   *) IMAGE_REPO="$IMAGE"; IMAGE="$IMAGE:latest" ;;
 esac
 
-t_start=$(now)
-declare -a TIMINGS=()
-# step NAME FUNCTION: run it and record how long it took (a failure exits,
-# set -e stays in force because the call is not in a condition).
-step() {
-  local name="$1" t0
-  shift
-  t0=$(now)
-  "$@"
-  TIMINGS+=("$(printf '%-8s %4ss' "$name" "$(( $(now) - t0 ))")")
-  say "step $name: $(( $(now) - t0 ))s"
-}
 
 WORK_DIR=""
 CONTEXT=""
@@ -105,20 +95,6 @@ docker_engine() {
 
 # ---- base image --------------------------------------------------------------
 
-# Copy a file and every shared library it needs into the root file system,
-# keeping the paths the dynamic loader expects.
-copy_with_libs() {
-  local rootfs="$1" bin="$2" dest="${3:-$2}" lib target
-  install -D -m 0755 "$(readlink -f "$bin")" "$rootfs$dest"
-  for lib in $(ldd "$bin" 2>/dev/null | grep -oE '(/[^ ]+)' || true); do
-    [ -e "$lib" ] || continue
-    case "$lib" in
-      /lib/*|/lib64/*) target="/usr$lib" ;;
-      *) target="$lib" ;;
-    esac
-    [ -e "$rootfs$target" ] || install -D -m 0755 "$(readlink -f "$lib")" "$rootfs$target"
-  done
-}
 
 # True when image $1 is a local base of this recipe holding Node.js $NODE_SPEC.
 base_usable() {

@@ -39,8 +39,10 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 say() { echo "[systemd-image] $*"; }
+# The working directory is the repository root here (see the cd above).
+# shellcheck source=scripts/lib/build-common.sh
+. scripts/lib/build-common.sh
 die() { echo "[systemd-image] ERROR: $*" >&2; exit 1; }
-now() { date +%s; }
 
 SUITE="${SUITE:-bookworm}"
 NODE_SPEC="${NODE_SPEC:-24}"
@@ -115,15 +117,6 @@ recipe_key() {
     | sha256sum | cut -c1-16
 }
 
-t_start=$(now)
-declare -a TIMINGS=()
-step() {
-  local name="$1" t0
-  shift
-  t0=$(now)
-  "$@"
-  TIMINGS+=("$(printf '%-8s %4ss' "$name" "$(( $(now) - t0 ))")")
-}
 
 WORK_DIR=""
 trap '[ -z "$WORK_DIR" ] || rm -rf "$WORK_DIR"' EXIT

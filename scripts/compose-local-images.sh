@@ -47,39 +47,17 @@ while [ $# -gt 0 ]; do
 done
 
 say() { echo "[compose-images] $*" >&2; }
+# The working directory is the repository root here (see the cd above).
+# shellcheck source=scripts/lib/build-common.sh
+. scripts/lib/build-common.sh
 die() { echo "[compose-images] ERROR: $*" >&2; exit 1; }
-now() { date +%s; }
 
-t_start=$(now)
-declare -a TIMINGS=()
-step() {
-  local name="$1" t0
-  shift
-  t0=$(now)
-  "$@"
-  TIMINGS+=("$(printf '%-13s %4ss' "$name" "$(( $(now) - t0 ))")")
-}
 
 WORK=""
 trap '[ -z "$WORK" ] || rm -rf "$WORK"' EXIT
 
 # ---- helpers -----------------------------------------------------------------
 
-# copy_with_libs ROOTFS FILE [DEST]: the file and every shared library ldd
-# lists, at the paths the dynamic loader expects (/lib* -> /usr/lib*; the
-# rootfs has /lib -> usr/lib symlinks).
-copy_with_libs() {
-  local rootfs="$1" bin="$2" dest="${3:-$2}" lib target
-  install -D -m 0755 "$(readlink -f "$bin")" "$rootfs$dest"
-  for lib in $(ldd "$bin" 2>/dev/null | grep -oE '(/[^ ]+)' || true); do
-    [ -e "$lib" ] || continue
-    case "$lib" in
-      /lib/*|/lib64/*) target="/usr$lib" ;;
-      *) target="$lib" ;;
-    esac
-    [ -e "$rootfs$target" ] || install -D -m 0755 "$(readlink -f "$lib")" "$rootfs$target"
-  done
-}
 
 # new_rootfs DIR: the skeleton every image here shares.
 new_rootfs() {

@@ -23,19 +23,18 @@
  *
  * Skipped only when no Docker engine answers (the reason is printed).
  */
-import { execFile } from 'node:child_process';
 import { chmodSync, cpSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { request } from 'node:https';
 import { createServer } from 'node:net';
 import { randomBytes } from 'node:crypto';
 import { tmpdir } from 'node:os';
-import { basename, dirname, join, relative, resolve } from 'node:path';
+import { basename, dirname, join, relative } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { dockerAvailable } from './harness/backends.js';
+import { ROOT, sh as run, type Run } from './shell.js';
 import { makeClientCert } from './harness/certs.js';
 
 const MINUTE = 60_000;
-const ROOT = resolve(import.meta.dirname, '../..');
 const PROJECT = 'dcrvoted-compose-e2e';
 // Fixed by the compose files: every service on the host network, default
 // simnet ports (dcrd P2P 18555, RPC 19556; wallet JSON-RPC 19557, gRPC 19558).
@@ -49,19 +48,9 @@ if (!hasDocker) {
   console.log('[compose] SKIPPED: no Docker engine answers `docker info`, so the compose stack cannot run. Run as root so scripts/start-docker.sh can start dockerd, or start it yourself.');
 }
 
-interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-function sh(cmd: string, args: string[], opts: { timeoutMs?: number; cwd?: string; env?: NodeJS.ProcessEnv } = {}): Promise<Run> {
-  return new Promise((done) => {
-    execFile(cmd, args, { timeout: opts.timeoutMs ?? 2 * MINUTE, maxBuffer: 64 << 20, cwd: opts.cwd ?? ROOT, env: opts.env ?? process.env }, (err, stdout, stderr) => {
-      done({ code: err ? (typeof err.code === 'number' ? err.code : 1) : 0, stdout, stderr });
-    });
-  });
-}
+// Compose and image steps are slow: two minutes unless a call says otherwise.
+const sh = (cmd: string, args: string[], opts: { timeoutMs?: number; cwd?: string; env?: NodeJS.ProcessEnv } = {}): Promise<Run> =>
+  run(cmd, args, { timeoutMs: 2 * MINUTE, ...opts });
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 

@@ -4,8 +4,9 @@
  * chain shows.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { chainOf, freePort, mineUntil, readLedger, startProcess, waitFor, writeConfig, type DaemonProcess } from './dcrvoted.js';
+import { chainOf, mineUntil, readLedger, startProcess, waitFor, writeConfig, type DaemonProcess } from './dcrvoted.js';
 import { startSimnet, type Simnet } from './harness/index.js';
+import { freeLoopbackPort } from './shell.js';
 
 const MINUTE = 60_000;
 let sim: Simnet;
@@ -30,7 +31,7 @@ async function status(p: DaemonProcess): Promise<Status> {
 
 describe('crash safety on a real simnet', () => {
   it('kill -9 with a vote pending loses, duplicates and corrupts nothing', async () => {
-    const port = freePort();
+    const port = await freeLoopbackPort();
     const config = writeConfig(sim, { httpPort: port });
     const stateDir = config.replace(/dcrvoted\.yaml$/, 'state');
     proc = startProcess(config, port);

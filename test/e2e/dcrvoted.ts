@@ -113,6 +113,3 @@ export async function mineUntil(sim: Simnet, cond: () => boolean | Promise<boole
   throw new Error(`condition not met after mining ${max} blocks`);
 }
 
-export function freePort(): number {
-  return 30000 + Math.floor(Math.random() * 20000);
-}

@@ -8,20 +8,18 @@
  *
  * Skipped only when no Docker engine answers (the process backend case).
  */
-import { execFile } from 'node:child_process';
 import { chownSync, chmodSync, copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { GenericContainer, Wait, type StartedTestContainer } from 'testcontainers';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse, stringify } from 'yaml';
 import { mineUntil, waitFor, writeConfig } from './dcrvoted.js';
 import { dockerAvailable } from './harness/backends.js';
+import { freeLoopbackPort, ROOT, sh } from './shell.js';
 import { startSimnet, type Simnet } from './harness/index.js';
 
 const MINUTE = 60_000;
-const ROOT = resolve(import.meta.dirname, '../..');
 const IMAGE_UID = 10001;
 
 const hasDocker = await dockerAvailable();
@@ -32,25 +30,6 @@ if (!hasDocker) {
 interface Status {
   ready: boolean;
   votes: { voted: number; missed: number; byReason: Record<string, number> };
-}
-
-function sh(cmd: string, args: string[], timeoutMs = 60_000): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((done) => {
-    execFile(cmd, args, { timeout: timeoutMs, maxBuffer: 64 << 20, cwd: ROOT }, (err, stdout, stderr) => {
-      done({ code: err ? (typeof err.code === 'number' ? err.code : 1) : 0, stdout, stderr });
-    });
-  });
-}
-
-function freeLoopbackPort(): Promise<number> {
-  return new Promise((done, fail) => {
-    const srv = createServer();
-    srv.once('error', fail);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as { port: number };
-      srv.close(() => done(port));
-    });
-  });
 }
 
 /** Builds the image with the CI script (or takes DCRVOTED_IMAGE); prints time and size. */
@@ -64,7 +43,7 @@ async function imageUnderTest(): Promise<string> {
     const version = (JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string }).version;
     image = `dcrvoted:${version}`;
     const t0 = Date.now();
-    const r = await sh('bash', ['scripts/build-image.sh'], 25 * MINUTE);
+    const r = await sh('bash', ['scripts/build-image.sh'], { timeoutMs: 25 * MINUTE });
     const out = `${r.stdout}${r.stderr}`;
     if (r.code !== 0) throw new Error(`scripts/build-image.sh exited ${r.code}:\n${out.split('\n').slice(-60).join('\n')}`);
     const timings = out.split('\n').filter((l) => /\[build-image\] (step |built |base: |  )/.test(l));

@@ -20,18 +20,16 @@
  *
  * Skipped only when no Docker engine answers.
  */
-import { execFile } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { parse, stringify } from 'yaml';
 import { DCRD_PASSWORD, JSONRPC_PASSWORD, WALLET_PASSPHRASE, startFakePeers, waitFor, type FakePeers } from '../support/daemon-under-test.js';
 import { dockerAvailable } from './harness/backends.js';
+import { freeLoopbackPort, ROOT, sh } from './shell.js';
 
 const MINUTE = 60_000;
-const ROOT = resolve(import.meta.dirname, '../..');
 const UNIT = 'dcrvoted.service';
 const CREDENTIALS = ['dcrd-password', 'wallet-passphrase', 'wallet-jsonrpc-password', 'client-key'] as const;
 /** Test-only drop-in: a short watchdog, and no core file when it fires. */
@@ -40,31 +38,6 @@ const WATCHDOG_SEC = 4;
 const hasDocker = await dockerAvailable();
 if (!hasDocker) {
   console.log('[systemd] SKIPPED: no Docker engine answers `docker info`, so systemd cannot be booted in a container to run dcrvoted.service. Run as root so scripts/start-docker.sh can start dockerd, or start it yourself.');
-}
-
-interface Result {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-function sh(cmd: string, args: string[], timeoutMs = 60_000): Promise<Result> {
-  return new Promise((done) => {
-    execFile(cmd, args, { timeout: timeoutMs, maxBuffer: 64 << 20, cwd: ROOT }, (err, stdout, stderr) => {
-      done({ code: err ? (typeof err.code === 'number' ? err.code : 1) : 0, stdout, stderr });
-    });
-  });
-}
-
-function freeLoopbackPort(): Promise<number> {
-  return new Promise((done, fail) => {
-    const srv = createServer();
-    srv.once('error', fail);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as { port: number };
-      srv.close(() => done(port));
-    });
-  });
 }
 
 const secs = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
@@ -89,7 +62,7 @@ async function buildDist(dir: string): Promise<string> {
       exclude: [],
     }),
   );
-  const r = await sh(process.execPath, [join(ROOT, 'node_modules/typescript/bin/tsc'), '-p', tsconfig], 5 * MINUTE);
+  const r = await sh(process.execPath, [join(ROOT, 'node_modules/typescript/bin/tsc'), '-p', tsconfig], { timeoutMs: 5 * MINUTE });
   if (r.code !== 0) throw new Error(`tsc failed:\n${r.stdout}${r.stderr}`);
   return out;
 }
@@ -149,7 +122,7 @@ describe.skipIf(!hasDocker)('dcrvoted.service under a real systemd', () => {
   let containerName = '';
   let url = '';
 
-  const exec = (script: string, timeoutMs = 60_000) => sh('docker', ['exec', container, 'bash', '-c', script], timeoutMs);
+  const exec = (script: string, timeoutMs = 60_000) => sh('docker', ['exec', container, 'bash', '-c', script], { timeoutMs });
   const ok = async (script: string, timeoutMs?: number) => {
     const r = await exec(script, timeoutMs);
     if (r.code !== 0) throw new Error(`in the container, \`${script}\` exited ${r.code}:\n${r.stdout}${r.stderr}`);
@@ -178,7 +151,7 @@ describe.skipIf(!hasDocker)('dcrvoted.service under a real systemd', () => {
     const t0 = Date.now();
     const [image, dist] = await Promise.all([
       (async () => {
-        const r = await sh('bash', ['scripts/build-systemd-image.sh'], 10 * MINUTE);
+        const r = await sh('bash', ['scripts/build-systemd-image.sh'], { timeoutMs: 10 * MINUTE });
         const out = `${r.stdout}${r.stderr}`;
         if (r.code !== 0) throw new Error(`scripts/build-systemd-image.sh exited ${r.code}:\n${out.split('\n').slice(-40).join('\n')}`);
         console.log(out.split('\n').filter((l) => l.startsWith('[systemd-image]')).join('\n'));
