@@ -5,6 +5,7 @@
 // pool is down only when no node is connected.
 
 import { EventEmitter } from 'node:events';
+import { trimOldest } from '../bounded.js';
 import type { DcrdNotification } from './notifications.js';
 import { DcrdClient, DcrdNotConnectedError, type DcrdClientOptions, type DcrdConnectError } from './ws-client.js';
 
@@ -97,7 +98,7 @@ export class DcrdPool extends EventEmitter<PoolEvents> {
     const key = `${n.kind}:${n.block.hash}`;
     if (this.#seen.has(key)) return;
     this.#seen.add(key);
-    if (this.#seen.size > DEDUP_WINDOW) this.#seen.delete(this.#seen.values().next().value as string);
+    trimOldest(this.#seen, DEDUP_WINDOW);
     this.emit('notification', { ...n, node });
   }
 }

@@ -9,6 +9,7 @@
 // here walks the wallet's whole ticket list.
 
 import type { Logger } from 'pino';
+import { trimOldest } from '../bounded.js';
 import type { BlockRef, MissReason, WalletReadiness } from '../domain.js';
 import type { Metrics } from '../telemetry/metrics.js';
 import { classify, describeMiss } from './classify.js';
@@ -153,7 +154,7 @@ export class VoteTracker {
 
   async #handleWinners(block: BlockRef, tickets: string[], receivedAt: number): Promise<void> {
     this.#winnersSeen.add(block.hash);
-    if (this.#winnersSeen.size > 64) this.#winnersSeen.delete(this.#winnersSeen.values().next().value as string);
+    trimOldest(this.#winnersSeen, 64);
     const answers = await Promise.all(
       tickets.map(async (ticket) => {
         try {
@@ -197,13 +198,14 @@ export class VoteTracker {
     }
   }
 
-  async #recordWinner(ticket: string, wallet: string, block: BlockRef, notifiedAt: number, readiness: WalletReadiness): Promise<boolean> {
+  /** Records a new winner of ours; null when the ledger already has it. */
+  async #recordWinner(ticket: string, wallet: string, block: BlockRef, notifiedAt: number, readiness: WalletReadiness): Promise<WinnerRecord | null> {
     const rec: WinnerRecord = { kind: 'winner', ticket, wallet, block, notifiedAt, readiness };
-    if (!(await this.#o.ledger.recordWinner(rec))) return false;
+    if (!(await this.#o.ledger.recordWinner(rec))) return null;
     this.#o.metrics.winningTicketsTotal.inc({ wallet });
     this.#active.set(key(ticket, block.hash), { wallet, seen: null, atDeadline: null });
     this.#log.info({ event: 'winning_ticket', wallet, ticket, block }, `ticket ${short(ticket)} of wallet ${wallet} won in block ${block.height}`);
-    return true;
+    return rec;
   }
 
   #watch(block: BlockRef, tickets: string[], startedAt: number): void {
@@ -247,10 +249,7 @@ export class VoteTracker {
   #defer(ticket: string, block: BlockRef, notifiedAt: number, wallets: string[]): void {
     const waiting = new Map(wallets.map((w) => [w, this.#o.owners.readiness(w)]));
     this.#deferred.set(key(ticket, block.hash), { ticket, block, notifiedAt, waiting });
-    if (this.#deferred.size > MAX_DEFERRED) {
-      const oldest = this.#deferred.keys().next().value as string;
-      this.#deferred.delete(oldest);
-    }
+    trimOldest(this.#deferred, MAX_DEFERRED);
     this.#log.warn(
       { event: 'ownership_unknown', ticket, block, wallets },
       `cannot tell whether winning ticket ${short(ticket)} is ours: wallet(s) ${wallets.join(', ')} unreachable; will ask again when they are back`,
@@ -290,7 +289,7 @@ export class VoteTracker {
 
   async #handleDisconnected(block: ConnectedBlock): Promise<void> {
     for (const entry of this.#o.ledger.pending()) {
-      if (entry.winner.block.hash === block.hash) await this.#decideSuperseded(entry.winner);
+      if (entry.winner.block.hash === block.hash) await this.#decide(entry.winner, { outcome: 'superseded' });
     }
     for (const [k, d] of [...this.#deferred]) if (d.block.hash === block.hash) this.#deferred.delete(k);
     this.#stopWatch(block.hash);
@@ -314,7 +313,7 @@ export class VoteTracker {
       if (w.block.height >= tip.height) continue;
       const header = await this.#o.chain.getBlockHeader(w.block.hash);
       if (header.confirmations < 0) {
-        await this.#decideSuperseded(w);
+        await this.#decide(w, { outcome: 'superseded' });
         continue;
       }
       const nextHash =
@@ -338,10 +337,6 @@ export class VoteTracker {
       }
     }
     this.#updatePending();
-  }
-
-  async #decideSuperseded(w: WinnerRecord): Promise<void> {
-    await this.#decide(w, { outcome: 'superseded' });
   }
 
   async #decide(w: WinnerRecord, d: Omit<OutcomeRecord, 'kind' | 'ticket' | 'block' | 'decidedAt'>): Promise<void> {
@@ -398,12 +393,8 @@ export class VoteTracker {
       if (this.#o.ledger.get(v.ticketHash, v.votedBlock.hash)) continue;
       const answer = await this.#o.owners.findOwner(v.ticketHash);
       if (answer.owner === null) continue;
-      if (await this.#recordWinner(v.ticketHash, answer.owner, v.votedBlock, at, UNOBSERVED)) {
-        await this.#decide(
-          { kind: 'winner', ticket: v.ticketHash, wallet: answer.owner, block: v.votedBlock, notifiedAt: at, readiness: UNOBSERVED },
-          { outcome: 'voted', voteTxid: v.txid, includedIn: { hash: bv.block.hash, height: bv.block.height } },
-        );
-      }
+      const winner = await this.#recordWinner(v.ticketHash, answer.owner, v.votedBlock, at, UNOBSERVED);
+      if (winner) await this.#decide(winner, { outcome: 'voted', voteTxid: v.txid, includedIn: { hash: bv.block.hash, height: bv.block.height } });
     }
     for (const r of bv.revocations) {
       if (this.#o.ledger.get(r.ticketHash, parent.hash)) continue;
@@ -411,12 +402,8 @@ export class VoteTracker {
       if (answer.owner === null) continue;
       const status = await this.#o.owners.ticketStatus(answer.owner, r.ticketHash);
       if (status === 'EXPIRED') continue;
-      if (await this.#recordWinner(r.ticketHash, answer.owner, parent, at, UNOBSERVED)) {
-        await this.#decide(
-          { kind: 'winner', ticket: r.ticketHash, wallet: answer.owner, block: parent, notifiedAt: at, readiness: UNOBSERVED },
-          { outcome: 'missed', reason: 'vote_not_broadcast' },
-        );
-      }
+      const winner = await this.#recordWinner(r.ticketHash, answer.owner, parent, at, UNOBSERVED);
+      if (winner) await this.#decide(winner, { outcome: 'missed', reason: 'vote_not_broadcast' });
     }
   }
 
