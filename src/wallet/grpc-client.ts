@@ -20,6 +20,7 @@
 //   carried one.
 import * as grpc from '@grpc/grpc-js';
 import type * as protoLoader from '@grpc/proto-loader';
+import { trimOldest } from '../bounded.js';
 import type { BlockRef, NetworkName, TreasuryChoice } from '../domain.js';
 import { loadDefinition, methodDef } from './proto.js';
 import { translateRpcError, WalletRpcError, type RpcErrorContext, type WalletErrorHints, type WalletRpcErrorKind } from './rpc-errors.js';
@@ -203,6 +204,12 @@ export class WalletClient {
   private readonly credentials: grpc.ChannelCredentials;
   private client: grpc.Client;
   private closed = false;
+  /**
+   * Ticket purchase transactions seen in GetTicket answers. They never
+   * change, and a winner of ours is first looked up (is it ours?) and then
+   * fetched again to build its vote: keep the second lookup off the wire.
+   */
+  readonly #ticketTxs = new Map<string, Buffer>();
   private readonly errorContext: RpcErrorContext;
 
   constructor(opts: WalletClientOptions) {
@@ -328,12 +335,19 @@ export class WalletClient {
   }
   /** GetTicket as the wallet answers it; null when the ticket is not the wallet's. */
   async #getTicketRaw(hashHex: string): Promise<RawGetTicketsResponse | null> {
+    let r: RawGetTicketsResponse;
     try {
-      return await this.unary<RawGetTicketsResponse>('WalletService', 'GetTicket', { ticket_hash: hashHexToWire(hashHex, 'ticket hash') });
+      r = await this.unary<RawGetTicketsResponse>('WalletService', 'GetTicket', { ticket_hash: hashHexToWire(hashHex, 'ticket hash') });
     } catch (err) {
       if (err instanceof WalletRpcError && err.kind === 'not_found') return null;
       throw err;
     }
+    const tx = r.ticket?.ticket?.transaction;
+    if (tx && tx.length > 0) {
+      this.#ticketTxs.set(hashHex.toLowerCase(), Buffer.from(tx));
+      trimOldest(this.#ticketTxs, 256);
+    }
+    return r;
   }
 
 
@@ -344,8 +358,9 @@ export class WalletClient {
 
   /** The ticket purchase transaction, serialized, if the ticket is the wallet's. */
   async getTicketTx(hashHex: string): Promise<Buffer | null> {
-    const tx = (await this.#getTicketRaw(hashHex))?.ticket?.ticket?.transaction;
-    return tx && tx.length > 0 ? Buffer.from(tx) : null;
+    const key = hashHex.toLowerCase();
+    if (!this.#ticketTxs.has(key)) await this.#getTicketRaw(hashHex);
+    return this.#ticketTxs.get(key) ?? null;
   }
 
   /**

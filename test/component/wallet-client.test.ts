@@ -104,6 +104,17 @@ describe('WalletClient round trips', () => {
     expect(fake.calls('GetTicket')).toBe(4);
   });
 
+  it('getTicketTx: the purchase transaction, fetched once per ticket (the ownership check already brought it)', async () => {
+    const fake = await startFake();
+    fake.state.tickets.set(asym(20), { status: 'LIVE', tx: '0100aabbcc' });
+    const c = clientFor(fake);
+    expect(await c.getTicket(asym(20))).toMatchObject({ status: 'LIVE' });
+    expect(await c.getTicketTx(asym(20))).toEqual(Buffer.from('0100aabbcc', 'hex'));
+    expect(fake.calls('GetTicket')).toBe(1);
+    expect(await c.getTicketTx(asym(99))).toBeNull();
+    expect(fake.calls('GetTicket')).toBe(2);
+  });
+
   it('unlock and lock; a wrong passphrase is wrong_passphrase, never echoed, and locks the wallet', async () => {
     const secret = 'hunter2-very-secret';
     const fake = await startFake({ state: { passphrase: secret, locked: true } });

@@ -75,6 +75,8 @@ export interface FakeTicket {
   blockHash?: string;
   blockHeight?: number;
   vspHost?: string;
+  /** The ticket purchase transaction, hex; real dcrwallet sends it in every GetTicket answer. */
+  tx?: string;
 }
 
 export interface FakeAgenda {
@@ -520,7 +522,7 @@ export class FakeWallet {
     if (!t) throw new RpcFail(grpc.status.NOT_FOUND, 'wallet.GetTicketInfo: item does not exist');
     return {
       ticket: {
-        ticket: { hash: toWire(hash), transaction_type: 'TICKET_PURCHASE' },
+        ticket: { hash: toWire(hash), transaction_type: 'TICKET_PURCHASE', ...(t.tx ? { transaction: Buffer.from(t.tx, 'hex') } : {}) },
         spender: t.spenderHash
           ? { hash: toWire(t.spenderHash), transaction_type: t.spenderType ?? 'VOTE' }
           : {},
