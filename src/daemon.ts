@@ -49,7 +49,6 @@ export class Daemon {
   #ledger: Ledger | null = null;
   #dcrd: DcrdPool | null = null;
   #supervisors: WalletSupervisor[] = [];
-  readonly #clients = new Map<string, WalletClient>();
   #casterChain: PoolCasterChain | null = null;
   #tracker: VoteTracker | null = null;
   #http: HttpServer | null = null;
@@ -102,26 +101,28 @@ export class Daemon {
     this.#dcrd = dcrd;
     const rpc = new DcrdRpc((method, params, opts) => dcrd.request(method, params, opts));
 
-    this.#supervisors = c.wallets.map((w) => this.#makeSupervisor(w));
-    const owners = new SupervisedOwners(this.#supervisors);
     const casterChain = new PoolCasterChain(dcrd, rpc);
     this.#casterChain = casterChain;
     const casters = new Map<string, WalletVoteCaster>();
-    for (const [i, w] of c.wallets.entries()) {
-      if (w.votingMode === 'wallet') continue;
-      const sup = this.#supervisors[i] as WalletSupervisor;
-      const caster = new VoteCaster({
-        walletName: w.name,
-        network: c.network,
-        wallet: this.#clients.get(w.name) as WalletClient,
-        chain: casterChain,
-        passphrase: () => w.passphrase?.reveal() ?? null,
-        voteVersion: () => sup.voteVersion(),
-        metrics: this.metrics,
-        logger: log,
-      });
-      casters.set(w.name, { mode: w.votingMode, cast: (t, b, at) => caster.cast(t, b, at) });
-    }
+    this.#supervisors = c.wallets.map((w) => {
+      const client = walletClientFor(w);
+      const sup = this.#makeSupervisor(w, client);
+      if (w.votingMode !== 'wallet') {
+        const caster = new VoteCaster({
+          walletName: w.name,
+          network: c.network,
+          wallet: client,
+          chain: casterChain,
+          passphrase: () => w.passphrase?.reveal() ?? null,
+          voteVersion: () => sup.voteVersion(),
+          metrics: this.metrics,
+          logger: log,
+        });
+        casters.set(w.name, { mode: w.votingMode, cast: (t, b, at) => caster.cast(t, b, at) });
+      }
+      return sup;
+    });
+    const owners = new SupervisedOwners(this.#supervisors);
     const tracker = new VoteTracker({
       chain: rpc,
       owners,
@@ -163,7 +164,7 @@ export class Daemon {
     );
   }
 
-  #makeSupervisor(w: WalletConfig): WalletSupervisor {
+  #makeSupervisor(w: WalletConfig, client: WalletClient): WalletSupervisor {
     const c = this.config;
     initWalletSeries(this.metrics, w.name);
     this.metrics.walletVotingMode.set({ wallet: w.name, mode: w.votingMode }, 1);
@@ -175,8 +176,6 @@ export class Daemon {
     // plus a few call deadlines; silence well past that means it is stuck.
     const loop = `supervisor:${w.name}`;
     this.heartbeat.register(loop, c.supervisor.probeIntervalMs + c.supervisor.backoffMaxMs + 4 * w.callTimeoutMs + 10_000);
-    const client = walletClientFor(w);
-    this.#clients.set(w.name, client);
     const probe = statusProbeFor(w);
     return new WalletSupervisor({
       config: w,
