@@ -310,7 +310,9 @@ export class WalletSupervisor extends EventEmitter<Events> {
       // so open it first; WalletExists doubles as the reachability check.
       if (this.#o.config.mode === 'managed') await this.#openManaged();
       await c.ping();
-      if (this.#everReachable) this.#o.metrics.reconnectsTotal.inc({ peer: `wallet:${this.name}` });
+      // A reconnect is coming back after the wallet was lost; a setup rerun
+      // after some other failure is not one.
+      if (this.#everReachable && !this.#readiness.reachable) this.#o.metrics.reconnectsTotal.inc({ peer: `wallet:${this.name}` });
       this.#everReachable = true;
       const net = await c.network();
       if (net !== this.#o.network) {
