@@ -19,6 +19,7 @@ import { VoteTracker, type WalletVoteCaster } from './voting/tracker.js';
 import type { WalletClient } from './wallet/grpc-client.js';
 import { statusProbeFor, walletClientFor } from './wallet/from-config.js';
 import { SupervisedOwners } from './wallet/owners.js';
+import { WalletPassphrase } from './wallet/passphrase.js';
 import { Heartbeat } from './systemd/watchdog.js';
 import { WalletSupervisor } from './wallet/supervisor.js';
 
@@ -106,14 +107,16 @@ export class Daemon {
     const casters = new Map<string, WalletVoteCaster>();
     this.#supervisors = c.wallets.map((w) => {
       const client = walletClientFor(w);
-      const sup = this.#makeSupervisor(w, client);
+      const passphrase = new WalletPassphrase(w.passphrase, w.passphrasePath);
+      const sup = this.#makeSupervisor(w, client, passphrase);
       if (w.votingMode !== 'wallet') {
         const caster = new VoteCaster({
           walletName: w.name,
           network: c.network,
           wallet: client,
           chain: casterChain,
-          passphrase: () => w.passphrase?.reveal() ?? null,
+          passphrase,
+          lockState: sup.lockState(),
           voteVersion: () => sup.voteVersion(),
           metrics: this.metrics,
           logger: log,
@@ -164,7 +167,7 @@ export class Daemon {
     );
   }
 
-  #makeSupervisor(w: WalletConfig, client: WalletClient): WalletSupervisor {
+  #makeSupervisor(w: WalletConfig, client: WalletClient, passphrase: WalletPassphrase): WalletSupervisor {
     const c = this.config;
     initWalletSeries(this.metrics, w.name);
     this.metrics.walletVotingMode.set({ wallet: w.name, mode: w.votingMode }, 1);
@@ -183,6 +186,7 @@ export class Daemon {
       client,
       probe,
       policy: new PolicyReconciler(w.name, c.policy),
+      passphrase,
       metrics: this.metrics,
       logger: this.#log,
       dcrdHeight: () => this.#tracker?.tip?.height ?? null,

@@ -6,6 +6,8 @@
 import type { Logger } from 'pino';
 import type { BlockRef, NetworkName } from '../domain.js';
 import type { Metrics } from '../telemetry/metrics.js';
+import type { WalletPassphrase } from '../wallet/passphrase.js';
+import { WalletRpcError } from '../wallet/rpc-errors.js';
 import { buildUnsignedVote, type TreasuryVote } from './builder.js';
 import { subsidySplitFor, type DeploymentState } from './subsidy.js';
 import { decodeTx, txToHex } from './tx.js';
@@ -31,7 +33,8 @@ export interface CasterWallet {
   voteChoices(ticketHash?: string): Promise<{ voteBits: number }>;
   /** Without a hash: every tspend the wallet has seen. With a ticket: that ticket's policy (VSP per-ticket policies win). */
   tspendPolicies(hashHex?: string, ticketHash?: string): Promise<{ hash: string; policy: string }[]>;
-  signTransaction(passphrase: Buffer, tx: Uint8Array): Promise<{ tx: Buffer; unsignedInputIndexes: number[] }>;
+  /** passphrase null: sign only if the wallet is unlocked, leaving its lock state alone. */
+  signTransaction(passphrase: Buffer | null, tx: Uint8Array): Promise<{ tx: Buffer; unsignedInputIndexes: number[] }>;
   publishTransaction(tx: Uint8Array): Promise<string>;
 }
 
@@ -41,6 +44,14 @@ export interface CasterChain {
   tspendExpiry(hash: string): Promise<number | null>;
   /** sendrawtransaction to every connected dcrd node at once. */
   broadcast(txHex: string): Promise<{ node: string; ok: boolean; ms: number; error?: string }[]>;
+}
+
+/** The wallet's lock state, as the supervisor sees it. */
+export interface CasterLockState {
+  /** walletinfo.unlocked as last probed; null when unknown. */
+  unlocked(): boolean | null;
+  /** Ask the wallet now; null when it cannot tell. */
+  refreshUnlocked(): Promise<boolean | null>;
 }
 
 export type SigningFailure = 'no_passphrase' | 'ticket_unknown' | 'no_vote_version' | 'build_failed' | 'wrong_passphrase' | 'not_signed' | 'wallet_error';
@@ -68,7 +79,8 @@ export interface VoteCasterOptions {
   network: NetworkName;
   wallet: CasterWallet;
   chain: CasterChain;
-  passphrase: () => Buffer | null;
+  passphrase: WalletPassphrase;
+  lockState: CasterLockState;
   voteVersion: () => number | null;
   metrics: Metrics;
   logger: Logger;
@@ -93,14 +105,12 @@ export class VoteCaster {
     } catch (err) {
       const reason: SigningFailure = err instanceof CastError ? err.reason : 'wallet_error';
       o.metrics.voteSigningFailuresTotal.inc({ ...wallet, reason });
-      throw err instanceof CastError ? err : new CastError('wallet_error', (err as Error).message);
+      throw err instanceof CastError ? err : new CastError('wallet_error', errorMessage(err));
     }
   }
 
   async #cast(ticket: string, block: BlockRef, notifiedAt: number): Promise<CastResult> {
     const o = this.#o;
-    const passphrase = o.passphrase();
-    if (!passphrase) throw new CastError('no_passphrase', `wallet ${o.walletName}: no passphrase to sign votes with (wallets[].passphraseFile)`);
     const voteVersion = o.voteVersion();
     if (voteVersion === null) throw new CastError('no_vote_version', `wallet ${o.walletName}: vote version unknown (walletinfo has not answered yet)`);
     const [ticketTx, choices, deployments, treasuryVotes] = await Promise.all([
@@ -124,16 +134,7 @@ export class VoteCaster {
     } catch (err) {
       throw new CastError('build_failed', `cannot build the vote for ticket ${ticket}: ${(err as Error).message}`);
     }
-    let signed;
-    try {
-      signed = await o.wallet.signTransaction(passphrase, Buffer.from(unsigned.hex, 'hex'));
-    } catch (err) {
-      const kind = (err as { kind?: string }).kind;
-      throw new CastError(kind === 'wrong_passphrase' ? 'wrong_passphrase' : 'wallet_error', `wallet ${o.walletName} could not sign the vote: ${(err as Error).message}`);
-    }
-    // The stakebase input carries no signature; every other input must be signed.
-    const missing = signed.unsignedInputIndexes.filter((i) => i !== 0);
-    if (missing.length > 0) throw new CastError('not_signed', `wallet ${o.walletName} left input(s) ${missing.join(', ')} of the vote unsigned (does it hold the ticket's voting key?)`);
+    const signed = await this.#sign(Buffer.from(unsigned.hex, 'hex'));
     const decoded = decodeTx(signed.tx);
     const hex = decoded.ok ? txToHex(decoded.value.tx) : signed.tx.toString('hex');
 
@@ -161,6 +162,52 @@ export class VoteCaster {
   }
 
   /**
+   * One signature, and never a passphrase to a wallet that is unlocked: a
+   * wrong one would lock it, a right one would relock a wallet unlocked with
+   * a timeout. An unlocked (or unknown) wallet is asked without one; the
+   * passphrase goes only to a wallet seen locked just before, and never
+   * again once the wallet has rejected it, until its file changes.
+   */
+  async #sign(tx: Buffer): Promise<{ tx: Buffer; unsignedInputIndexes: number[] }> {
+    const o = this.#o;
+    if (o.lockState.unlocked() !== false) {
+      const first = await this.#signOnce(null, tx);
+      if (unsignedInputs(first).length === 0) return first;
+      // Locked since the last probe (an operator's unlock timeout ran out), or the key is missing.
+      if ((await o.lockState.refreshUnlocked()) !== false) throw notSigned(o.walletName, first);
+    } else if ((await o.lockState.refreshUnlocked()) !== false) {
+      const signed = await this.#signOnce(null, tx);
+      if (unsignedInputs(signed).length === 0) return signed;
+      throw notSigned(o.walletName, signed);
+    }
+    const passphrase = o.passphrase.usable();
+    if (!passphrase) {
+      throw o.passphrase.configured
+        ? new CastError('wrong_passphrase', `wallet ${o.walletName} is locked and rejected the passphrase in ${o.passphrase.path ?? 'wallets[].passphraseFile'} before; dcrvoted will not send it again until the file changes`)
+        : new CastError('no_passphrase', `wallet ${o.walletName} is locked and dcrvoted has no passphrase to sign votes with (wallets[].passphraseFile)`);
+    }
+    let signed;
+    try {
+      signed = await this.#signOnce(passphrase, tx);
+    } catch (err) {
+      if (err instanceof CastError && err.reason === 'wrong_passphrase') o.passphrase.markRejected(passphrase);
+      throw err;
+    }
+    o.passphrase.markAccepted(passphrase);
+    if (unsignedInputs(signed).length > 0) throw notSigned(o.walletName, signed);
+    return signed;
+  }
+
+  async #signOnce(passphrase: Buffer | null, tx: Buffer): Promise<{ tx: Buffer; unsignedInputIndexes: number[] }> {
+    try {
+      return await this.#o.wallet.signTransaction(passphrase, tx);
+    } catch (err) {
+      const wrong = err instanceof WalletRpcError && err.kind === 'wrong_passphrase';
+      throw new CastError(wrong ? 'wrong_passphrase' : 'wallet_error', `wallet ${this.#o.walletName} could not sign the vote: ${errorMessage(err)}`);
+    }
+  }
+
+  /**
    * The treasury votes the wallet itself would cast: over the tspends it has
    * seen (not only those still in dcrd's mempool: a mined tspend is voted on
    * until its window ends), inside their voting window, with the policy for
@@ -185,4 +232,17 @@ export class VoteCaster {
     return votes;
   }
 
+}
+
+/** The stakebase input carries no signature; every other input must be signed. */
+function unsignedInputs(signed: { unsignedInputIndexes: number[] }): number[] {
+  return signed.unsignedInputIndexes.filter((i) => i !== 0);
+}
+
+function notSigned(wallet: string, signed: { unsignedInputIndexes: number[] }): CastError {
+  return new CastError('not_signed', `wallet ${wallet} left input(s) ${unsignedInputs(signed).join(', ')} of the vote unsigned although it is unlocked (does it hold the ticket's voting key?)`);
+}
+
+function errorMessage(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
 }

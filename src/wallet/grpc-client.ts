@@ -365,15 +365,17 @@ export class WalletClient {
 
   /**
    * Signs what inputs the wallet can (for a vote: the ticket input; the
-   * stakebase needs no signature). The passphrase unlocks the wallet for
-   * this call only, so a locked wallet still signs.
+   * stakebase needs no signature). Without a passphrase the wallet signs
+   * only if it is unlocked and leaves its lock state alone; with one it
+   * unlocks for this call only (and a wrong one locks an unlocked wallet),
+   * so callers send one only to a wallet they have just seen locked.
    */
-  async signTransaction(passphrase: Buffer, tx: Uint8Array): Promise<{ tx: Buffer; unsignedInputIndexes: number[] }> {
+  async signTransaction(passphrase: Buffer | null, tx: Uint8Array): Promise<{ tx: Buffer; unsignedInputIndexes: number[] }> {
     const r = await this.unary<{ transaction: Buffer; unsigned_input_indexes: number[] }>(
       'WalletService',
       'SignTransaction',
-      { passphrase, serialized_transaction: Buffer.from(tx) },
-      [passphrase],
+      { ...(passphrase ? { passphrase } : {}), serialized_transaction: Buffer.from(tx) },
+      passphrase ? [passphrase] : [],
     );
     return { tx: Buffer.from(r.transaction), unsignedInputIndexes: (r.unsigned_input_indexes ?? []).map(Number) };
   }

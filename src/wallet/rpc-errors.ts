@@ -20,7 +20,7 @@ export type WalletRpcErrorKind =
   | 'tls_rejected'
   /** We refused the wallet's certificate (caCert is not the wallet's rpc.cert, or wrong host name). */
   | 'tls_untrusted'
-  /** UnlockWallet/OpenWallet/RpcSync: the wallet rejected a passphrase (InvalidArgument). */
+  /** UnlockWallet/OpenWallet/RpcSync/SignTransaction: the wallet rejected a passphrase (InvalidArgument). */
   | 'wrong_passphrase'
   /** NotFound: e.g. GetTicket for a ticket that is not the wallet's. */
   | 'not_found'
@@ -152,6 +152,17 @@ export async function translateRpcError(
         return error(
           ctx,
           `${who} rejected the private passphrase (${method}): check the file in ${withPath('wallets[].passphraseFile', hints.passphraseFile)}`,
+          'wrong_passphrase',
+          code,
+          method,
+        );
+      }
+      // A call that carried the passphrase for one operation (dcrwallet's
+      // errors.Passphrase): the wallet is now locked if it was unlocked.
+      if (method === 'WalletService.SignTransaction' && /passphrase/i.test(details)) {
+        return error(
+          ctx,
+          `${who} rejected the private passphrase sent with ${method}: check the file in ${withPath('wallets[].passphraseFile', hints.passphraseFile)}`,
           'wrong_passphrase',
           code,
           method,

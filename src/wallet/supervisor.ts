@@ -13,6 +13,8 @@ import type { WalletConfig } from '../config/load.js';
 import type { BlockRef, NetworkName, WalletReadiness } from '../domain.js';
 import { PolicyMismatchError, PolicyReconciler, describeChanges, type PolicyWallet } from '../policy/reconciler.js';
 import type { Metrics } from '../telemetry/metrics.js';
+import type { PassphraseState, WalletPassphrase } from './passphrase.js';
+import { WalletRpcError } from './rpc-errors.js';
 
 export interface SyncHandle {
   on(event: 'synced', cb: () => void): unknown;
@@ -40,6 +42,7 @@ export interface SupervisedWallet extends PolicyWallet {
   stakeInfo(): Promise<StakeCounts>;
   getTicket(hash: string): Promise<{ status: string } | null>;
   unlockWallet(passphrase: Buffer): Promise<void>;
+  signTransaction(passphrase: Buffer | null, tx: Uint8Array): Promise<{ tx: Buffer; unsignedInputIndexes: number[] }>;
   walletExists(): Promise<boolean>;
   openWallet(publicPassphrase?: Buffer): Promise<unknown>;
   rpcSync(opts: {
@@ -82,6 +85,8 @@ export interface SupervisorOptions {
   client: SupervisedWallet;
   probe: WalletStatusProbe;
   policy: PolicyReconciler;
+  /** The private passphrase, shared with the vote caster so a rejection stops both. */
+  passphrase: WalletPassphrase;
   metrics: Metrics;
   logger: Logger;
   /** dcrd's best height as dcrvoted last saw it, to judge whether the wallet is synced. */
@@ -90,6 +95,7 @@ export interface SupervisorOptions {
   policyCheckIntervalMs: number;
   backoffMinMs: number;
   backoffMaxMs: number;
+  /** Least time between two unlock attempts after a rejection, even when the file changed meanwhile. */
   wrongPassphraseRetryMs: number;
   /** Called at every repair/probe round, whatever its result: the watchdog's proof of progress. */
   onRound?: () => void;
@@ -115,7 +121,7 @@ export interface WalletStatusView {
     undecidedAgendas: string[];
   };
   tickets: Record<string, number> | null;
-  unlock: { enabled: boolean; lastResult: string | null; lastAttemptAt: string | null };
+  unlock: { enabled: boolean; lastResult: string | null; lastAttemptAt: string | null; passphrase: PassphraseState };
   lastError: { message: string; at: string } | null;
   readySince: string | null;
 }
@@ -179,11 +185,13 @@ export class WalletSupervisor extends EventEmitter<Events> {
     const out: string[] = [];
     if (!r.reachable) out.push(this.#lastError ? `unreachable: ${this.#lastError.message}` : 'connecting (not checked yet)');
     else if (this.#o.config.votingMode === 'daemon') {
-      // dcrvoted casts the votes and the wallet signs them with the
-      // passphrase given per call: lock state and --enablevoting do not matter.
+      // dcrvoted casts the votes: --enablevoting does not matter, and a
+      // locked wallet signs with the passphrase given per call — unless the
+      // wallet has rejected that passphrase.
+      if (r.unlocked === false && this.#o.passphrase.usable() === null) out.push(this.#lockedReason());
       if (r.synced !== true) out.push(r.daemonConnected === false ? 'not connected to dcrd' : 'not synced to dcrd');
     } else {
-      if (r.unlocked !== true) out.push(r.unlocked === false ? 'locked' : 'lock state unknown (walletinfo failed)');
+      if (r.unlocked !== true) out.push(r.unlocked === false ? this.#lockedReason() : 'lock state unknown (walletinfo failed)');
       if (r.voting !== true) {
         out.push(
           r.voting === false
@@ -200,6 +208,33 @@ export class WalletSupervisor extends EventEmitter<Events> {
 
   isReady(): boolean {
     return this.reasons().length === 0;
+  }
+
+  #lockedReason(): string {
+    const p = this.#o.passphrase;
+    if (p.state() === 'rejected') {
+      return `locked, and the wallet rejected the passphrase in ${p.path ?? 'wallets[].passphraseFile'}: fix the file (dcrvoted will not send it again until it changes)`;
+    }
+    return 'locked';
+  }
+
+  /** The lock state the vote caster signs by: the last probe's, or a fresh walletinfo. */
+  lockState(): { unlocked(): boolean | null; refreshUnlocked(): Promise<boolean | null> } {
+    return {
+      unlocked: () => this.#readiness.unlocked,
+      refreshUnlocked: async () => {
+        try {
+          const info = await this.#o.probe.walletInfo();
+          if (this.#readiness.reachable) {
+            this.#readiness = { ...this.#readiness, unlocked: info.unlocked };
+            this.#publishGauges();
+          }
+          return info.unlocked;
+        } catch {
+          return null;
+        }
+      },
+    };
   }
 
   /** Probe now (used when a vote is late) and return the fresh state. */
@@ -245,7 +280,7 @@ export class WalletSupervisor extends EventEmitter<Events> {
         undecidedAgendas: this.#undecided,
       },
       tickets: this.#tickets,
-      unlock: { enabled: this.#o.config.unlock, lastResult: this.#unlockResult, lastAttemptAt: iso(this.#unlockAt || null) },
+      unlock: { enabled: this.#o.config.unlock, lastResult: this.#unlockResult, lastAttemptAt: iso(this.#unlockAt || null), passphrase: this.#o.passphrase.state() },
       lastError: this.#lastError ? { message: this.#lastError.message, at: new Date(this.#lastError.at).toISOString() } : null,
       readySince: iso(this.#readySince),
     };
@@ -329,6 +364,7 @@ export class WalletSupervisor extends EventEmitter<Events> {
     if (this.#o.config.mode === 'managed' && this.#sync === null) this.#startSync();
     await this.#observe();
     await this.#unlockIfNeeded();
+    await this.#checkPassphraseOfLockedWallet();
     if (this.#now() - this.#policyCheckedAt >= this.#o.policyCheckIntervalMs) await this.#checkPolicy();
     if (this.#now() - this.#stakeInfoAt >= (this.#o.stakeInfoIntervalMs ?? 60_000)) await this.#refreshStakeInfo();
     this.#publishReadiness();
@@ -345,12 +381,13 @@ export class WalletSupervisor extends EventEmitter<Events> {
   #startSync(): void {
     const m = this.#o.config.managed;
     if (!m) return;
+    // No private passphrase: the wallet uses one only to discover accounts,
+    // which dcrvoted never asks for, and every passphrase sent is a chance to lock it.
     const handle = this.#o.client.rpcSync({
       networkAddress: m.dcrdAddress,
       username: m.dcrdUser,
       password: m.dcrdPassword.reveal(),
       certificate: m.dcrdCaCert.bytes,
-      ...(this.#o.config.passphrase ? { privatePassphrase: this.#o.config.passphrase.reveal() } : {}),
     });
     this.#sync = handle;
     const ended = (why: string) => {
@@ -390,21 +427,26 @@ export class WalletSupervisor extends EventEmitter<Events> {
     this.#publishGauges();
   }
 
+  /** Runs right after a fresh walletinfo: the passphrase goes only to a wallet seen locked. */
   async #unlockIfNeeded(): Promise<void> {
     const cfg = this.#o.config;
-    if (!cfg.unlock || !cfg.passphrase || this.#readiness.unlocked === true) return;
+    // Only a wallet known to be locked: an unknown state may be an unlocked wallet.
+    if (!cfg.unlock || this.#readiness.unlocked !== false) return;
     if (this.#now() < this.#wrongPassphraseUntil) return;
+    const passphrase = this.#o.passphrase.usable();
+    if (!passphrase) return;
     this.#unlockAt = this.#now();
     try {
-      await this.#o.client.unlockWallet(cfg.passphrase.reveal());
+      await this.#o.client.unlockWallet(passphrase);
     } catch (err) {
-      if (errKind(err) === 'wrong_passphrase') {
+      if (err instanceof WalletRpcError && err.kind === 'wrong_passphrase') {
+        this.#o.passphrase.markRejected(passphrase);
         this.#wrongPassphraseUntil = this.#now() + this.#o.wrongPassphraseRetryMs;
         this.#unlockResult = 'wrong_passphrase';
         this.#o.metrics.unlockAttemptsTotal.inc({ wallet: this.name, result: 'wrong_passphrase' });
         this.#log.error(
           { event: 'unlock_failed', reason: 'wrong_passphrase', file: cfg.passphrasePath },
-          `wallet ${this.name} rejected the passphrase from ${cfg.passphrasePath} (wallets[].passphraseFile); fix the file — next attempt in ${Math.round(this.#o.wrongPassphraseRetryMs / 1000)} s`,
+          `wallet ${this.name} rejected the passphrase from ${cfg.passphrasePath} (wallets[].passphraseFile); fix the file — dcrvoted will not send this passphrase again until the file changes`,
         );
         return;
       }
@@ -412,10 +454,39 @@ export class WalletSupervisor extends EventEmitter<Events> {
       this.#o.metrics.unlockAttemptsTotal.inc({ wallet: this.name, result: 'error' });
       throw err;
     }
+    this.#o.passphrase.markAccepted(passphrase);
     this.#unlockResult = 'ok';
     this.#o.metrics.unlockAttemptsTotal.inc({ wallet: this.name, result: 'ok' });
-    this.#log.warn({ event: 'unlocked' }, `wallet ${this.name} was locked; unlocked it`);
+    this.#log.warn({ event: 'unlocked' }, `wallet ${this.name} was locked; unlocked it without a time limit (wallets[].unlock: true)`);
     await this.#observe();
+  }
+
+  /**
+   * A wallet left locked for dcrvoted to sign with the passphrase per vote
+   * (votingMode daemon or both, unlock false): learn now, not at the first
+   * winning ticket, whether the wallet takes that passphrase. Signing an
+   * empty transaction unlocks a locked wallet for the call only, and a wrong
+   * passphrase leaves a locked wallet locked, so this changes nothing.
+   */
+  async #checkPassphraseOfLockedWallet(): Promise<void> {
+    const p = this.#o.passphrase;
+    if (this.#o.config.votingMode === 'wallet' || this.#readiness.unlocked !== false || p.state() !== 'unverified') return;
+    const passphrase = p.usable();
+    if (!passphrase) return;
+    try {
+      await this.#o.client.signTransaction(passphrase, EMPTY_TX);
+      p.markAccepted(passphrase);
+    } catch (err) {
+      if (!(err instanceof WalletRpcError && err.kind === 'wrong_passphrase')) {
+        this.#log.debug({ err: { message: errMessage(err) } }, 'could not check the passphrase against the locked wallet');
+        return;
+      }
+      p.markRejected(passphrase);
+      this.#log.error(
+        { event: 'passphrase_rejected', file: this.#o.config.passphrasePath },
+        `wallet ${this.name} is locked and rejected the passphrase from ${this.#o.config.passphrasePath} (wallets[].passphraseFile), so dcrvoted cannot sign its votes; fix the file — it will not be sent again until the file changes`,
+      );
+    }
   }
 
   async #checkPolicy(): Promise<void> {
@@ -512,6 +583,9 @@ export class WalletSupervisor extends EventEmitter<Events> {
     }
   }
 }
+
+/** A transaction without inputs or outputs: the wallet checks the passphrase and signs nothing. */
+const EMPTY_TX = Buffer.from('010000000000000000000000000000', 'hex');
 
 function errMessage(err: unknown): string {
   return err instanceof Error ? err.message : String(err);

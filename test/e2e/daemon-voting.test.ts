@@ -4,6 +4,8 @@
  * it. With the wallet's own voting off, nothing is missed; with both voting,
  * dcrvoted's vote is byte-identical to the wallet's (same txid).
  */
+import { writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { WalletClient } from '../../src/wallet/grpc-client.js';
 import type { RunningDaemon as DaemonUnderTest } from '../support/daemon-under-test.js';
@@ -88,5 +90,51 @@ describe('dcrvoted casting votes on a real simnet', () => {
     console.log(`[e2e] both mode: ${compared} votes, dcrvoted's txid equal to the mined (wallet's) vote every time`);
     expect(compared).toBeGreaterThanOrEqual(3);
     expect(entries(dut, 'missed', from)).toEqual([]);
+  }, 8 * MINUTE);
+
+  it('votingMode both with a wrong passphrase file, the wallet unlocked by its operator: the wallet stays unlocked and every winner is voted', async () => {
+    await sim.ours.rpc('walletpassphrase', [sim.ours.passphrase, 0]);
+    dut = await startInProcess(writeConfig(sim, { passphrase: 'not-the-passphrase', wallet: { votingMode: 'both' } }));
+    await waitFor('ready', async () => (await dut!.get('/readyz')).status === 200, 60_000, 200);
+    const from = (await sim.tip()).height + 1;
+    await mineUntil(sim, () => entries(dut!, 'voted', from).length >= 4, 80);
+    // Before: dcrvoted's first signature carried the wrong passphrase and dcrwallet locked itself.
+    expect((await sim.ours.rpc('walletinfo')).unlocked).toBe(true);
+    expect(entries(dut, 'missed', from)).toEqual([]);
+    expect(await dut.metric('dcrvoted_vote_signing_failures_total', { wallet: 'ours' })).toBe(0);
+    expect(await dut.metric('dcrvoted_votes_cast_total', { wallet: 'ours', result: 'accepted' })).toBeGreaterThanOrEqual(4);
+    expect(dut.logs.text).not.toContain('not-the-passphrase');
+  }, 8 * MINUTE);
+
+  it('votingMode daemon with the wallet kept locked and a wrong passphrase: not ready, naming the file; once the file is fixed every winner is voted and the wallet stays locked', async () => {
+    await sim.ours.rpc('walletlock');
+    try {
+      const config = writeConfig(sim, { passphrase: 'not-the-passphrase', wallet: { votingMode: 'daemon', unlock: false } });
+      const file = join(dirname(config), 'wallet-passphrase');
+      dut = await startInProcess(config);
+      const notReady = await waitFor(
+        'not ready: passphrase rejected',
+        async () => {
+          const r = await dut!.get('/readyz');
+          return r.status === 503 && r.text.includes('rejected the passphrase') ? r.text : null;
+        },
+        60_000,
+        200,
+      );
+      expect(notReady).toContain(file);
+      expect((await sim.ours.rpc('walletinfo')).unlocked).toBe(false);
+      writeFileSync(file, sim.ours.passphrase);
+      await waitFor('ready with the fixed file', async () => (await dut!.get('/readyz')).status === 200, 60_000, 200);
+      const from = (await sim.tip()).height + 1;
+      await mineUntil(sim, () => entries(dut!, 'voted', from).length >= 3, 60);
+      expect(entries(dut, 'missed', from)).toEqual([]);
+      // The passphrase unlocked the wallet for each signature only.
+      expect((await sim.ours.rpc('walletinfo')).unlocked).toBe(false);
+      expect(await dut.metric('dcrvoted_votes_cast_total', { wallet: 'ours', result: 'accepted' })).toBeGreaterThanOrEqual(3);
+    } finally {
+      await dut?.stop();
+      dut = null;
+      await sim.ours.rpc('walletpassphrase', [sim.ours.passphrase, 0]);
+    }
   }, 8 * MINUTE);
 });

@@ -1,10 +1,15 @@
-import { readdirSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import * as grpc from '@grpc/grpc-js';
 import pino from 'pino';
 import { describe, expect, it } from 'vitest';
 import { createMetrics } from '../../src/telemetry/metrics.js';
 import { CastError, insideTSpendWindow, VoteCaster, type CasterChain, type CasterWallet } from '../../src/vote/caster.js';
 import { decodeTx, serializeTx } from '../../src/vote/tx.js';
+import { Secret } from '../../src/config/secret.js';
+import { WalletPassphrase } from '../../src/wallet/passphrase.js';
+import { WalletRpcError } from '../../src/wallet/rpc-errors.js';
 
 interface Fixture {
   voteTxid: string;
@@ -41,7 +46,55 @@ function chainAndPolicyOf(fx: Fixture): { tspends: { hash: string; expiry: numbe
   return { tspends: [{ hash: fx.tspend.hash, expiry: fx.tspend.expiry }], policies: { [fx.tspend.hash]: fx.tspendPolicy[fx.wallet] } };
 }
 
-function setup(fx: Fixture, opts: { signed?: (tx: Buffer) => { tx: Buffer; unsignedInputIndexes: number[] }; passphrase?: Buffer | null; tspends?: { hash: string; expiry: number }[]; policies?: Record<string, string>; signError?: Error } = {}) {
+/**
+ * dcrwallet's lock rules for SignTransaction (wallet.Unlock, rpcserver
+ * SignTransaction): without a passphrase a locked wallet leaves the ticket
+ * input unsigned; a wrong passphrase locks the wallet; a right one unlocks
+ * for the call and relocks a wallet that was locked or unlocked with a timeout.
+ */
+class LockModel {
+  state: 'locked' | 'unlocked' | 'unlocked-with-timeout';
+  readonly sent: (string | null)[] = [];
+  constructor(
+    state: LockModel['state'],
+    readonly correct = 'pw',
+  ) {
+    this.state = state;
+  }
+  sign(passphrase: Buffer | null, tx: Buffer): { tx: Buffer; unsignedInputIndexes: number[] } {
+    this.sent.push(passphrase ? passphrase.toString() : null);
+    if (passphrase === null) return { tx, unsignedInputIndexes: this.state === 'locked' ? [0, 1] : [0] };
+    if (passphrase.toString() !== this.correct) {
+      this.state = 'locked';
+      throw new WalletRpcError('wallet w rejected the private passphrase sent with WalletService.SignTransaction', 'wrong_passphrase', grpc.status.INVALID_ARGUMENT, 'WalletService.SignTransaction', 'w', 'x');
+    }
+    if (this.state === 'unlocked-with-timeout') this.state = 'locked';
+    return { tx, unsignedInputIndexes: [0] };
+  }
+  get unlocked(): boolean {
+    return this.state !== 'locked';
+  }
+}
+
+function passphraseFile(content: string): { path: string; passphrase: WalletPassphrase } {
+  const path = join(mkdtempSync(join(tmpdir(), 'dcrvoted-pass-')), 'pass');
+  writeFileSync(path, content + '\n');
+  return { path, passphrase: new WalletPassphrase(new Secret(Buffer.from(content)), path) };
+}
+
+function setup(
+  fx: Fixture,
+  opts: {
+    signed?: (tx: Buffer) => { tx: Buffer; unsignedInputIndexes: number[] };
+    passphrase?: WalletPassphrase;
+    lock?: LockModel;
+    /** What the caster last heard of the lock state (a probe can be stale). */
+    believedUnlocked?: boolean | null;
+    tspends?: { hash: string; expiry: number }[];
+    policies?: Record<string, string>;
+    signError?: Error;
+  } = {},
+) {
   const broadcasts: string[] = [];
   const published: string[] = [];
   const policyCalls: (string | undefined)[][] = [];
@@ -57,8 +110,9 @@ function setup(fx: Fixture, opts: { signed?: (tx: Buffer) => { tx: Buffer; unsig
           ? [{ hash: h, policy: opts.policies[h] as string }]
           : [];
     },
-    signTransaction: async (_p, tx) => {
+    signTransaction: async (p, tx) => {
       if (opts.signError) throw opts.signError;
+      if (opts.lock) return opts.lock.sign(p, Buffer.from(tx));
       return opts.signed ? opts.signed(Buffer.from(tx)) : { tx: Buffer.from(tx), unsignedInputIndexes: [0] };
     },
     publishTransaction: async (tx) => {
@@ -83,7 +137,11 @@ function setup(fx: Fixture, opts: { signed?: (tx: Buffer) => { tx: Buffer; unsig
     network: 'simnet',
     wallet,
     chain,
-    passphrase: () => (opts.passphrase === undefined ? Buffer.from('pw') : opts.passphrase),
+    passphrase: opts.passphrase ?? new WalletPassphrase(new Secret(Buffer.from('pw')), null),
+    lockState: {
+      unlocked: () => (opts.believedUnlocked !== undefined ? opts.believedUnlocked : (opts.lock?.unlocked ?? true)),
+      refreshUnlocked: async () => opts.lock?.unlocked ?? true,
+    },
     voteVersion: () => fx.voteVersion,
     metrics,
     logger: pino({ level: 'silent' }),
@@ -122,16 +180,72 @@ describe('vote caster', () => {
     expect(calls).toContainEqual([tspend.hash, fx.ticketHash]);
   });
 
-  it('refuses without a passphrase and counts the failure', async () => {
-    const { caster, metrics } = setup(fx, { passphrase: null });
+  it('a locked wallet and no passphrase: refused and counted', async () => {
+    const { caster, metrics } = setup(fx, { lock: new LockModel('locked'), passphrase: new WalletPassphrase(null, null) });
     await expect(caster.cast(fx.ticketHash, fx.votedBlock, Date.now())).rejects.toMatchObject({ reason: 'no_passphrase' });
     expect(await value(metrics, 'dcrvoted_vote_signing_failures_total', { reason: 'no_passphrase' })).toBe(1);
   });
 
-  it('a wrong passphrase is reported as such', async () => {
-    const err = Object.assign(new Error('the wallet rejected the passphrase'), { kind: 'wrong_passphrase' });
-    const { caster } = setup(fx, { signError: err });
+  it('never sends a passphrase to an unlocked wallet, so a wrong one cannot lock it', async () => {
+    const lock = new LockModel('unlocked');
+    const { passphrase } = passphraseFile('wrong');
+    const { caster, broadcasts } = setup(fx, { lock, passphrase });
+    for (let i = 0; i < 3; i++) await caster.cast(fx.ticketHash, fx.votedBlock, Date.now());
+    expect(lock.sent).toEqual([null, null, null]);
+    expect(lock.state).toBe('unlocked');
+    expect(broadcasts).toHaveLength(3);
+  });
+
+  it('leaves a wallet the operator unlocked with a timeout as it was (no relock by a signature)', async () => {
+    const lock = new LockModel('unlocked-with-timeout');
+    const { caster } = setup(fx, { lock });
+    await caster.cast(fx.ticketHash, fx.votedBlock, Date.now());
+    expect(lock.sent).toEqual([null]);
+    expect(lock.state).toBe('unlocked-with-timeout');
+  });
+
+  it('signs a locked wallet’s vote with the passphrase, and the wallet stays locked', async () => {
+    const lock = new LockModel('locked');
+    const { caster, broadcasts } = setup(fx, { lock });
+    await caster.cast(fx.ticketHash, fx.votedBlock, Date.now());
+    expect(lock.sent).toEqual(['pw']);
+    expect(lock.state).toBe('locked');
+    expect(broadcasts).toHaveLength(1);
+  });
+
+  it('a wallet whose unlock ran out since the last probe: unsigned first, then confirmed locked and signed with the passphrase', async () => {
+    const lock = new LockModel('locked');
+    const { caster, broadcasts } = setup(fx, { lock, believedUnlocked: true });
+    await caster.cast(fx.ticketHash, fx.votedBlock, Date.now());
+    expect(lock.sent).toEqual([null, 'pw']);
+    expect(broadcasts).toHaveLength(1);
+  });
+
+  it('a wallet believed locked but unlocked meanwhile gets no passphrase', async () => {
+    const lock = new LockModel('unlocked');
+    const { passphrase } = passphraseFile('wrong');
+    const { caster } = setup(fx, { lock, passphrase, believedUnlocked: false });
+    await caster.cast(fx.ticketHash, fx.votedBlock, Date.now());
+    expect(lock.sent).toEqual([null]);
+    expect(lock.state).toBe('unlocked');
+  });
+
+  it('a wrong passphrase is counted as wrong_passphrase and not sent again until its file changes', async () => {
+    const lock = new LockModel('locked');
+    const file = passphraseFile('wrong');
+    const { caster, metrics, broadcasts } = setup(fx, { lock, passphrase: file.passphrase });
     await expect(caster.cast(fx.ticketHash, fx.votedBlock, Date.now())).rejects.toMatchObject({ reason: 'wrong_passphrase' });
+    await expect(caster.cast(fx.ticketHash, fx.votedBlock, Date.now())).rejects.toMatchObject({ reason: 'wrong_passphrase' });
+    expect(lock.sent).toEqual(['wrong']);
+    expect(await value(metrics, 'dcrvoted_vote_signing_failures_total', { reason: 'wrong_passphrase' })).toBe(2);
+    expect(await value(metrics, 'dcrvoted_vote_signing_failures_total', { reason: 'wallet_error' })).toBe(0);
+    expect(file.passphrase.state()).toBe('rejected');
+    // The operator fixes the file: the next vote uses it.
+    writeFileSync(file.path, 'pw\n');
+    await caster.cast(fx.ticketHash, fx.votedBlock, Date.now());
+    expect(lock.sent).toEqual(['wrong', 'pw']);
+    expect(broadcasts).toHaveLength(1);
+    expect(file.passphrase.state()).toBe('accepted');
   });
 
   it('a ticket input the wallet could not sign is not broadcast', async () => {
