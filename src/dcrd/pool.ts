@@ -98,6 +98,10 @@ export class DcrdPool extends EventEmitter<PoolEvents> {
     const key = `${n.kind}:${n.block.hash}`;
     if (this.#seen.has(key)) return;
     this.#seen.add(key);
+    // A block can leave the main chain and come back (A → B → A): its
+    // return is news, not a copy from another node.
+    if (n.kind === 'blockconnected') this.#seen.delete(`blockdisconnected:${n.block.hash}`);
+    if (n.kind === 'blockdisconnected') this.#seen.delete(`blockconnected:${n.block.hash}`);
     trimOldest(this.#seen, DEDUP_WINDOW);
     this.emit('notification', { ...n, node });
   }

@@ -7,12 +7,15 @@ import { join, resolve } from 'node:path';
 import { acquireLock, type LockHandle, type LockOwner } from './lock.js';
 import {
   canonicalOutcome,
+  canonicalReopen,
   canonicalWinner,
   encodeRecord,
   outcomeProblem,
+  reopenProblem,
   winnerProblem,
   type LedgerRecord,
   type OutcomeRecord,
+  type ReopenRecord,
   type WinnerRecord,
 } from './record.js';
 import {
@@ -26,7 +29,7 @@ import {
 
 export { LedgerLockedError, LOCK_FILE } from './lock.js';
 export type { LockOwner } from './lock.js';
-export type { OutcomeRecord, WinnerRecord, LedgerRecord } from './record.js';
+export type { OutcomeRecord, ReopenRecord, WinnerRecord, LedgerRecord } from './record.js';
 export type { LedgerCounts, LedgerEntry, LedgerRecovery, LedgerView, RecoveryProblem } from './state.js';
 
 export const LEDGER_FILE = 'ledger.jsonl';
@@ -127,12 +130,25 @@ export class Ledger implements LedgerView {
 
   /**
    * Record the outcome of a winner. Resolves true once durable; false if the
-   * winner already has an outcome; rejects if there is no such winner.
+   * winner already has an outcome at this revision or a later one; rejects
+   * if there is no such winner.
    */
   recordOutcome(r: OutcomeRecord): Promise<boolean> {
     const problem = outcomeProblem(r);
     if (problem) return Promise.reject(new TypeError(`ledger: invalid outcome record: ${problem}`));
     const rec = canonicalOutcome(r);
+    return this.#recordAfterWinner(rec, () => this.index.addOutcome(rec));
+  }
+
+  /** Withdraw a decided outcome (its deciding block was disconnected): the winner is pending again. */
+  recordReopen(r: ReopenRecord): Promise<boolean> {
+    const problem = reopenProblem(r);
+    if (problem) return Promise.reject(new TypeError(`ledger: invalid reopen record: ${problem}`));
+    const rec = canonicalReopen(r);
+    return this.#recordAfterWinner(rec, () => this.index.addReopen(rec));
+  }
+
+  #recordAfterWinner(rec: OutcomeRecord | ReopenRecord, apply: () => unknown): Promise<boolean> {
     return this.enqueue(async () => {
       const slot = this.index.lookup(rec.ticket, rec.block.hash);
       if (!slot) {
@@ -144,9 +160,9 @@ export class Ledger implements LedgerView {
             `but the winner record has height ${slot.winner.block.height}`,
         );
       }
-      if (slot.outcome) return false;
+      if (!this.index.accepts(rec)) return false;
       await this.append(rec);
-      this.index.addOutcome(rec);
+      apply();
       return true;
     });
   }

@@ -45,9 +45,34 @@ export interface OutcomeRecord {
   voteSeenMs?: number;
   /** When the outcome was decided (ms since epoch). */
   decidedAt: number;
+  /** The block whose content decided it (the next block after `block`); absent for superseded. */
+  decidedBy?: BlockRef;
+  /**
+   * 0 (absent) for the first outcome; a later outcome or reopening of the
+   * same winner carries a higher number and replaces what came before (a
+   * reorg removed the block the outcome was decided on).
+   */
+  revision?: number;
 }
 
-export type LedgerRecord = WinnerRecord | OutcomeRecord;
+/**
+ * A decided outcome withdrawn: the block that decided it was disconnected
+ * while the block the ticket won in stayed (or that block, once superseded,
+ * came back), so the winner is pending again and the next block decides it
+ * anew.
+ */
+export interface ReopenRecord {
+  kind: 'reopened';
+  ticket: string;
+  block: BlockRef;
+  /** Greater than the revision of the outcome it withdraws. */
+  revision: number;
+  /** The disconnected block that had decided the outcome, or the ticket's own block back on the main chain. */
+  because: BlockRef;
+  at: number;
+}
+
+export type LedgerRecord = WinnerRecord | OutcomeRecord | ReopenRecord;
 
 const OUTCOMES: readonly Outcome[] = ['voted', 'missed', 'superseded'];
 const NL = 0x0a;
@@ -159,6 +184,27 @@ export function outcomeProblem(x: unknown): string | null {
     return 'voteSeenMs must be a non-negative finite number when present';
   }
   if (!isTimestamp(x.decidedAt)) return 'decidedAt must be a finite ms timestamp';
+  if (x.decidedBy !== undefined) {
+    const p = blockProblem(x.decidedBy, 'decidedBy');
+    if (p) return p;
+  }
+  if (x.revision !== undefined && !isRevision(x.revision)) return 'revision must be a positive integer when present';
+  return null;
+}
+
+function isRevision(x: unknown): x is number {
+  return typeof x === 'number' && Number.isSafeInteger(x) && x > 0;
+}
+
+/** Why `x` is not a valid reopen record, or null if it is. */
+export function reopenProblem(x: unknown): string | null {
+  if (!isObject(x)) return 'reopen record must be an object';
+  if (x.kind !== 'reopened') return "reopen record kind must be 'reopened'";
+  if (!isNonEmptyString(x.ticket)) return 'ticket must be a non-empty string';
+  const b = blockProblem(x.block, 'block') ?? blockProblem(x.because, 'because');
+  if (b) return b;
+  if (!isRevision(x.revision)) return 'revision must be a positive integer';
+  if (!isTimestamp(x.at)) return 'at must be a finite ms timestamp';
   return null;
 }
 
@@ -199,7 +245,13 @@ export function canonicalOutcome(r: OutcomeRecord): OutcomeRecord {
   if (r.includedIn !== undefined) out.includedIn = block(r.includedIn);
   if (r.voteSeenMs !== undefined) out.voteSeenMs = r.voteSeenMs;
   out.decidedAt = r.decidedAt;
+  if (r.decidedBy !== undefined) out.decidedBy = block(r.decidedBy);
+  if (r.revision !== undefined) out.revision = r.revision;
   return Object.freeze(out);
+}
+
+export function canonicalReopen(r: ReopenRecord): ReopenRecord {
+  return Object.freeze({ kind: 'reopened', ticket: r.ticket, block: block(r.block), revision: r.revision, because: block(r.because), at: r.at });
 }
 
 // ---------------------------------------------------------------------------
@@ -268,7 +320,15 @@ export function parseBody(json: string): DecodeResult {
     if (p) return { ok: false, reason: `invalid outcome record: ${p}` };
     Object.freeze(parsed.block);
     if (parsed.includedIn !== undefined) Object.freeze(parsed.includedIn);
+    if (parsed.decidedBy !== undefined) Object.freeze(parsed.decidedBy);
     return { ok: true, record: Object.freeze(parsed) as unknown as OutcomeRecord };
+  }
+  if (isObject(parsed) && parsed.kind === 'reopened') {
+    const p = reopenProblem(parsed);
+    if (p) return { ok: false, reason: `invalid reopen record: ${p}` };
+    Object.freeze(parsed.block);
+    Object.freeze(parsed.because);
+    return { ok: true, record: Object.freeze(parsed) as unknown as ReopenRecord };
   }
   return { ok: false, reason: 'unknown record kind' };
 }

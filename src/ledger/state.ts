@@ -8,12 +8,15 @@ import {
   parseBody,
   type DecodeResult,
   type OutcomeRecord,
+  type ReopenRecord,
   type WinnerRecord,
 } from './record.js';
 
 export interface LedgerEntry {
   winner: WinnerRecord;
   outcome?: OutcomeRecord;
+  /** The revision of the last outcome or reopening; absent for a first outcome (or none yet). */
+  revision?: number;
 }
 
 export interface LedgerCounts {
@@ -22,6 +25,8 @@ export interface LedgerCounts {
   superseded: number;
   pending: number;
   byReason: Record<MissReason, number>;
+  /** Outcomes later replaced or withdrawn because a reorg removed the block they were decided on. */
+  revised: number;
 }
 
 /** One line that could not be used, for the operator's log. */
@@ -67,10 +72,14 @@ export interface Slot {
   outcome?: OutcomeRecord;
   /** The same ticket's entry for another block (reorgs), rarely set. */
   sameTicket?: Slot;
+  /** Revision of the last outcome or reopening applied; -1 before the first outcome. */
+  revision: number;
 }
 
 function copy(s: Slot): LedgerEntry {
-  return s.outcome ? { winner: s.winner, outcome: s.outcome } : { winner: s.winner };
+  const e: LedgerEntry = s.outcome ? { winner: s.winner, outcome: s.outcome } : { winner: s.winner };
+  if (s.revision > 0) e.revision = s.revision;
+  return e;
 }
 
 function zeroByReason(): Record<MissReason, number> {
@@ -93,6 +102,7 @@ export class LedgerIndex implements LedgerView {
   private voted = 0;
   private missed = 0;
   private superseded = 0;
+  private revised = 0;
   private readonly byReason = zeroByReason();
 
   get size(): number {
@@ -112,33 +122,68 @@ export class LedgerIndex implements LedgerView {
     for (let s = first; s; s = s.sameTicket) {
       if (s.winner.block.hash === w.block.hash) return false;
     }
-    const slot: Slot = first ? { winner: w, sameTicket: first } : { winner: w };
+    const slot: Slot = first ? { winner: w, sameTicket: first, revision: -1 } : { winner: w, revision: -1 };
     this.slots.push(slot);
     this.byTicket.set(w.ticket, slot);
     this.open.add(slot);
     return true;
   }
 
-  /** Attach an outcome. 'orphan': no such winner; 'duplicate': already decided. */
+  /**
+   * Whether an outcome would be taken: the first one, or a revision newer
+   * than everything applied so far. Anything else is a duplicate.
+   */
+  accepts(o: OutcomeRecord | ReopenRecord): boolean {
+    const slot = this.lookup(o.ticket, o.block.hash);
+    if (!slot) return false;
+    if (o.kind === 'reopened') return slot.outcome !== undefined && o.revision > slot.revision;
+    return (o.revision ?? 0) > slot.revision;
+  }
+
+  /** Attach an outcome. 'orphan': no such winner; 'duplicate': already decided (at this revision or a later one). */
   addOutcome(o: OutcomeRecord): 'ok' | 'orphan' | 'duplicate' {
     const slot = this.lookup(o.ticket, o.block.hash);
     if (!slot) return 'orphan';
-    if (slot.outcome) return 'duplicate';
+    if (!this.accepts(o)) return 'duplicate';
+    if (slot.outcome) this.#withdraw(slot);
     slot.outcome = o;
+    slot.revision = o.revision ?? 0;
     this.open.delete(slot);
+    this.#count(o, 1);
+    return 'ok';
+  }
+
+  /** Withdraw an outcome: the winner is pending again. */
+  addReopen(r: ReopenRecord): 'ok' | 'orphan' | 'duplicate' {
+    const slot = this.lookup(r.ticket, r.block.hash);
+    if (!slot) return 'orphan';
+    if (!this.accepts(r)) return 'duplicate';
+    this.#withdraw(slot);
+    slot.revision = r.revision;
+    this.open.add(slot);
+    return 'ok';
+  }
+
+  #withdraw(slot: Slot): void {
+    if (!slot.outcome) return;
+    this.#count(slot.outcome, -1);
+    this.revised++;
+    delete slot.outcome;
+  }
+
+  #count(o: OutcomeRecord, by: 1 | -1): void {
     switch (o.outcome) {
       case 'voted':
-        this.voted++;
+        this.voted += by;
         break;
       case 'superseded':
-        this.superseded++;
+        this.superseded += by;
         break;
       case 'missed':
-        this.missed++;
-        if (o.reason) this.byReason[o.reason]++;
+        this.missed += by;
+        if (o.reason) this.byReason[o.reason] += by;
         break;
     }
-    return 'ok';
   }
 
   pending(): LedgerEntry[] {
@@ -166,6 +211,7 @@ export class LedgerIndex implements LedgerView {
       superseded: this.superseded,
       pending: this.open.size,
       byReason: { ...this.byReason },
+      revised: this.revised,
     };
   }
 }
@@ -221,7 +267,7 @@ export function scanLedger(buf: Buffer): ScanResult {
         report(lineNo, start, `duplicate winner ${res.record.ticket} @ ${res.record.block.hash}`);
       }
     } else {
-      const r = index.addOutcome(res.record);
+      const r = res.record.kind === 'outcome' ? index.addOutcome(res.record) : index.addReopen(res.record);
       if (r === 'ok') recovery.records++;
       else if (r === 'duplicate') {
         recovery.duplicateRecords++;

@@ -22,6 +22,8 @@ export interface Metrics {
   winningTicketsTotal: Counter<'wallet'>;
   votesTotal: Counter<'wallet' | 'outcome'>;
   missedVotesTotal: Counter<'wallet' | 'reason'>;
+  outcomesRevisedTotal: Counter<'wallet' | 'from' | 'to'>;
+  missedVotesRevisedTotal: Counter<'wallet' | 'reason'>;
   voteSeenSeconds: Histogram<'wallet'>;
   votesPending: Gauge<'wallet'>;
   policyInSync: Gauge<'wallet'>;
@@ -71,6 +73,8 @@ export function createMetrics(opts: MetricsOptions): Metrics {
     winningTicketsTotal: new Counter({ name: `${p}winning_tickets_total`, help: 'Winning tickets of ours noticed.', labelNames: ['wallet'], registers: r }),
     votesTotal: new Counter({ name: `${p}votes_total`, help: 'Decided outcomes of winning tickets of ours (voted, missed, superseded).', labelNames: ['wallet', 'outcome'], registers: r }),
     missedVotesTotal: new Counter({ name: `${p}missed_votes_total`, help: 'Missed votes by reason.', labelNames: ['wallet', 'reason'], registers: r }),
+    outcomesRevisedTotal: new Counter({ name: `${p}outcomes_revised_total`, help: 'Decided outcomes revised because a reorg disconnected the block they were decided on (to: superseded, or reopened for a new decision).', labelNames: ['wallet', 'from', 'to'], registers: r }),
+    missedVotesRevisedTotal: new Counter({ name: `${p}missed_votes_revised_total`, help: 'Missed votes later withdrawn by a reorg (subtract from missed_votes_total).', labelNames: ['wallet', 'reason'], registers: r }),
     voteSeenSeconds: new Histogram({
       name: `${p}vote_seen_seconds`,
       help: "Time from the winning-ticket notification to our vote in dcrd's mempool.",
@@ -109,6 +113,7 @@ export function initWalletSeries(m: Metrics, wallet: string): void {
   m.votesPending.set({ wallet }, 0);
   for (const outcome of ['voted', 'missed', 'superseded']) m.votesTotal.inc({ wallet, outcome }, 0);
   for (const reason of MISS_REASONS) m.missedVotesTotal.inc({ wallet, reason }, 0);
+  for (const reason of MISS_REASONS) m.missedVotesRevisedTotal.inc({ wallet, reason }, 0);
   for (const result of ['ok', 'wrong_passphrase', 'error']) m.unlockAttemptsTotal.inc({ wallet, result }, 0);
   m.policyReappliedTotal.inc({ wallet }, 0);
   m.undecidedAgendas.set({ wallet }, 0);

@@ -2,7 +2,8 @@
 // so the tracker is tested against small fakes and the daemon wires in the
 // real dcrd client, wallet supervisors and ledger.
 
-import type { BlockRef, MissReason, Outcome, WalletReadiness } from '../domain.js';
+import type { BlockRef, WalletReadiness } from '../domain.js';
+import type { LedgerEntry, OutcomeRecord, ReopenRecord, WinnerRecord } from '../ledger/ledger.js';
 
 export interface DecodedVote {
   txid: string;
@@ -45,35 +46,15 @@ export interface TicketOwners {
   ticketStatus(wallet: string, ticket: string): Promise<string | null>;
 }
 
-export interface WinnerRecord {
-  kind: 'winner';
-  ticket: string;
-  wallet: string;
-  block: BlockRef;
-  notifiedAt: number;
-  readiness: WalletReadiness;
-}
-
-export interface OutcomeRecord {
-  kind: 'outcome';
-  ticket: string;
-  block: BlockRef;
-  outcome: Outcome;
-  reason?: MissReason;
-  voteTxid?: string;
-  includedIn?: BlockRef;
-  voteSeenMs?: number;
-  decidedAt: number;
-}
-
-export interface LedgerEntry {
-  winner: WinnerRecord;
-  outcome?: OutcomeRecord;
-}
+// One declaration of the ledger's records, here as the tracker's vocabulary.
+export type { LedgerEntry, OutcomeRecord, ReopenRecord, WinnerRecord } from '../ledger/ledger.js';
 
 export interface VoteLedger {
   recordWinner(r: WinnerRecord): Promise<boolean>;
   recordOutcome(r: OutcomeRecord): Promise<boolean>;
+  recordReopen(r: ReopenRecord): Promise<boolean>;
   pending(): LedgerEntry[];
+  /** The last `limit` winners recorded, newest first. */
+  recent(limit: number): LedgerEntry[];
   get(ticket: string, blockHash: string): LedgerEntry | undefined;
 }

@@ -51,17 +51,24 @@ interface ActiveVote {
   atDeadline: WalletReadiness | null;
 }
 
+/** What a later block already showed about a winner whose owner could not be asked. */
+type FoundAfter = { voted: { txid: string; includedIn: BlockRef } } | { revokedIn: BlockRef };
+
 interface DeferredWinner {
   ticket: string;
   block: BlockRef;
   notifiedAt: number;
   /** Wallets that could not say whether they own the ticket, with their state then. */
   waiting: Map<string, WalletReadiness>;
+  /** Found while catching up: the block after `block` holds its vote or its revocation. */
+  found?: FoundAfter;
 }
 
 /** Readiness recorded for a ticket found after the fact: nobody watched it. */
 const UNOBSERVED: WalletReadiness = { reachable: true, unlocked: null, voting: null, daemonConnected: null, synced: null };
 const MAX_DEFERRED = 2048;
+/** Recent ledger entries searched for outcomes a disconnected block had decided. */
+const REVISION_WINDOW = 1024;
 
 export class VoteTracker {
   readonly #o: VoteTrackerOptions;
@@ -70,6 +77,8 @@ export class VoteTracker {
   readonly #active = new Map<string, ActiveVote>();
   readonly #watches = new Map<string, MempoolWatch>();
   readonly #deferred = new Map<string, DeferredWinner>();
+  /** Blocks whose winners a disconnection superseded (recent ones only): if such a block comes back, so do they. */
+  readonly #supersededBlocks = new Set<string>();
   #tip: ConnectedBlock | null = null;
   /** Blocks whose winning-ticket notification we received (recent ones only). */
   readonly #winnersSeen = new Set<string>();
@@ -246,14 +255,36 @@ export class VoteTracker {
     );
   }
 
-  #defer(ticket: string, block: BlockRef, notifiedAt: number, wallets: string[]): void {
+  /**
+   * A winner nobody could answer for. It is kept until every wallet that
+   * could own it has answered, and the chain cursor is held at its block
+   * meanwhile, so a restart examines that block's successor again and finds
+   * the ticket's vote or revocation: the winner is never passed over.
+   */
+  #defer(ticket: string, block: BlockRef, notifiedAt: number, wallets: string[], found?: FoundAfter): void {
+    const k = key(ticket, block.hash);
+    if (this.#deferred.has(k)) return;
     const waiting = new Map(wallets.map((w) => [w, this.#o.owners.readiness(w)]));
-    this.#deferred.set(key(ticket, block.hash), { ticket, block, notifiedAt, waiting });
-    trimOldest(this.#deferred, MAX_DEFERRED);
+    this.#deferred.set(k, { ticket, block, notifiedAt, waiting, ...(found ? { found } : {}) });
+    for (const [oldest, dropped] of this.#deferred) {
+      if (this.#deferred.size <= MAX_DEFERRED) break;
+      this.#deferred.delete(oldest);
+      this.#log.error(
+        { event: 'ownership_unknown_dropped', ticket: dropped.ticket, block: dropped.block },
+        `gave up waiting to learn whether winning ticket ${short(dropped.ticket)} (block ${dropped.block.height}) is ours: more than ${MAX_DEFERRED} such winners; a restart with the wallets reachable examines it again`,
+      );
+    }
     this.#log.warn(
       { event: 'ownership_unknown', ticket, block, wallets },
-      `cannot tell whether winning ticket ${short(ticket)} is ours: wallet(s) ${wallets.join(', ')} unreachable; will ask again when they are back`,
+      `cannot tell whether winning ticket ${short(ticket)} (block ${block.height}) is ours: wallet(s) ${wallets.join(', ')} unreachable; will ask again when they are back`,
     );
+  }
+
+  /** The block the chain cursor may advance to: never past a winner nobody could answer for. */
+  #cursorTarget(block: BlockRef): BlockRef {
+    let hold: BlockRef | null = null;
+    for (const d of this.#deferred.values()) if (!hold || d.block.height < hold.height) hold = d.block;
+    return hold && hold.height < block.height ? hold : block;
   }
 
   async #recheckDeferred(wallet: string): Promise<void> {
@@ -261,9 +292,16 @@ export class VoteTracker {
     for (const [k, d] of [...this.#deferred]) {
       const readiness = d.waiting.get(wallet);
       if (!readiness) continue;
-      if (await this.#o.owners.ownedBy(wallet, d.ticket)) {
+      let owned: boolean;
+      try {
+        owned = await this.#o.owners.ownedBy(wallet, d.ticket);
+      } catch {
+        break; // still away: everything stays deferred
+      }
+      if (owned) {
+        if (!(await this.#recordDeferred(d, wallet, readiness))) break;
         this.#deferred.delete(k);
-        if (await this.#recordWinner(d.ticket, wallet, d.block, d.notifiedAt, readiness)) found++;
+        found++;
         continue;
       }
       d.waiting.delete(wallet);
@@ -271,6 +309,30 @@ export class VoteTracker {
     }
     if (found > 0 && this.#tip) await this.#resolvePending(this.#tip);
     this.#updatePending();
+  }
+
+  /** Records a deferred winner now known to be ours; false when the wallet could not finish answering. */
+  async #recordDeferred(d: DeferredWinner, wallet: string, readiness: WalletReadiness): Promise<boolean> {
+    if (!d.found) {
+      await this.#recordWinner(d.ticket, wallet, d.block, d.notifiedAt, readiness);
+      return true;
+    }
+    if ('voted' in d.found) {
+      const winner = await this.#recordWinner(d.ticket, wallet, d.block, d.notifiedAt, UNOBSERVED);
+      const { txid, includedIn } = d.found.voted;
+      if (winner) await this.#decide(winner, { outcome: 'voted', voteTxid: txid, includedIn, decidedBy: includedIn });
+      return true;
+    }
+    let status: string | null;
+    try {
+      status = await this.#o.owners.ticketStatus(wallet, d.ticket);
+    } catch {
+      return false;
+    }
+    if (status === 'EXPIRED') return true;
+    const winner = await this.#recordWinner(d.ticket, wallet, d.block, d.notifiedAt, UNOBSERVED);
+    if (winner) await this.#decide(winner, { outcome: 'missed', reason: 'vote_not_broadcast', decidedBy: d.found.revokedIn });
+    return true;
   }
 
   async #handleConnected(block: ConnectedBlock): Promise<void> {
@@ -283,14 +345,30 @@ export class VoteTracker {
     if (!this.#winnersSeen.has(block.previousHash)) {
       await this.#scanMissedBlock(await this.#o.chain.getBlockVotes(block.hash));
     }
+    if (this.#supersededBlocks.delete(block.hash)) await this.#reopenReturned(block);
+    // A wallet that answers again, even one not ready to vote, can say what it owns.
+    if (this.#deferred.size > 0) {
+      for (const w of this.#o.walletNames) if (this.#o.owners.readiness(w).reachable) await this.#recheckDeferred(w);
+    }
     await this.#resolvePending(block);
-    await this.#o.cursor.save(block);
+    await this.#o.cursor.save(this.#cursorTarget(block));
   }
 
   async #handleDisconnected(block: ConnectedBlock): Promise<void> {
+    // Outcomes this block decided are withdrawn; those of its own winners
+    // become superseded, whatever they were. The newest entries first, so a
+    // winner reopened here is superseded below if its own block goes too.
+    for (const entry of this.#o.ledger.recent(REVISION_WINDOW)) {
+      const o = entry.outcome;
+      if (!o || o.outcome === 'superseded') continue;
+      if (entry.winner.block.hash === block.hash) await this.#decide(entry.winner, { outcome: 'superseded' });
+      else if (decidingBlockHash(entry, block) === block.hash) await this.#reopen(entry, block);
+    }
     for (const entry of this.#o.ledger.pending()) {
       if (entry.winner.block.hash === block.hash) await this.#decide(entry.winner, { outcome: 'superseded' });
     }
+    this.#supersededBlocks.add(block.hash);
+    trimOldest(this.#supersededBlocks, 64);
     for (const [k, d] of [...this.#deferred]) if (d.block.hash === block.hash) this.#deferred.delete(k);
     this.#stopWatch(block.hash);
     this.#tip = { hash: block.previousHash, height: block.height - 1, previousHash: '' };
@@ -331,21 +409,25 @@ export class VoteTracker {
       });
       const includedIn = { hash: next.block.hash, height: next.block.height };
       if (decision.outcome === 'voted') {
-        await this.#decide(w, { outcome: 'voted', voteTxid: vote?.txid, includedIn, voteSeenMs: active?.seen?.afterMs });
+        await this.#decide(w, { outcome: 'voted', voteTxid: vote?.txid, includedIn, decidedBy: includedIn, voteSeenMs: active?.seen?.afterMs });
       } else {
-        await this.#decide(w, { outcome: 'missed', reason: decision.reason, voteTxid: active?.seen?.txid, voteSeenMs: active?.seen?.afterMs });
+        await this.#decide(w, { outcome: 'missed', reason: decision.reason, voteTxid: active?.seen?.txid, decidedBy: includedIn, voteSeenMs: active?.seen?.afterMs });
       }
     }
     this.#updatePending();
   }
 
-  async #decide(w: WinnerRecord, d: Omit<OutcomeRecord, 'kind' | 'ticket' | 'block' | 'decidedAt'>): Promise<void> {
-    const rec: OutcomeRecord = { kind: 'outcome', ticket: w.ticket, block: w.block, decidedAt: this.#now(), ...stripUndefined(d) };
+  async #decide(w: WinnerRecord, d: Omit<OutcomeRecord, 'kind' | 'ticket' | 'block' | 'decidedAt' | 'revision'>): Promise<void> {
+    // A winner decided before (and since reopened or now revised) gets the next revision.
+    const prev = this.#o.ledger.get(w.ticket, w.block.hash);
+    const revision = prev && (prev.outcome || prev.revision) ? (prev.revision ?? 0) + 1 : undefined;
+    const rec: OutcomeRecord = { kind: 'outcome', ticket: w.ticket, block: w.block, decidedAt: this.#now(), ...stripUndefined({ ...d, revision }) };
     const k = key(w.ticket, w.block.hash);
     this.#active.delete(k);
     if (![...this.#active.keys()].some((ak) => ak.endsWith(w.block.hash))) this.#stopWatch(w.block.hash);
     if (!(await this.#o.ledger.recordOutcome(rec))) return;
     const wallet = w.wallet;
+    if (prev?.outcome) this.#countRevision(wallet, prev.outcome, rec.outcome);
     this.#o.metrics.votesTotal.inc({ wallet, outcome: rec.outcome });
     const fields = { event: 'vote_outcome', wallet, ticket: w.ticket, block: w.block, outcome: rec.outcome, reason: rec.reason, voteTxid: rec.voteTxid, includedIn: rec.includedIn, voteSeenMs: rec.voteSeenMs };
     if (rec.outcome === 'voted') {
@@ -354,9 +436,48 @@ export class VoteTracker {
       const reason = rec.reason as MissReason;
       this.#o.metrics.missedVotesTotal.inc({ wallet, reason });
       this.#log.error(fields, `MISSED VOTE: ticket ${short(w.ticket)} (wallet ${wallet}) won in block ${w.block.height}: ${reason}: ${describeMiss(reason)}`);
+    } else if (prev?.outcome) {
+      this.#log.warn(
+        { ...fields, revisedFrom: prev.outcome.outcome, revisedReason: prev.outcome.reason },
+        `revised: ticket ${short(w.ticket)} (wallet ${wallet}) was recorded ${prev.outcome.outcome}${prev.outcome.reason ? ` (${prev.outcome.reason})` : ''}, but block ${w.block.height} it won in was reorganised away: superseded`,
+      );
     } else {
       this.#log.warn(fields, `superseded: block ${w.block.height} was reorganised away, so ticket ${short(w.ticket)} no longer votes on it`);
     }
+  }
+
+  /**
+   * The block that decided this outcome is gone but the ticket's own block
+   * stays, or the ticket's block came back after a reorg superseded it:
+   * withdraw the outcome; the next block at that height decides again.
+   */
+  async #reopen(entry: LedgerEntry, because: BlockRef): Promise<void> {
+    const o = entry.outcome;
+    if (!o) return;
+    const w = entry.winner;
+    const ok = await this.#o.ledger.recordReopen({ kind: 'reopened', ticket: w.ticket, block: w.block, revision: (entry.revision ?? 0) + 1, because: { hash: because.hash, height: because.height }, at: this.#now() });
+    if (!ok) return;
+    this.#countRevision(w.wallet, o, 'reopened');
+    // What the mempool showed still counts for the new decision.
+    this.#active.set(key(w.ticket, w.block.hash), { wallet: w.wallet, seen: o.voteTxid && o.voteSeenMs !== undefined ? { txid: o.voteTxid, afterMs: o.voteSeenMs } : null, atDeadline: null });
+    this.#log.warn(
+      { event: 'vote_outcome_reopened', wallet: w.wallet, ticket: w.ticket, block: w.block, was: o.outcome, reason: o.reason, because },
+      o.outcome === 'superseded'
+        ? `reopened: block ${w.block.height} that ticket ${short(w.ticket)} (wallet ${w.wallet}) won in is back on the main chain; the next block decides its vote`
+        : `reopened: ticket ${short(w.ticket)} (wallet ${w.wallet}) was recorded ${o.outcome}${o.reason ? ` (${o.reason})` : ''} on block ${because.height}, which was reorganised away; the new block at that height decides again`,
+    );
+  }
+
+  /** A block that was disconnected is on the main chain again (A → B → A): its winners are live again. */
+  async #reopenReturned(block: BlockRef): Promise<void> {
+    for (const entry of this.#o.ledger.recent(REVISION_WINDOW)) {
+      if (entry.winner.block.hash === block.hash && entry.outcome?.outcome === 'superseded') await this.#reopen(entry, block);
+    }
+  }
+
+  #countRevision(wallet: string, from: OutcomeRecord, to: string): void {
+    this.#o.metrics.outcomesRevisedTotal.inc({ wallet, from: from.outcome, to });
+    if (from.outcome === 'missed' && from.reason) this.#o.metrics.missedVotesRevisedTotal.inc({ wallet, reason: from.reason });
   }
 
   #stopWatch(blockHash: string): void {
@@ -370,6 +491,12 @@ export class VoteTracker {
     const max = this.#o.maxCatchUpBlocks ?? 4096;
     if (cursor && cursor.height < best.height) {
       const from = Math.max(cursor.height + 1, best.height - max + 1);
+      if (from > cursor.height + 1) {
+        this.#log.error(
+          { event: 'catch_up_truncated', cursor, from, to: best.height },
+          `blocks ${cursor.height + 1}–${from - 1} passed while dcrvoted was not listening and are beyond the catch-up window of ${max} blocks: winners in them are not examined`,
+        );
+      }
       for (let h = from; h <= best.height; h++) {
         await this.#scanMissedBlock(await this.#o.chain.getBlockVotes(await this.#o.chain.getBlockHash(h)));
       }
@@ -378,7 +505,7 @@ export class VoteTracker {
     this.#tip = { hash: best.hash, height: best.height, previousHash: '' };
     this.#o.metrics.dcrdBestBlockHeight.set(best.height);
     await this.#resolvePending(best);
-    await this.#o.cursor.save(best);
+    await this.#o.cursor.save(this.#cursorTarget(best));
   }
 
   /**
@@ -389,21 +516,28 @@ export class VoteTracker {
   async #scanMissedBlock(bv: BlockVotes): Promise<void> {
     const parent = { hash: bv.block.previousHash, height: bv.block.height - 1 };
     const at = bv.block.time * 1000;
+    const here = { hash: bv.block.hash, height: bv.block.height };
     for (const v of bv.votes) {
       if (this.#o.ledger.get(v.ticketHash, v.votedBlock.hash)) continue;
+      const found: FoundAfter = { voted: { txid: v.txid, includedIn: here } };
       const answer = await this.#o.owners.findOwner(v.ticketHash);
-      if (answer.owner === null) continue;
-      const winner = await this.#recordWinner(v.ticketHash, answer.owner, v.votedBlock, at, UNOBSERVED);
-      if (winner) await this.#decide(winner, { outcome: 'voted', voteTxid: v.txid, includedIn: { hash: bv.block.hash, height: bv.block.height } });
+      if (answer.owner === null) {
+        if (answer.unreachable.length > 0) this.#defer(v.ticketHash, v.votedBlock, at, answer.unreachable, found);
+        continue;
+      }
+      await this.#recordDeferred({ ticket: v.ticketHash, block: v.votedBlock, notifiedAt: at, waiting: new Map(), found }, answer.owner, UNOBSERVED);
     }
     for (const r of bv.revocations) {
       if (this.#o.ledger.get(r.ticketHash, parent.hash)) continue;
+      const found: FoundAfter = { revokedIn: here };
       const answer = await this.#o.owners.findOwner(r.ticketHash);
-      if (answer.owner === null) continue;
-      const status = await this.#o.owners.ticketStatus(answer.owner, r.ticketHash);
-      if (status === 'EXPIRED') continue;
-      const winner = await this.#recordWinner(r.ticketHash, answer.owner, parent, at, UNOBSERVED);
-      if (winner) await this.#decide(winner, { outcome: 'missed', reason: 'vote_not_broadcast' });
+      if (answer.owner === null) {
+        if (answer.unreachable.length > 0) this.#defer(r.ticketHash, parent, at, answer.unreachable, found);
+        continue;
+      }
+      const d: DeferredWinner = { ticket: r.ticketHash, block: parent, notifiedAt: at, waiting: new Map([[answer.owner, UNOBSERVED]]), found };
+      // The wallet went away between the two questions: keep asking.
+      if (!(await this.#recordDeferred(d, answer.owner, UNOBSERVED))) this.#defer(r.ticketHash, parent, at, [answer.owner], found);
     }
   }
 
@@ -412,6 +546,15 @@ export class VoteTracker {
     for (const e of this.#o.ledger.pending()) counts.set(e.winner.wallet, (counts.get(e.winner.wallet) ?? 0) + 1);
     for (const [wallet, n] of counts) this.#o.metrics.votesPending.set({ wallet }, n);
   }
+}
+
+/** The block an outcome was decided on; records from before decidedBy existed were decided by the next block. */
+function decidingBlockHash(e: LedgerEntry, disconnected: BlockRef): string | undefined {
+  const o = e.outcome;
+  if (!o) return undefined;
+  if (o.decidedBy) return o.decidedBy.hash;
+  if (o.includedIn) return o.includedIn.hash;
+  return e.winner.block.height === disconnected.height - 1 ? disconnected.hash : undefined;
 }
 
 function key(ticket: string, blockHash: string): string {

@@ -59,6 +59,29 @@ describe('several dcrd nodes', () => {
     expect(seen).toEqual([{ node: 'b', kind: 'winningtickets' }]);
   });
 
+  it('a block that leaves the main chain and comes back (A → B → A) is delivered again, copies from the other node still dropped', async () => {
+    const [a, b] = [await fake(), await fake()];
+    pool = poolOf(['a', a], ['b', b]);
+    const seen: string[] = [];
+    pool.on('notification', (n) => {
+      if (n.kind !== 'winningtickets') seen.push(n.kind);
+    });
+    pool.start();
+    await waitFor('both connected', () => pool!.connectedNodes().length === 2);
+    await waitFor('subscribed', () => a.subscriberCount('blocks') === 1 && b.subscriberCount('blocks') === 1);
+    const ref = a.connectBlock();
+    const header = a.block(ref.hash)!.headerHex;
+    const frame = (method: string, params: unknown[]) => JSON.stringify({ jsonrpc: '1.0', method, params, id: null });
+    await waitFor('connected', () => seen.length === 1);
+    b.sendRaw(frame('blockconnected', [header, null]));
+    for (const node of [a, b]) node.sendRaw(frame('blockdisconnected', [header]));
+    await waitFor('disconnected', () => seen.length === 2);
+    for (const node of [a, b]) node.sendRaw(frame('blockconnected', [header, null]));
+    await waitFor('connected again', () => seen.length === 3);
+    await new Promise((r) => setTimeout(r, 100));
+    expect(seen).toEqual(['blockconnected', 'blockdisconnected', 'blockconnected']);
+  });
+
   it('broadcasts to every node at once; one node down is not an outage', async () => {
     const [a, b] = [await fake(), await fake()];
     pool = poolOf(['a', a], ['b', b]);

@@ -155,11 +155,47 @@ describe('Ledger basics', () => {
       superseded: 1,
       pending: 1,
       byReason: { wallet_locked: 2, wallet_unreachable: 0, wallet_not_voting: 0, vote_not_broadcast: 0, not_included: 1 },
+      revised: 0,
     };
     expect(l.counts()).toEqual(expected);
     await l.close();
     expect((await openL()).counts()).toEqual(expected);
     expect((await readLedger(dir)).counts()).toEqual(expected);
+  });
+
+  it('a reorg revises a decided outcome: reopened, decided again, or superseded; the counts follow and survive reopening the file', async () => {
+    const l = await openL();
+    const [a, b] = [winner(1), winner(2)];
+    await l.recordWinner(a);
+    await l.recordWinner(b);
+    const gone = { hash: hash('e', 1), height: a.block.height + 1 };
+    await l.recordOutcome({ ...missed(a, 'wallet_locked'), decidedBy: gone });
+    await l.recordOutcome(voted(b));
+    // The deciding block went away: a is pending again, then decided anew.
+    expect(await l.recordReopen({ kind: 'reopened', ticket: a.ticket, block: a.block, revision: 1, because: gone, at: 5 })).toBe(true);
+    expect(l.get(a.ticket, a.block.hash)).toEqual({ winner: a, revision: 1 });
+    expect(l.pending().map((e) => e.winner.ticket)).toEqual([a.ticket]);
+    expect(await l.recordOutcome({ ...voted(a), revision: 2 })).toBe(true);
+    // b's own block went away: superseded.
+    expect(await l.recordOutcome({ kind: 'outcome', ticket: b.ticket, block: b.block, outcome: 'superseded', decidedAt: 6, revision: 1 })).toBe(true);
+    // A stale revision is a duplicate and writes nothing.
+    expect(await l.recordOutcome({ ...missed(a, 'wallet_locked'), revision: 2 })).toBe(false);
+    expect(await l.recordOutcome(missed(a, 'wallet_locked'))).toBe(false);
+    const expected = {
+      voted: 1,
+      missed: 0,
+      superseded: 1,
+      pending: 0,
+      byReason: { wallet_locked: 0, wallet_unreachable: 0, wallet_not_voting: 0, vote_not_broadcast: 0, not_included: 0 },
+      revised: 2,
+    };
+    expect(l.counts()).toEqual(expected);
+    await l.close();
+    const again = await openL();
+    expect(again.recovery.duplicateRecords).toBe(0);
+    expect(again.counts()).toEqual(expected);
+    expect(again.get(a.ticket, a.block.hash)?.outcome?.outcome).toBe('voted');
+    expect(again.get(b.ticket, b.block.hash)).toMatchObject({ outcome: { outcome: 'superseded' }, revision: 1 });
   });
 
   it('orders recent newest first and pending oldest first', async () => {

@@ -69,6 +69,7 @@ class FakeOwners implements TicketOwners {
     return owner ? { owner } : { owner: null, unreachable: [] };
   }
   async ownedBy(_w: string, ticket: string) {
+    if (this.down) throw new Error('wallet unreachable');
     return this.owned.has(ticket);
   }
   readiness() {
@@ -249,5 +250,108 @@ describe('vote tracker', () => {
     const b12 = chain.add(12);
     await tracker.onBlockConnected({ ...b12.ref, previousHash: b11.ref.hash });
     expect(ledger.get(t(1), b10.hash)!.outcome).toMatchObject({ outcome: 'voted' });
+  });
+
+  it('catch-up while the wallet is down: the cursor never passes a winner nobody could answer for, and the winner is recorded when the wallet answers, across a restart', async () => {
+    owners.owned.set(t(1), 'main');
+    owners.owned.set(t(2), 'main');
+    await cursor.save({ hash: chain.main[10]!, height: 10 });
+    const b10 = { hash: chain.main[10]!, height: 10 };
+    chain.add(11, { votes: [chain.vote(t(1), b10)] });
+    const b11 = { hash: chain.main[11]!, height: 11 };
+    chain.add(12, { revoked: [t(2)] });
+    chain.add(13);
+    owners.down = true; // dcrvoted started before dcrwallet (host reboot)
+    await tracker.onDcrdConnected();
+    expect(ledger.size).toBe(0);
+    expect(cursor.load()!.height).toBe(10);
+    // dcrvoted restarts while the wallet is still down: nothing is lost.
+    tracker.stop();
+    tracker = makeTracker();
+    await tracker.onDcrdConnected();
+    expect(cursor.load()!.height).toBe(10);
+    const b14 = chain.add(14);
+    await tracker.onBlockConnected({ ...b14.ref, previousHash: chain.main[13]! });
+    expect(cursor.load()!.height).toBe(10);
+    owners.down = false;
+    await tracker.onWalletReady('main');
+    expect(ledger.get(t(1), b10.hash)!.outcome).toMatchObject({ outcome: 'voted', includedIn: { height: 11 } });
+    expect(ledger.get(t(2), b11.hash)!.outcome).toMatchObject({ outcome: 'missed' });
+    const b15 = chain.add(15);
+    await tracker.onBlockConnected({ ...b15.ref, previousHash: b14.ref.hash });
+    expect(cursor.load()!.height).toBe(15);
+  });
+
+  it('a wallet that answers again but is not ready (locked) still says what it owns: deferred winners are asked on the next block', async () => {
+    owners.owned.set(t(1), 'main');
+    owners.down = true;
+    const b10 = { hash: chain.main[10]!, height: 10 };
+    await tracker.onWinningTickets(b10, [t(1)], Date.now());
+    owners.down = false;
+    owners.state = { ...READY, unlocked: false };
+    const b11 = chain.add(11, { revoked: [t(1)] });
+    await tracker.onBlockConnected({ ...b11.ref, previousHash: b10.hash });
+    expect(ledger.get(t(1), b10.hash)!.outcome).toMatchObject({ outcome: 'missed', reason: 'wallet_unreachable' });
+  });
+
+  it('a miss decided on a block that a reorg removes, with the block the ticket won in: revised to superseded, counted, and the replacing blocks’ winners tracked', async () => {
+    owners.owned.set(t(1), 'main');
+    owners.owned.set(t(7), 'main');
+    owners.state = { ...READY, unlocked: false };
+    const b10 = { hash: chain.main[10]!, height: 10 };
+    await tracker.onWinningTickets(b10, [t(1)], Date.now());
+    const b11 = chain.add(11, { revoked: [t(1)] });
+    await tracker.onBlockConnected({ ...b11.ref, previousHash: b10.hash });
+    expect(ledger.get(t(1), b10.hash)!.outcome).toMatchObject({ outcome: 'missed', reason: 'wallet_locked' });
+    // A longer chain from another node replaces 10 and 11.
+    await tracker.onBlockDisconnected({ ...b11.ref, previousHash: b10.hash });
+    await tracker.onBlockDisconnected({ ...b10, previousHash: chain.main[9]! });
+    expect(ledger.get(t(1), b10.hash)!.outcome).toMatchObject({ outcome: 'superseded' });
+    expect(ledger.counts()).toMatchObject({ missed: 0, superseded: 1 });
+    expect(await metric('dcrvoted_missed_votes_revised_total', { wallet: 'main', reason: 'wallet_locked' })).toBe(1);
+    expect(await metric('dcrvoted_outcomes_revised_total', { wallet: 'main', from: 'missed' })).toBeGreaterThanOrEqual(1);
+    owners.state = READY;
+    chain.main.length = 10;
+    const c10 = chain.add(10, { tag: 'c' });
+    await tracker.onWinningTickets(c10.ref, [t(7)], Date.now());
+    await tracker.onBlockConnected({ ...c10.ref, previousHash: chain.main[9]! });
+    const c11 = chain.add(11, { tag: 'c', votes: [chain.vote(t(7), c10.ref)] });
+    await tracker.onBlockConnected({ ...c11.ref, previousHash: c10.ref.hash });
+    expect(ledger.get(t(7), c10.ref.hash)!.outcome).toMatchObject({ outcome: 'voted', includedIn: { hash: c11.ref.hash } });
+    // The reorged-away outcome stays superseded; the ticket still live on the new chain is not counted missed.
+    expect(ledger.counts()).toMatchObject({ missed: 0, voted: 1, superseded: 1, pending: 0 });
+  });
+
+  it('an outcome whose deciding block alone is replaced is reopened and decided again by the replacing block', async () => {
+    owners.owned.set(t(1), 'main');
+    const b10 = { hash: chain.main[10]!, height: 10 };
+    await tracker.onWinningTickets(b10, [t(1)], Date.now());
+    const b11 = chain.add(11);
+    await tracker.onBlockConnected({ ...b11.ref, previousHash: b10.hash });
+    expect(ledger.get(t(1), b10.hash)!.outcome).toMatchObject({ outcome: 'missed', reason: 'vote_not_broadcast' });
+    await tracker.onBlockDisconnected({ ...b11.ref, previousHash: b10.hash });
+    expect(ledger.pending().map((e) => e.winner.ticket)).toEqual([t(1)]);
+    expect(await metric('dcrvoted_outcomes_revised_total', { wallet: 'main', from: 'missed', to: 'reopened' })).toBe(1);
+    chain.main.length = 11;
+    const c11 = chain.add(11, { tag: 'c', votes: [chain.vote(t(1), b10)] });
+    await tracker.onBlockConnected({ ...c11.ref, previousHash: b10.hash });
+    expect(ledger.get(t(1), b10.hash)).toMatchObject({ outcome: { outcome: 'voted', includedIn: { hash: c11.ref.hash }, revision: 2 }, revision: 2 });
+    expect(ledger.counts()).toMatchObject({ missed: 0, voted: 1, revised: 1 });
+  });
+
+  it('a block that leaves the main chain and comes back (A → B → A): its winner is decided again, as the chain that stands shows', async () => {
+    owners.owned.set(t(1), 'main');
+    owners.state = { ...READY, unlocked: false };
+    const b10 = { hash: chain.main[10]!, height: 10 };
+    await tracker.onWinningTickets(b10, [t(1)], Date.now());
+    const b11 = chain.add(11, { revoked: [t(1)] });
+    await tracker.onBlockConnected({ ...b11.ref, previousHash: b10.hash });
+    await tracker.onBlockDisconnected({ ...b11.ref, previousHash: b10.hash });
+    await tracker.onBlockDisconnected({ ...b10, previousHash: chain.main[9]! });
+    expect(ledger.get(t(1), b10.hash)!.outcome).toMatchObject({ outcome: 'superseded' });
+    await tracker.onBlockConnected({ ...b10, previousHash: chain.main[9]! });
+    await tracker.onBlockConnected({ ...b11.ref, previousHash: b10.hash });
+    expect(ledger.get(t(1), b10.hash)).toMatchObject({ outcome: { outcome: 'missed', reason: 'wallet_locked' }, revision: 4 });
+    expect(ledger.counts()).toMatchObject({ missed: 1, superseded: 0, pending: 0 });
   });
 });
