@@ -184,7 +184,7 @@ export const daemonSchema: Schema<DaemonConfigShape> = {
       default: 30_000,
     },
     wrongPassphraseRetryMs: {
-      doc: 'Delay between unlock attempts after the wallet rejected the passphrase (slow, so a wrong file is not hammered at the wallet).',
+      doc: 'Least time between two unlock attempts after the wallet rejected the passphrase. A rejected passphrase is never sent again until its file changes; this also spaces out attempts with a file that keeps changing.',
       format: 'nat',
       default: 300_000,
     },
