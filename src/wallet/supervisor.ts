@@ -1,10 +1,11 @@
-// One supervisor per wallet keeps that wallet able to vote and answers
-// "could this wallet vote right now, and if not, why".
+// One supervisor per wallet keeps that wallet able to vote.
 //
 // It runs one loop: make the wallet ready (reachable, right network, opened
 // and syncing in managed mode, unlocked, policy applied), then probe it on an
 // interval; any failure drops back into the repair step, which p-retry runs
-// with capped exponential backoff until it succeeds or we shut down.
+// with capped exponential backoff until it succeeds or we shut down. What it
+// sees goes into the wallet's WalletState, which answers "could this wallet
+// vote right now, and if not, why"; the passphrase is the unlocker's.
 
 import { EventEmitter } from 'node:events';
 import pRetry from 'p-retry';
@@ -13,8 +14,11 @@ import type { WalletConfig } from '../config/load.js';
 import type { BlockRef, NetworkName, WalletReadiness } from '../domain.js';
 import { PolicyMismatchError, PolicyReconciler, describeChanges, type PolicyWallet } from '../policy/reconciler.js';
 import type { Metrics } from '../telemetry/metrics.js';
-import type { PassphraseState, WalletPassphrase } from './passphrase.js';
-import { WalletRpcError } from './rpc-errors.js';
+import type { WalletPassphrase } from './passphrase.js';
+import { WalletUnlocker, type UnlockableWallet } from './unlocker.js';
+import { WalletState, type WalletInfo, type WalletStatusView } from './wallet-state.js';
+
+export type { WalletInfo, WalletStatusView } from './wallet-state.js';
 
 export interface SyncHandle {
   on(event: 'synced', cb: () => void): unknown;
@@ -35,14 +39,12 @@ export interface StakeCounts {
 }
 
 /** The calls a supervisor makes; WalletClient implements them over gRPC. */
-export interface SupervisedWallet extends PolicyWallet {
+export interface SupervisedWallet extends PolicyWallet, UnlockableWallet {
   ping(): Promise<void>;
   network(): Promise<NetworkName | 'unknown'>;
   bestBlock(): Promise<BlockRef>;
   stakeInfo(): Promise<StakeCounts>;
   getTicket(hash: string): Promise<{ status: string } | null>;
-  unlockWallet(passphrase: Buffer): Promise<void>;
-  signTransaction(passphrase: Buffer | null, tx: Uint8Array): Promise<{ tx: Buffer; unsignedInputIndexes: number[] }>;
   walletExists(): Promise<boolean>;
   openWallet(publicPassphrase?: Buffer): Promise<unknown>;
   rpcSync(opts: {
@@ -53,15 +55,6 @@ export interface SupervisedWallet extends PolicyWallet {
     privatePassphrase?: Buffer;
   }): SyncHandle;
   close(): void;
-}
-
-export interface WalletInfo {
-  unlocked: boolean;
-  voting: boolean;
-  daemonConnected: boolean;
-  voteVersion?: number;
-  /** The wallet syncs over SPV, where it never hears of winning tickets. */
-  spv?: boolean;
 }
 
 export interface WalletStatusProbe {
@@ -104,29 +97,7 @@ export interface SupervisorOptions {
   now?: () => number;
 }
 
-export interface WalletStatusView {
-  name: string;
-  mode: 'attached' | 'managed';
-  votingMode: 'wallet' | 'daemon' | 'both';
-  address: string;
-  ready: boolean;
-  reasons: string[];
-  readiness: WalletReadiness;
-  bestBlock: BlockRef | null;
-  voteVersion: number | null;
-  policy: {
-    inSync: boolean | null;
-    lastCheckedAt: string | null;
-    voteBits: number | null;
-    undecidedAgendas: string[];
-  };
-  tickets: Record<string, number> | null;
-  unlock: { enabled: boolean; lastResult: string | null; lastAttemptAt: string | null; passphrase: PassphraseState };
-  lastError: { message: string; at: string } | null;
-  readySince: string | null;
-}
-
-type Events = { ready: []; unready: [reasons: string[]]; fatal: [err: WalletFatalError] };
+type Events = { ready: []; fatal: [err: WalletFatalError] };
 
 export class WalletSupervisor extends EventEmitter<Events> {
   readonly name: string;
@@ -139,27 +110,25 @@ export class WalletSupervisor extends EventEmitter<Events> {
   #needsSetup = true;
   #everReachable = false;
   #sync: SyncHandle | null = null;
-  #readiness: WalletReadiness = { reachable: false, unlocked: null, voting: null, daemonConnected: null, synced: null };
-  #bestBlock: BlockRef | null = null;
-  #voteVersion: number | null = null;
-  #policyInSync: boolean | null = null;
-  #policyCheckedAt = 0;
-  #voteBits: number | null = null;
-  #undecided: string[] = [];
-  #tickets: Record<string, number> | null = null;
   #stakeInfoAt = 0;
-  #wrongPassphraseUntil = 0;
-  #unlockResult: string | null = null;
-  #unlockAt = 0;
-  #lastError: { message: string; at: number } | null = null;
-  #readySince: number | null = null;
-  #spv = false;
+  readonly #state: WalletState;
+  readonly #unlocker: WalletUnlocker;
 
   constructor(opts: SupervisorOptions) {
     super();
     this.#o = opts;
     this.name = opts.config.name;
     this.#log = opts.logger.child({ component: 'wallet', wallet: this.name });
+    const c = opts.config;
+    this.#state = new WalletState({ name: c.name, mode: c.mode, votingMode: c.votingMode, address: c.grpc.address, unlockEnabled: c.unlock }, opts.passphrase);
+    this.#unlocker = new WalletUnlocker({
+      state: this.#state,
+      wallet: opts.client,
+      metrics: opts.metrics,
+      logger: this.#log,
+      wrongPassphraseRetryMs: opts.wrongPassphraseRetryMs,
+      now: () => this.#now(),
+    });
   }
 
   start(): void {
@@ -176,59 +145,27 @@ export class WalletSupervisor extends EventEmitter<Events> {
   }
 
   readiness(): WalletReadiness {
-    return { ...this.#readiness };
+    return this.#state.readiness;
   }
 
   /** Reasons this wallet could not vote right now; empty when it can. */
   reasons(): string[] {
-    const r = this.#readiness;
-    const out: string[] = [];
-    if (!r.reachable) out.push(this.#lastError ? `unreachable: ${this.#lastError.message}` : 'connecting (not checked yet)');
-    else if (this.#o.config.votingMode === 'daemon') {
-      // dcrvoted casts the votes: --enablevoting does not matter, and a
-      // locked wallet signs with the passphrase given per call — unless the
-      // wallet has rejected that passphrase.
-      if (r.unlocked === false && this.#o.passphrase.usable() === null) out.push(this.#lockedReason());
-      if (r.synced !== true) out.push(r.daemonConnected === false ? 'not connected to dcrd' : 'not synced to dcrd');
-    } else {
-      if (r.unlocked !== true) out.push(r.unlocked === false ? this.#lockedReason() : 'lock state unknown (walletinfo failed)');
-      if (r.voting !== true) {
-        out.push(
-          r.voting === false
-            ? this.#spv
-              ? 'the wallet syncs over SPV and never hears of winning tickets (run it with an RPC connection to dcrd)'
-              : 'voting disabled (start dcrwallet with --enablevoting)'
-            : 'voting state unknown',
-        );
-      }
-      if (r.synced !== true) out.push(r.daemonConnected === false ? 'not connected to dcrd' : 'not synced to dcrd');
-    }
-    return out;
+    return this.#state.reasons();
   }
 
   isReady(): boolean {
-    return this.reasons().length === 0;
-  }
-
-  #lockedReason(): string {
-    const p = this.#o.passphrase;
-    if (p.state() === 'rejected') {
-      return `locked, and the wallet rejected the passphrase in ${p.path ?? 'wallets[].passphraseFile'}: fix the file (dcrvoted will not send it again until it changes)`;
-    }
-    return 'locked';
+    return this.#state.isReady();
   }
 
   /** The lock state the vote caster signs by: the last probe's, or a fresh walletinfo. */
   lockState(): { unlocked(): boolean | null; refreshUnlocked(): Promise<boolean | null> } {
     return {
-      unlocked: () => this.#readiness.unlocked,
+      unlocked: () => this.#state.readiness.unlocked,
       refreshUnlocked: async () => {
         try {
           const info = await this.#o.probe.walletInfo();
-          if (this.#readiness.reachable) {
-            this.#readiness = { ...this.#readiness, unlocked: info.unlocked };
-            this.#publishGauges();
-          }
+          this.#state.lockObserved(info.unlocked);
+          this.#publishGauges();
           return info.unlocked;
         } catch {
           return null;
@@ -250,7 +187,7 @@ export class WalletSupervisor extends EventEmitter<Events> {
 
   /** The wallet's vote version as walletinfo last reported it. */
   voteVersion(): number | null {
-    return this.#voteVersion;
+    return this.#state.voteVersion;
   }
 
   async ownsTicket(ticket: string): Promise<boolean> {
@@ -262,28 +199,7 @@ export class WalletSupervisor extends EventEmitter<Events> {
   }
 
   status(): WalletStatusView {
-    const iso = (t: number | null) => (t ? new Date(t).toISOString() : null);
-    return {
-      name: this.name,
-      mode: this.#o.config.mode,
-      votingMode: this.#o.config.votingMode,
-      address: this.#o.config.grpc.address,
-      ready: this.isReady(),
-      reasons: this.reasons(),
-      readiness: this.readiness(),
-      bestBlock: this.#bestBlock,
-      voteVersion: this.#voteVersion,
-      policy: {
-        inSync: this.#policyInSync,
-        lastCheckedAt: iso(this.#policyCheckedAt || null),
-        voteBits: this.#voteBits,
-        undecidedAgendas: this.#undecided,
-      },
-      tickets: this.#tickets,
-      unlock: { enabled: this.#o.config.unlock, lastResult: this.#unlockResult, lastAttemptAt: iso(this.#unlockAt || null), passphrase: this.#o.passphrase.state() },
-      lastError: this.#lastError ? { message: this.#lastError.message, at: new Date(this.#lastError.at).toISOString() } : null,
-      readySince: iso(this.#readySince),
-    };
+    return this.#state.status();
   }
 
   #now(): number {
@@ -347,7 +263,7 @@ export class WalletSupervisor extends EventEmitter<Events> {
       await c.ping();
       // A reconnect is coming back after the wallet was lost; a setup rerun
       // after some other failure is not one.
-      if (this.#everReachable && !this.#readiness.reachable) this.#o.metrics.reconnectsTotal.inc({ peer: `wallet:${this.name}` });
+      if (this.#everReachable && !this.#state.readiness.reachable) this.#o.metrics.reconnectsTotal.inc({ peer: `wallet:${this.name}` });
       this.#everReachable = true;
       const net = await c.network();
       if (net !== this.#o.network) {
@@ -356,16 +272,16 @@ export class WalletSupervisor extends EventEmitter<Events> {
           `wallet ${this.name} at ${this.#o.config.grpc.address} is on ${net}, but dcrvoted is configured for ${this.#o.network} (config key network, or wallets[].grpcAddress points at the wrong wallet)`,
         );
       }
-      this.#policyCheckedAt = 0;
+      this.#state.policyCheckedAt = 0;
       this.#o.policy.reset();
       this.#needsSetup = false;
       this.#log.info({ event: 'wallet_connected' }, `connected to wallet ${this.name} at ${this.#o.config.grpc.address}`);
     }
     if (this.#o.config.mode === 'managed' && this.#sync === null) this.#startSync();
     await this.#observe();
-    await this.#unlockIfNeeded();
-    await this.#checkPassphraseOfLockedWallet();
-    if (this.#now() - this.#policyCheckedAt >= this.#o.policyCheckIntervalMs) await this.#checkPolicy();
+    if (await this.#unlocker.unlockIfNeeded()) await this.#observe();
+    await this.#unlocker.checkPassphraseOfLockedWallet();
+    if (this.#now() - this.#state.policyCheckedAt >= this.#o.policyCheckIntervalMs) await this.#checkPolicy();
     if (this.#now() - this.#stakeInfoAt >= (this.#o.stakeInfoIntervalMs ?? 60_000)) await this.#refreshStakeInfo();
     this.#publishReadiness();
   }
@@ -405,98 +321,23 @@ export class WalletSupervisor extends EventEmitter<Events> {
 
   async #observe(): Promise<void> {
     const c = this.#o.client;
-    const [best, info] = await Promise.all([c.bestBlock(), this.#o.probe.walletInfo().catch((err: unknown) => err as Error)]);
-    this.#bestBlock = best;
+    const [best, info] = await Promise.all([c.bestBlock(), this.#o.probe.walletInfo().catch((err: unknown) => (err instanceof Error ? err : new Error(String(err))))]);
     this.#o.metrics.walletBestBlockHeight.set({ wallet: this.name }, best.height);
     const dcrdHeight = this.#o.dcrdHeight();
     const closeToDcrd = dcrdHeight === null ? true : Math.abs(dcrdHeight - best.height) <= 1;
-    if (info instanceof Error) {
-      this.#readiness = { reachable: true, unlocked: null, voting: null, daemonConnected: null, synced: null };
-      this.#lastError = { message: `walletinfo failed: ${info.message}`, at: this.#now() };
-    } else {
-      this.#voteVersion = info.voteVersion ?? this.#voteVersion;
-      this.#spv = info.spv === true;
-      this.#readiness = {
-        reachable: true,
-        unlocked: info.unlocked,
-        voting: info.voting && info.spv !== true,
-        daemonConnected: info.daemonConnected,
-        synced: info.daemonConnected && closeToDcrd,
-      };
-    }
+    this.#state.observed(best, info, closeToDcrd, this.#now());
     this.#publishGauges();
-  }
-
-  /** Runs right after a fresh walletinfo: the passphrase goes only to a wallet seen locked. */
-  async #unlockIfNeeded(): Promise<void> {
-    const cfg = this.#o.config;
-    // Only a wallet known to be locked: an unknown state may be an unlocked wallet.
-    if (!cfg.unlock || this.#readiness.unlocked !== false) return;
-    if (this.#now() < this.#wrongPassphraseUntil) return;
-    const passphrase = this.#o.passphrase.usable();
-    if (!passphrase) return;
-    this.#unlockAt = this.#now();
-    try {
-      await this.#o.client.unlockWallet(passphrase);
-    } catch (err) {
-      if (err instanceof WalletRpcError && err.kind === 'wrong_passphrase') {
-        this.#o.passphrase.markRejected(passphrase);
-        this.#wrongPassphraseUntil = this.#now() + this.#o.wrongPassphraseRetryMs;
-        this.#unlockResult = 'wrong_passphrase';
-        this.#o.metrics.unlockAttemptsTotal.inc({ wallet: this.name, result: 'wrong_passphrase' });
-        this.#log.error(
-          { event: 'unlock_failed', reason: 'wrong_passphrase', file: cfg.passphrasePath },
-          `wallet ${this.name} rejected the passphrase from ${cfg.passphrasePath} (wallets[].passphraseFile); fix the file — dcrvoted will not send this passphrase again until the file changes`,
-        );
-        return;
-      }
-      this.#unlockResult = 'error';
-      this.#o.metrics.unlockAttemptsTotal.inc({ wallet: this.name, result: 'error' });
-      throw err;
-    }
-    this.#o.passphrase.markAccepted(passphrase);
-    this.#unlockResult = 'ok';
-    this.#o.metrics.unlockAttemptsTotal.inc({ wallet: this.name, result: 'ok' });
-    this.#log.warn({ event: 'unlocked' }, `wallet ${this.name} was locked; unlocked it without a time limit (wallets[].unlock: true)`);
-    await this.#observe();
-  }
-
-  /**
-   * A wallet left locked for dcrvoted to sign with the passphrase per vote
-   * (votingMode daemon or both, unlock false): learn now, not at the first
-   * winning ticket, whether the wallet takes that passphrase. Signing an
-   * empty transaction unlocks a locked wallet for the call only, and a wrong
-   * passphrase leaves a locked wallet locked, so this changes nothing.
-   */
-  async #checkPassphraseOfLockedWallet(): Promise<void> {
-    const p = this.#o.passphrase;
-    if (this.#o.config.votingMode === 'wallet' || this.#readiness.unlocked !== false || p.state() !== 'unverified') return;
-    const passphrase = p.usable();
-    if (!passphrase) return;
-    try {
-      await this.#o.client.signTransaction(passphrase, EMPTY_TX);
-      p.markAccepted(passphrase);
-    } catch (err) {
-      if (!(err instanceof WalletRpcError && err.kind === 'wrong_passphrase')) {
-        this.#log.debug({ err: { message: errMessage(err) } }, 'could not check the passphrase against the locked wallet');
-        return;
-      }
-      p.markRejected(passphrase);
-      this.#log.error(
-        { event: 'passphrase_rejected', file: this.#o.config.passphrasePath },
-        `wallet ${this.name} is locked and rejected the passphrase from ${this.#o.config.passphrasePath} (wallets[].passphraseFile), so dcrvoted cannot sign its votes; fix the file — it will not be sent again until the file changes`,
-      );
-    }
   }
 
   async #checkPolicy(): Promise<void> {
     const m = this.#o.metrics;
     try {
       const r = await this.#o.policy.reconcile(this.#o.client);
-      this.#policyCheckedAt = this.#now();
-      this.#policyInSync = true;
-      this.#voteBits = r.voteBits;
-      this.#voteVersion = r.voteVersion;
+      const st = this.#state;
+      st.policyCheckedAt = this.#now();
+      st.policyInSync = true;
+      st.voteBits = r.voteBits;
+      st.voteVersion = r.voteVersion;
       const changes = describeChanges(r.applied);
       if (r.drifted) {
         m.policyReappliedTotal.inc({ wallet: this.name });
@@ -504,20 +345,20 @@ export class WalletSupervisor extends EventEmitter<Events> {
       } else if (changes.length > 0) {
         this.#log.info({ event: 'policy_applied', changes }, `applied policy to wallet ${this.name}: ${changes.join('; ')}`);
       }
-      if (r.undecided.join() !== this.#undecided.join() && r.undecided.length > 0) {
+      if (r.undecided.join() !== st.undecidedAgendas.join() && r.undecided.length > 0) {
         this.#log.warn(
           { event: 'undecided_agendas', agendas: r.undecided },
           `wallet ${this.name} offers agendas the policy does not decide: ${r.undecided.join(', ')} (add them under policy.agendas)`,
         );
       }
-      this.#undecided = r.undecided;
+      st.undecidedAgendas = r.undecided;
       m.undecidedAgendas.set({ wallet: this.name }, r.undecided.length);
     } catch (err) {
-      this.#policyInSync = false;
+      this.#state.policyInSync = false;
       if (err instanceof PolicyMismatchError) throw new WalletFatalError(this.name, err.message);
       throw err;
     } finally {
-      m.policyInSync.set({ wallet: this.name }, this.#policyInSync ? 1 : 0);
+      m.policyInSync.set({ wallet: this.name }, this.#state.policyInSync ? 1 : 0);
     }
   }
 
@@ -533,7 +374,7 @@ export class WalletSupervisor extends EventEmitter<Events> {
         revoked: s.revoked,
         expired: s.expired,
       };
-      this.#tickets = byStatus;
+      this.#state.tickets = byStatus;
       this.#stakeInfoAt = this.#now();
       for (const [status, n] of Object.entries(byStatus)) this.#o.metrics.tickets.set({ wallet: this.name, status }, n);
     } catch (err) {
@@ -546,21 +387,20 @@ export class WalletSupervisor extends EventEmitter<Events> {
     // wallet that restarted between probes needs opening, unlocking and a
     // policy check, and redoing them on a healthy wallet is harmless.
     this.#needsSetup = true;
-    this.#lastError = { message: err.message, at: this.#now() };
+    this.#state.lastError = { message: err.message, at: this.#now() };
     if (isConnectivity(err)) this.#markUnreachable(err);
     else this.#publishReadiness();
   }
 
   #markUnreachable(err: unknown): void {
     this.#needsSetup = true;
-    this.#lastError = { message: errMessage(err), at: this.#now() };
-    this.#readiness = { reachable: false, unlocked: null, voting: null, daemonConnected: null, synced: null };
+    this.#state.unreachable(errMessage(err), this.#now());
     this.#publishGauges();
     this.#publishReadiness();
   }
 
   #publishGauges(): void {
-    const r = this.#readiness;
+    const r = this.#state.readiness;
     const m = this.#o.metrics;
     const w = { wallet: this.name };
     m.walletUp.set(w, r.reachable ? 1 : 0);
@@ -570,22 +410,19 @@ export class WalletSupervisor extends EventEmitter<Events> {
   }
 
   #publishReadiness(): void {
-    const ready = this.isReady();
-    if (ready && this.#readySince === null) {
-      this.#readySince = this.#now();
+    const st = this.#state;
+    const ready = st.isReady();
+    if (ready && st.readySince === null) {
+      st.readySince = this.#now();
       this.#log.info({ event: 'wallet_ready' }, `wallet ${this.name} is ready to vote`);
       this.emit('ready');
-    } else if (!ready && this.#readySince !== null) {
-      this.#readySince = null;
-      const reasons = this.reasons();
+    } else if (!ready && st.readySince !== null) {
+      st.readySince = null;
+      const reasons = st.reasons();
       this.#log.warn({ event: 'wallet_not_ready', reasons }, `wallet ${this.name} cannot vote: ${reasons.join('; ')}`);
-      this.emit('unready', reasons);
     }
   }
 }
-
-/** A transaction without inputs or outputs: the wallet checks the passphrase and signs nothing. */
-const EMPTY_TX = Buffer.from('010000000000000000000000000000', 'hex');
 
 function errMessage(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
