@@ -95,6 +95,13 @@ describe('dcrvoted command line', () => {
     expect(r.stdout).toContain('total: 0 voted, 1 missed (wallet_locked 1), 0 superseded, 1 pending');
   });
 
+  it('votes --limit takes digits only', async () => {
+    const { config, creds } = install('simnet.yaml');
+    const r = await cli(['votes', '--config', config, '--limit', '0x10'], { CREDENTIALS_DIRECTORY: creds });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toBe('dcrvoted: --limit must be a whole number from 1 to 999999, got "0x10"\n');
+  });
+
   it('status says clearly when the daemon is not running', async () => {
     const r = await cli(['status', '--url', 'http://127.0.0.1:1']);
     expect(r.code).toBe(1);
