@@ -2,13 +2,16 @@
 // file (no lock, safe while the daemon runs).
 
 import { loadFromArgs, type ParsedArgs } from '../cli-args.js';
+import { quote } from '../config/quote.js';
 import { readLedger } from '../ledger/ledger.js';
 import type { LedgerEntry } from '../ledger/state.js';
 
 export async function votesCommand(args: ParsedArgs): Promise<number> {
   const stateDir = loadFromArgs(args).stateDir;
-  const limit = Number(args.flags.get('limit') ?? 20);
-  if (!Number.isInteger(limit) || limit < 1) throw new Error('--limit must be a positive whole number');
+  const text = String(args.flags.get('limit') ?? '20');
+  // Digits only: Number() would take "1e3", "0x10" or " 5" as numbers.
+  if (!/^[1-9][0-9]{0,5}$/.test(text)) throw new Error(`--limit must be a whole number from 1 to 999999, got ${quote(text)}`);
+  const limit = Number(text);
   const ledger = await readLedger(stateDir);
   if (!ledger.exists) {
     process.stdout.write(`no ledger yet in ${stateDir} (no winning ticket of ours has been seen)\n`);

@@ -6,8 +6,11 @@
 import { readFileSync, statSync } from 'node:fs';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
 import convict from 'convict';
-import { parse as parseYaml } from 'yaml';
 import type { NetworkName, TreasuryChoice } from '../domain.js';
+import { ConfigError, type ConfigIssue } from './issues.js';
+import { BAD, checkMapping } from './kinds.js';
+import { textOverrides } from './overrides.js';
+import { quote, keySegment } from './quote.js';
 import {
   DEFAULT_PORTS,
   daemonSchema,
@@ -18,25 +21,9 @@ import {
   type WalletConfigShape,
 } from './schema.js';
 import { Secret } from './secret.js';
+import { readConfigFile } from './yaml-file.js';
 
-/** Exit code for configuration errors (sysexits.h EX_CONFIG). */
-export const EXIT_CONFIG = 78;
-
-export interface ConfigIssue {
-  key: string;
-  message: string;
-}
-
-export class ConfigError extends Error {
-  readonly issues: ConfigIssue[];
-  constructor(issues: ConfigIssue[]) {
-    super(
-      'invalid configuration:\n' + issues.map((i) => `  ${i.key}: ${i.message}`).join('\n'),
-    );
-    this.name = 'ConfigError';
-    this.issues = issues;
-  }
-}
+export { ConfigError, EXIT_CONFIG, type ConfigIssue } from './issues.js';
 
 export interface HostPort {
   host: string;
@@ -122,8 +109,6 @@ export interface LoadOptions {
   env?: NodeJS.ProcessEnv;
 }
 
-convict.addParser({ extension: ['yml', 'yaml'], parse: parseYaml });
-
 const TREASURY_CHOICES: readonly TreasuryChoice[] = ['yes', 'no', 'abstain'];
 const HASH_RE = /^[0-9a-f]{64}$/;
 const PIKEY_RE = /^[0-9a-f]{66}$/;
@@ -132,22 +117,26 @@ const NAME_RE = /^[A-Za-z0-9_-]{1,32}$/;
 /** Loads and validates; throws ConfigError listing every problem found. */
 export function loadConfig(opts: LoadOptions): DaemonConfig {
   const env = opts.env ?? process.env;
-  const conf = convict(daemonSchema, { env, args: opts.args ?? [] });
   const issues: ConfigIssue[] = [];
   const configFile = opts.configFile ? resolve(opts.configFile) : null;
-  if (configFile) {
-    try {
-      conf.loadFile(configFile);
-    } catch (err) {
-      throw new ConfigError([{ key: '--config', message: `cannot load ${configFile}: ${errText(err)}` }]);
-    }
-  }
+  // The file's values are checked against the schema before convict sees
+  // them (convict would coerce a wrong type instead of rejecting it); only
+  // declared keys with values of the right type are passed on.
+  const fileValues = checkMapping(daemonSchema, configFile ? readConfigFile(configFile) : new Map(), '', 'dcrvoted options', issues);
+  const textIssues: ConfigIssue[] = [];
+  const overrides = textOverrides(daemonSchema, env, opts.args ?? [], textIssues);
+  // A bad wallet or node entry is skipped and the rest still resolved (all
+  // problems in one pass); anything else stops here, as later checks would
+  // only repeat it.
+  if (fileValues === BAD || textIssues.length > 0) throw new ConfigError([...issues, ...textIssues]);
+  const conf = convict(daemonSchema, { env: {}, args: [] });
+  conf.load(fileValues);
+  for (const o of overrides) conf.set(o.path as never, o.value as never);
   try {
     conf.validate({ allowed: 'strict' });
   } catch (err) {
-    issues.push(...convictIssues(errText(err)));
+    throw new ConfigError([...issues, ...convictIssues(errText(err))]);
   }
-  if (issues.length > 0) throw new ConfigError(issues);
 
   const raw = conf.getProperties();
   const baseDir = configFile ? dirname(configFile) : process.cwd();
@@ -167,7 +156,7 @@ export function loadConfig(opts: LoadOptions): DaemonConfig {
   const extra = resolveExtraNodes(raw.dcrd.additionalNodes, ports.dcrd, files, issues);
   const names = [raw.dcrd.name, ...extra.map((n) => n?.name)];
   names.forEach((n, i) => {
-    if (n !== undefined && names.indexOf(n) !== i) issues.push({ key: `dcrd.additionalNodes[${i - 1}].name`, message: `duplicate dcrd node name "${n}"` });
+    if (n !== undefined && names.indexOf(n) !== i) issues.push({ key: `dcrd.additionalNodes[${i - 1}].name`, message: `duplicate dcrd node name ${quote(n)}` });
   });
   const nodes = [
     { name: raw.dcrd.name, endpoint: dcrd.endpoint, caCert: dcrd.caCert, user: dcrd.user, password: dcrd.password },
@@ -213,11 +202,8 @@ function resolveWallets(
   const out: WalletConfig[] = [];
   entries.forEach((entry, i) => {
     const key = (k: string) => `wallets[${i}].${k}`;
-    if (entry === null || typeof entry !== 'object' || Array.isArray(entry)) {
-      issues.push({ key: `wallets[${i}]`, message: 'must be a mapping of wallet options' });
-      return;
-    }
-    const wconf = convict(walletSchema);
+    if (entry === null) return; // a bad entry, already reported by the schema check
+    const wconf = convict(walletSchema, { env: {}, args: [] });
     let w: WalletConfigShape;
     try {
       wconf.load(entry);
@@ -312,7 +298,8 @@ function resolveWallets(
 function resolveExtraNodes(entries: unknown[], defaultPort: number, files: FileReader, issues: ConfigIssue[]): (DcrdNodeConfig | null)[] {
   return entries.map((entry, i) => {
     const key = (k: string) => `dcrd.additionalNodes[${i}].${k}`;
-    const nconf = convict(dcrdNodeSchema);
+    if (entry === null) return null; // a bad entry, already reported by the schema check
+    const nconf = convict(dcrdNodeSchema, { env: {}, args: [] });
     let n: DcrdNodeShape;
     try {
       nconf.load(entry as object);
@@ -338,7 +325,7 @@ function resolvePolicy(raw: DaemonConfigShape['policy'], issues: ConfigIssue[]):
   const agendas: Record<string, string> = {};
   for (const [id, choice] of Object.entries(raw.agendas ?? {})) {
     if (typeof choice !== 'string' || choice === '') {
-      issues.push({ key: `policy.agendas.${id}`, message: 'must be a choice id such as yes, no or abstain' });
+      issues.push({ key: `policy.agendas.${keySegment(id)}`, message: 'must be a choice id such as yes, no or abstain' });
     } else {
       agendas[id] = choice;
     }
@@ -359,11 +346,11 @@ function treasuryMap(
   for (const [k, v] of Object.entries(raw ?? {})) {
     const norm = k.toLowerCase();
     if (!keyRe.test(norm)) {
-      issues.push({ key: `${base}.${k}`, message: `key must be ${keyDesc}` });
+      issues.push({ key: `${base}.${keySegment(k)}`, message: `key must be ${keyDesc}` });
       continue;
     }
     if (!TREASURY_CHOICES.includes(v as TreasuryChoice)) {
-      issues.push({ key: `${base}.${k}`, message: `must be one of yes, no, abstain (got ${JSON.stringify(v)})` });
+      issues.push({ key: `${base}.${keySegment(k)}`, message: `must be one of yes, no or abstain, got ${quote(v)}` });
       continue;
     }
     out[norm] = v as TreasuryChoice;
@@ -457,7 +444,7 @@ function parseHostPort(
   const m = /^(?:\[([^\]]+)\]|([^:[\]]+)):(\d{1,5})$/.exec(value);
   const port = m ? Number(m[3]) : NaN;
   if (!m || port < (allowAnyPort ? 0 : 1) || port > 65535) {
-    issues.push({ key, message: `must be host:port (for example 127.0.0.1:${defaultPort}), got ${JSON.stringify(value)}` });
+    issues.push({ key, message: `must be host:port (for example 127.0.0.1:${defaultPort}), got ${quote(value)}` });
     return null;
   }
   return hostPort((m[1] ?? m[2]) as string, port);
@@ -480,8 +467,9 @@ function convictIssues(text: string): ConfigIssue[] {
       const undeclared = /^configuration param '([^']+)' not declared in the schema$/.exec(line);
       if (undeclared) return { key: undeclared[1] as string, message: 'is not a known option (check the spelling)' };
       const idx = line.indexOf(': ');
+      // convict appends the whole value; errors quote excerpts only.
       return idx > 0
-        ? { key: line.slice(0, idx), message: line.slice(idx + 2) }
+        ? { key: line.slice(0, idx), message: line.slice(idx + 2).replace(/: value was .*$/, '') }
         : { key: '(config)', message: line };
     });
 }

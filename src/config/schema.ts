@@ -3,6 +3,7 @@
 // follow them. Secrets never appear here as values: only as paths to files.
 
 import type { Schema } from 'convict';
+import { flag, listOf, millis, oneOf, text, textMap } from './kinds.js';
 
 export const NETWORKS = ['mainnet', 'testnet', 'simnet'] as const;
 
@@ -49,14 +50,14 @@ export interface DaemonConfigShape {
 export const daemonSchema: Schema<DaemonConfigShape> = {
   network: {
     doc: 'Decred network the wallets and dcrd run on: mainnet, testnet or simnet. Picks the default ports.',
-    format: [...NETWORKS],
+    format: oneOf(NETWORKS),
     default: 'mainnet',
     env: 'DCRVOTED_NETWORK',
     arg: 'network',
   },
   stateDir: {
     doc: 'Directory for the vote ledger (a record of every winning ticket and its outcome). Under systemd: StateDirectory=dcrvoted gives /var/lib/dcrvoted.',
-    format: String,
+    format: text,
     default: '/var/lib/dcrvoted',
     env: 'DCRVOTED_STATE_DIR',
     arg: 'state-dir',
@@ -64,14 +65,14 @@ export const daemonSchema: Schema<DaemonConfigShape> = {
   log: {
     level: {
       doc: 'Log level: fatal, error, warn, info, debug or trace.',
-      format: ['fatal', 'error', 'warn', 'info', 'debug', 'trace'],
+      format: oneOf(['fatal', 'error', 'warn', 'info', 'debug', 'trace']),
       default: 'info',
       env: 'DCRVOTED_LOG_LEVEL',
       arg: 'log-level',
     },
     format: {
       doc: 'json (one object per line, for journald/Loki), pretty (for humans), or auto (pretty only when stdout is a terminal).',
-      format: ['json', 'pretty', 'auto'],
+      format: oneOf(['json', 'pretty', 'auto']),
       default: 'auto',
       env: 'DCRVOTED_LOG_FORMAT',
       arg: 'log-format',
@@ -80,7 +81,7 @@ export const daemonSchema: Schema<DaemonConfigShape> = {
   http: {
     listen: {
       doc: 'host:port for /metrics, /healthz, /readyz and /status. Loopback by default: /status shows wallet details, keep it private.',
-      format: String,
+      format: text,
       default: '127.0.0.1:9198',
       env: 'DCRVOTED_HTTP_LISTEN',
       arg: 'http-listen',
@@ -89,103 +90,103 @@ export const daemonSchema: Schema<DaemonConfigShape> = {
   dcrd: {
     address: {
       doc: "dcrd's JSON-RPC host:port (websocket at /ws). Empty: 127.0.0.1 with the network's default port (9109 / 19109 / 19556).",
-      format: String,
+      format: text,
       default: '',
       env: 'DCRVOTED_DCRD_ADDRESS',
       arg: 'dcrd-address',
     },
     caCert: {
       doc: "Path to dcrd's TLS certificate (rpc.cert in dcrd's appdata).",
-      format: String,
+      format: text,
       default: '',
       env: 'DCRVOTED_DCRD_CA_CERT',
     },
     user: {
       doc: "dcrd's rpcuser.",
-      format: String,
+      format: text,
       default: '',
       env: 'DCRVOTED_DCRD_USER',
     },
     passwordFile: {
       doc: "File holding dcrd's rpcpass (a bare name is looked up in $CREDENTIALS_DIRECTORY).",
-      format: String,
+      format: text,
       default: '',
       env: 'DCRVOTED_DCRD_PASSWORD_FILE',
     },
     callTimeoutMs: {
       doc: 'Deadline for each dcrd request, in milliseconds.',
-      format: 'nat',
+      format: millis,
       default: 10_000,
     },
     name: {
       doc: 'Name of this dcrd node in logs and metrics labels.',
-      format: String,
+      format: text,
       default: 'dcrd',
     },
     additionalNodes: {
       doc: 'More dcrd nodes, each { name, address, caCert, user, passwordFile }: all are subscribed (the first to report a block wins), votes cast by dcrvoted are broadcast to all, and one node down is a warning, not an outage.',
-      format: Array,
+      format: listOf(() => dcrdNodeSchema, 'dcrd node'),
       default: [],
     },
   },
   wallets: {
     doc: 'The voting wallets; each entry is described by the wallet schema (dcrvoted check-config --schema).',
-    format: Array,
+    format: listOf(() => walletSchema, 'wallet'),
     default: [],
   },
   policy: {
     agendas: {
       doc: 'Consensus agenda choices: agenda id → choice id (for example yes, no, abstain). Checked against the wallet at startup.',
-      format: Object,
+      format: textMap('agenda ids to choice ids'),
       default: {},
     },
     treasuryKeys: {
       doc: 'Treasury key policies: Politeia public key (hex) → yes, no or abstain.',
-      format: Object,
+      format: textMap('treasury keys to yes, no or abstain'),
       default: {},
     },
     tspends: {
       doc: 'Treasury spend policies: tspend transaction hash → yes, no or abstain.',
-      format: Object,
+      format: textMap('tspend hashes to yes, no or abstain'),
       default: {},
     },
   },
   voting: {
     voteSeenDeadlineMs: {
       doc: 'How long after a winning-ticket notification our vote must be in dcrd\'s mempool before it is reported at risk.',
-      format: 'nat',
+      format: millis,
       default: 5_000,
     },
     mempoolPollMs: {
       doc: "How often dcrd's mempool is polled for our votes while one is awaited.",
-      format: 'nat',
+      format: millis,
       default: 100,
     },
   },
   supervisor: {
     probeIntervalMs: {
       doc: 'How often each wallet is probed (reachable, unlocked, voting, synced).',
-      format: 'nat',
+      format: millis,
       default: 5_000,
     },
     policyCheckIntervalMs: {
       doc: "How often each wallet's vote choices are compared with the policy (they are also checked after every reconnect).",
-      format: 'nat',
+      format: millis,
       default: 60_000,
     },
     backoffMinMs: {
       doc: 'First retry delay after a wallet or dcrd fault.',
-      format: 'nat',
+      format: millis,
       default: 500,
     },
     backoffMaxMs: {
       doc: 'Cap on the retry delay after repeated faults.',
-      format: 'nat',
+      format: millis,
       default: 30_000,
     },
     wrongPassphraseRetryMs: {
       doc: 'Least time between two unlock attempts after the wallet rejected the passphrase. A rejected passphrase is never sent again until its file changes; this also spaces out attempts with a file that keeps changing.',
-      format: 'nat',
+      format: millis,
       default: 300_000,
     },
   },
@@ -200,11 +201,11 @@ export interface DcrdNodeShape {
 }
 
 export const dcrdNodeSchema: Schema<DcrdNodeShape> = {
-  name: { doc: 'Name of the node in logs and metrics labels.', format: String, default: '' },
-  address: { doc: "The node's JSON-RPC host:port.", format: String, default: '' },
-  caCert: { doc: "Path to the node's rpc.cert.", format: String, default: '' },
-  user: { doc: "The node's rpcuser.", format: String, default: '' },
-  passwordFile: { doc: "File holding the node's rpcpass (a bare name is looked up in $CREDENTIALS_DIRECTORY).", format: String, default: '' },
+  name: { doc: 'Name of the node in logs and metrics labels.', format: text, default: '' },
+  address: { doc: "The node's JSON-RPC host:port.", format: text, default: '' },
+  caCert: { doc: "Path to the node's rpc.cert.", format: text, default: '' },
+  user: { doc: "The node's rpcuser.", format: text, default: '' },
+  passwordFile: { doc: "File holding the node's rpcpass (a bare name is looked up in $CREDENTIALS_DIRECTORY).", format: text, default: '' },
 };
 
 export interface WalletConfigShape {
@@ -236,100 +237,100 @@ export interface WalletConfigShape {
 export const walletSchema: Schema<WalletConfigShape> = {
   name: {
     doc: 'Short name used in logs, metrics labels and /status (letters, digits, - and _).',
-    format: String,
+    format: text,
     default: '',
   },
   grpcAddress: {
     doc: "The wallet's gRPC host:port. Empty: 127.0.0.1 with the network's default port (9111 / 19111 / 19558).",
-    format: String,
+    format: text,
     default: '',
   },
   caCert: {
     doc: "Path to the wallet's TLS certificate (rpc.cert in the wallet's appdata).",
-    format: String,
+    format: text,
     default: '',
   },
   clientCert: {
     doc: "Path to dcrvoted's client certificate; append it to the wallet's clients.pem (or --clientcafile).",
-    format: String,
+    format: text,
     default: '',
   },
   clientKey: {
     doc: "Path to dcrvoted's client private key (a bare name is looked up in $CREDENTIALS_DIRECTORY).",
-    format: String,
+    format: text,
     default: '',
   },
   mode: {
     doc: 'attached: the wallet opens and syncs itself. managed: the wallet runs with --noinitialload; dcrvoted opens it and keeps its RpcSync to dcrd alive.',
-    format: ['attached', 'managed'],
+    format: oneOf(['attached', 'managed']),
     default: 'attached',
   },
   votingMode: {
     doc: "wallet: the wallet votes (--enablevoting) and dcrvoted verifies. daemon: dcrvoted builds each vote, has the wallet sign it (SignTransaction, with the passphrase file) and broadcasts it to every dcrd and through the wallet; the wallet may run without --enablevoting. both: the wallet votes and dcrvoted casts the same, byte-identical vote as a safety net.",
-    format: ['wallet', 'daemon', 'both'],
+    format: oneOf(['wallet', 'daemon', 'both']),
     default: 'wallet',
   },
   unlock: {
     doc: 'Keep the wallet unlocked with the passphrase file (a locked wallet cannot vote). Set false only if something else unlocks it.',
-    format: Boolean,
+    format: flag,
     default: true,
   },
   passphraseFile: {
     doc: "File holding the wallet's private passphrase (a bare name is looked up in $CREDENTIALS_DIRECTORY). Required when unlock is true.",
-    format: String,
+    format: text,
     default: '',
   },
   callTimeoutMs: {
     doc: 'Deadline for each gRPC call to this wallet, in milliseconds.',
-    format: 'nat',
+    format: millis,
     default: 5_000,
   },
   jsonrpc: {
     address: {
       doc: "The wallet's JSON-RPC host:port, used only for walletinfo (locked? voting? connected to dcrd?), which gRPC cannot tell. Empty: the gRPC host with the network's default JSON-RPC port (9110 / 19110 / 19557).",
-      format: String,
+      format: text,
       default: '',
     },
     auth: {
       doc: "basic: the wallet's username/password. clientcert: the wallet runs with --jsonrpcauthtype=clientcert and accepts dcrvoted's client certificate.",
-      format: ['basic', 'clientcert'],
+      format: oneOf(['basic', 'clientcert']),
       default: 'basic',
     },
     user: {
       doc: "The wallet's JSON-RPC username (basic auth).",
-      format: String,
+      format: text,
       default: '',
     },
     passwordFile: {
       doc: "File holding the wallet's JSON-RPC password (basic auth; a bare name is looked up in $CREDENTIALS_DIRECTORY).",
-      format: String,
+      format: text,
       default: '',
     },
   },
   managed: {
     publicPassphraseFile: {
       doc: 'Managed mode: file holding the wallet\'s public passphrase, if it has one.',
-      format: String,
+      format: text,
       default: '',
     },
     dcrdAddress: {
       doc: 'Managed mode: the dcrd host:port the wallet itself should sync from. Empty: dcrd.address.',
-      format: String,
+      format: text,
       default: '',
     },
     dcrdUser: {
       doc: 'Managed mode: rpcuser the wallet uses for dcrd. Empty: dcrd.user.',
-      format: String,
+      format: text,
       default: '',
     },
     dcrdPasswordFile: {
       doc: 'Managed mode: file with the rpcpass the wallet uses for dcrd. Empty: dcrd.passwordFile.',
-      format: String,
+      format: text,
       default: '',
     },
     dcrdCaCert: {
       doc: "Managed mode: dcrd's TLS certificate as the wallet should trust it. Empty: dcrd.caCert.",
-      format: String,
+      format: text,
       default: '',
     },
   },

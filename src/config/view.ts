@@ -2,6 +2,7 @@
 // contents, "[redacted]" instead of secrets. Used by check-config and /status.
 
 import type { DaemonConfig } from './load.js';
+import type { OptionKind } from './kinds.js';
 import { daemonSchema, walletSchema } from './schema.js';
 
 export function configView(c: DaemonConfig): unknown {
@@ -17,6 +18,7 @@ export function configView(c: DaemonConfig): unknown {
 interface DocLine {
   key: string;
   doc: string;
+  takes: string;
   default: unknown;
   env?: string;
   arg?: string;
@@ -26,7 +28,7 @@ function collectDocs(schema: Record<string, unknown>, prefix: string, out: DocLi
   for (const [k, v] of Object.entries(schema)) {
     const o = v as Record<string, unknown>;
     if (typeof o.doc === 'string') {
-      out.push({ key: prefix + k, doc: o.doc, default: o.default, env: o.env as string | undefined, arg: o.arg as string | undefined });
+      out.push({ key: prefix + k, doc: o.doc, takes: (o.format as OptionKind).expected, default: o.default, env: o.env as string | undefined, arg: o.arg as string | undefined });
     } else {
       collectDocs(o, `${prefix}${k}.`, out);
     }
@@ -43,7 +45,7 @@ export function schemaDocs(): string {
   return lines
     .map((l) => {
       const extra = [l.env ? `env ${l.env}` : '', l.arg ? `flag --${l.arg}` : ''].filter(Boolean).join(', ');
-      return `${l.key}  (default: ${JSON.stringify(l.default)}${extra ? `; ${extra}` : ''})\n    ${l.doc}`;
+      return `${l.key}  (${l.takes}; default: ${JSON.stringify(l.default)}${extra ? `; ${extra}` : ''})\n    ${l.doc}`;
     })
     .join('\n');
 }

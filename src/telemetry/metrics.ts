@@ -7,6 +7,8 @@ import { MISS_REASONS } from '../domain.js';
 
 export const METRIC_PREFIX = 'dcrvoted_';
 
+const UNLABELLED_TOTAL_GAUGES = ['nodejs_active_handles_total', 'nodejs_active_requests_total', 'nodejs_active_resources_total'];
+
 export interface Metrics {
   registry: Registry;
   buildInfo: Gauge<'version' | 'node_version' | 'network'>;
@@ -51,7 +53,14 @@ export function createMetrics(opts: MetricsOptions): Metrics {
   const registry = new Registry();
   const p = METRIC_PREFIX;
   const r = [registry];
-  if (opts.processMetrics ?? true) collectDefaultMetrics({ register: registry, prefix: p });
+  if (opts.processMetrics ?? true) {
+    collectDefaultMetrics({ register: registry, prefix: p });
+    // prom-client names these gauges like counters (`…_total`), which
+    // `promtool check metrics` rejects and PromQL users misread as rates.
+    // Each is the sum of its per-type gauge (nodejs_active_handles{type} …),
+    // so sum() over that says the same thing.
+    for (const name of UNLABELLED_TOTAL_GAUGES) registry.removeSingleMetric(p + name);
+  }
 
   const m: Metrics = {
     registry,

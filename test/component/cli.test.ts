@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { copyFileSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -51,6 +51,19 @@ describe('dcrvoted command line', () => {
     expect(r.stderr).toMatch(/dcrd\.passwordFile: \/nonexistent\/dcrd-password does not exist/);
   });
 
+  it('a value of the wrong type, or a file that is not a mapping, exits 78 naming the key', async () => {
+    const { config, creds } = install('simnet.yaml');
+    const yaml = readFileSync(config, 'utf8');
+    writeFileSync(config, yaml.replace('    mode: managed\n', '    mode: managed\n    unlock: no\n'));
+    const r = await cli(['check-config', '--config', config], { CREDENTIALS_DIRECTORY: creds });
+    expect(r.code).toBe(78);
+    expect(r.stderr).toContain('wallets[0].unlock: must be true or false, got "no"');
+    writeFileSync(config, '- network: simnet\n');
+    const list = await cli(['check-config', '--config', config], { CREDENTIALS_DIRECTORY: creds });
+    expect(list.code).toBe(78);
+    expect(list.stderr).toBe(`dcrvoted: invalid configuration:\n  --config: ${config} must be a YAML mapping of options (name: value lines), got a list\n`);
+  });
+
   it('a secret on the command line is refused with exit 78', async () => {
     const r = await cli(['run', '--dcrd-password', 'hunter2']);
     expect(r.code).toBe(78);
@@ -61,6 +74,8 @@ describe('dcrvoted command line', () => {
     const r = await cli(['check-config', '--schema']);
     expect(r.code).toBe(0);
     for (const key of ['network', 'dcrd.passwordFile', 'wallets[].mode', 'wallets[].jsonrpc.auth', 'policy.agendas', 'voting.voteSeenDeadlineMs']) expect(r.stdout).toContain(key);
+    expect(r.stdout).toContain('wallets[].unlock  (true or false; default: true)');
+    expect(r.stdout).toContain('dcrd.callTimeoutMs  (a whole number of milliseconds from 1 to 2147483647; default: 10000)');
   });
 
   it('votes shows recent outcomes from the ledger', async () => {
@@ -78,6 +93,13 @@ describe('dcrvoted command line', () => {
     expect(r.stdout).toMatch(/bbbbbbbbbbbbbbbb\s+ours\s+missed\s+wallet_locked/);
     expect(r.stdout).toMatch(/cccccccccccccccc\s+ours\s+pending/);
     expect(r.stdout).toContain('total: 0 voted, 1 missed (wallet_locked 1), 0 superseded, 1 pending');
+  });
+
+  it('votes --limit takes digits only', async () => {
+    const { config, creds } = install('simnet.yaml');
+    const r = await cli(['votes', '--config', config, '--limit', '0x10'], { CREDENTIALS_DIRECTORY: creds });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toBe('dcrvoted: --limit must be a whole number from 1 to 999999, got "0x10"\n');
   });
 
   it('status says clearly when the daemon is not running', async () => {

@@ -3,60 +3,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig } from '../../src/config/load.js';
+import { GOOD, issuesOf, setup } from '../support/config-files.js';
 import { configView } from '../../src/config/view.js';
 import { parseArgs } from '../../src/cli-args.js';
-
-const PEM = '-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n';
-const KEY = '-----BEGIN PRIVATE KEY-----\nMIIE\n-----END PRIVATE KEY-----\n';
-
-function setup(yaml: string, files: Record<string, string> = {}): string {
-  const dir = mkdtempSync(join(tmpdir(), 'dcrvoted-config-'));
-  const defaults: Record<string, string> = {
-    'dcrd.cert': PEM,
-    'dcrd-pass': 'dcrd-secret-pw\n',
-    'wallet.cert': PEM,
-    'client.pem': PEM,
-    'client.key': KEY,
-    'wallet-pass': 'hunter2-wallet\n',
-    'jsonrpc-pass': 'jsonrpc-secret\n',
-  };
-  for (const [name, body] of Object.entries({ ...defaults, ...files })) writeFileSync(join(dir, name), body);
-  writeFileSync(join(dir, 'dcrvoted.yaml'), yaml);
-  return join(dir, 'dcrvoted.yaml');
-}
-
-const GOOD = `
-network: simnet
-stateDir: ./state
-dcrd:
-  caCert: dcrd.cert
-  user: rpcuser
-  passwordFile: ./dcrd-pass
-wallets:
-  - name: main
-    caCert: wallet.cert
-    clientCert: client.pem
-    clientKey: ./client.key
-    passphraseFile: ./wallet-pass
-    jsonrpc:
-      user: rpcuser
-      passwordFile: ./jsonrpc-pass
-policy:
-  agendas:
-    maxblocksize: yes
-  treasuryKeys:
-    03f6e7041f1cf51ee10e0a01cd2b0385ce3cd9debaabb2296f7e9dee9329da946c: no
-`;
-
-function issuesOf(fn: () => unknown): { key: string; message: string }[] {
-  try {
-    fn();
-  } catch (err) {
-    if (err instanceof ConfigError) return err.issues;
-    throw err;
-  }
-  throw new Error('expected a ConfigError');
-}
 
 describe('config loading', () => {
   it('resolves defaults per network, relative paths and secrets', () => {
