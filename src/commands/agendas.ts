@@ -5,6 +5,7 @@
 import { loadFromArgs, type ParsedArgs } from '../cli-args.js';
 import { walletClientFor } from '../wallet/from-config.js';
 import { table } from './votes.js';
+import { errorMessage } from '../errors.js';
 
 export async function agendasCommand(args: ParsedArgs): Promise<number> {
   const config = loadFromArgs(args);
@@ -32,7 +33,7 @@ export async function agendasCommand(args: ParsedArgs): Promise<number> {
       process.stdout.write('\n');
     } catch (err) {
       failed = true;
-      process.stderr.write(`wallet ${w.name}: ${(err as Error).message}\n`);
+      process.stderr.write(`wallet ${w.name}: ${errorMessage(err)}\n`);
     } finally {
       client.close();
     }

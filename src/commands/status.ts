@@ -3,6 +3,7 @@
 
 import { loadFromArgs, type ParsedArgs } from '../cli-args.js';
 import type { StatusDocument } from '../status.js';
+import { errorMessage } from '../errors.js';
 
 export async function statusCommand(args: ParsedArgs): Promise<number> {
   const url = (args.flags.get('url') as string | undefined) ?? `http://${loadFromArgs(args).http.address}`;
@@ -11,7 +12,7 @@ export async function statusCommand(args: ParsedArgs): Promise<number> {
     const res = await fetch(new URL('/status', url), { signal: AbortSignal.timeout(5000) });
     doc = (await res.json()) as StatusDocument;
   } catch (err) {
-    process.stderr.write(`dcrvoted: cannot reach the daemon at ${url}: ${(err as Error).message} (is it running? is http.listen right?)\n`);
+    process.stderr.write(`dcrvoted: cannot reach the daemon at ${url}: ${errorMessage(err)} (is it running? is http.listen right?)\n`);
     return 1;
   }
   if (args.flags.has('json')) {

@@ -22,6 +22,7 @@ import {
 } from './schema.js';
 import { Secret } from './secret.js';
 import { readConfigFile } from './yaml-file.js';
+import { errorMessage } from '../errors.js';
 
 export { ConfigError, EXIT_CONFIG, type ConfigIssue } from './issues.js';
 
@@ -135,7 +136,7 @@ export function loadConfig(opts: LoadOptions): DaemonConfig {
   try {
     conf.validate({ allowed: 'strict' });
   } catch (err) {
-    throw new ConfigError([...issues, ...convictIssues(errText(err))]);
+    throw new ConfigError([...issues, ...convictIssues(errorMessage(err))]);
   }
 
   const raw = conf.getProperties();
@@ -210,7 +211,7 @@ function resolveWallets(
       wconf.validate({ allowed: 'strict' });
       w = wconf.getProperties();
     } catch (err) {
-      for (const issue of convictIssues(errText(err))) {
+      for (const issue of convictIssues(errorMessage(err))) {
         issues.push({ key: `wallets[${i}].${issue.key}`, message: issue.message });
       }
       return;
@@ -306,7 +307,7 @@ function resolveExtraNodes(entries: unknown[], defaultPort: number, files: FileR
       nconf.validate({ allowed: 'strict' });
       n = nconf.getProperties();
     } catch (err) {
-      for (const issue of convictIssues(errText(err))) issues.push({ key: key(issue.key), message: issue.message });
+      for (const issue of convictIssues(errorMessage(err))) issues.push({ key: key(issue.key), message: issue.message });
       return null;
     }
     if (!NAME_RE.test(n.name)) issues.push({ key: key('name'), message: 'must be 1-32 letters, digits, - or _' });
@@ -390,7 +391,7 @@ class FileReader {
       return { path, bytes: readFileSync(path) };
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code;
-      const why = code === 'ENOENT' ? 'does not exist' : code === 'EACCES' ? 'is not readable by this user' : errText(err);
+      const why = code === 'ENOENT' ? 'does not exist' : code === 'EACCES' ? 'is not readable by this user' : errorMessage(err);
       this.issues.push({ key, message: `${path} ${why}` });
       return null;
     }
@@ -474,6 +475,3 @@ function convictIssues(text: string): ConfigIssue[] {
     });
 }
 
-function errText(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
-}

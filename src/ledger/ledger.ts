@@ -26,6 +26,7 @@ import {
   type LedgerRecovery,
   type LedgerView,
 } from './state.js';
+import { errorMessage } from '../errors.js';
 
 export { LedgerLockedError, LOCK_FILE } from './lock.js';
 export type { LockOwner } from './lock.js';
@@ -231,7 +232,7 @@ export class Ledger implements LedgerView {
       } catch {
         this.failure = e as Error;
       }
-      throw new Error(`ledger: append to ${this.path} failed: ${(e as Error).message}`, { cause: e });
+      throw new Error(`ledger: append to ${this.path} failed: ${errorMessage(e)}`, { cause: e });
     }
     if (this.fsync) {
       try {
@@ -240,7 +241,7 @@ export class Ledger implements LedgerView {
         // After a failed fsync the kernel may have dropped the dirty pages: the
         // file's real content is unknown, so no further append is trusted.
         this.failure = e as Error;
-        throw new Error(`ledger: fsync of ${this.path} failed: ${(e as Error).message}`, { cause: e });
+        throw new Error(`ledger: fsync of ${this.path} failed: ${errorMessage(e)}`, { cause: e });
       }
     }
     this.size_ += line.length;

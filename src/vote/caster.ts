@@ -11,6 +11,7 @@ import { WalletRpcError } from '../wallet/rpc-errors.js';
 import { buildUnsignedVote, type TreasuryVote } from './builder.js';
 import { subsidySplitFor, type DeploymentState } from './subsidy.js';
 import { decodeTx, txToHex } from './tx.js';
+import { errorMessage } from '../errors.js';
 
 /** chaincfg TreasuryVoteInterval and its multiplier (dcrd chaincfg/v3 *params.go). */
 export const TREASURY_VOTE_WINDOW: Readonly<Record<NetworkName, { tvi: number; multiplier: number }>> = {
@@ -132,7 +133,7 @@ export class VoteCaster {
         treasuryVotes,
       });
     } catch (err) {
-      throw new CastError('build_failed', `cannot build the vote for ticket ${ticket}: ${(err as Error).message}`);
+      throw new CastError('build_failed', `cannot build the vote for ticket ${ticket}: ${errorMessage(err)}`);
     }
     const signed = await this.#sign(Buffer.from(unsigned.hex, 'hex'));
     const decoded = decodeTx(signed.tx);
@@ -241,8 +242,4 @@ function unsignedInputs(signed: { unsignedInputIndexes: number[] }): number[] {
 
 function notSigned(wallet: string, signed: { unsignedInputIndexes: number[] }): CastError {
   return new CastError('not_signed', `wallet ${wallet} left input(s) ${unsignedInputs(signed).join(', ')} of the vote unsigned although it is unlocked (does it hold the ticket's voting key?)`);
-}
-
-function errorMessage(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
 }

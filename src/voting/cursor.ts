@@ -46,13 +46,3 @@ export class FileChainCursor implements ChainCursor {
     this.#loaded = true;
   }
 }
-
-export class MemoryChainCursor implements ChainCursor {
-  constructor(private current: BlockRef | null = null) {}
-  load(): BlockRef | null {
-    return this.current;
-  }
-  async save(block: BlockRef): Promise<void> {
-    this.current = block;
-  }
-}

@@ -56,10 +56,6 @@ export class MempoolWatch {
     if (this.#deadlineTimer) clearTimeout(this.#deadlineTimer);
   }
 
-  get unseen(): string[] {
-    return [...this.#unseen];
-  }
-
   #now(): number {
     return (this.#o.now ?? Date.now)();
   }

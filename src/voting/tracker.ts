@@ -16,6 +16,8 @@ import { classify, describeMiss } from './classify.js';
 import type { ChainCursor } from './cursor.js';
 import { MempoolWatch } from './mempool-watch.js';
 import type { BlockVotes, ChainReader, LedgerEntry, OutcomeRecord, OwnerAnswer, TicketOwners, VoteLedger, WinnerRecord } from './ports.js';
+import { errorFields, errorMessage } from '../errors.js';
+import { CastError } from '../vote/caster.js';
 
 export interface ConnectedBlock extends BlockRef {
   previousHash: string;
@@ -150,7 +152,7 @@ export class VoteTracker {
       } catch (err) {
         // A failed step leaves its winners pending; the next block or
         // reconnect retries them. Never let one bad step stop the queue.
-        this.#log.warn({ err: errInfo(err), step: what }, `vote tracking step ${what} failed; will retry on the next block`);
+        this.#log.warn({ err: errorFields(err), step: what }, `vote tracking step ${what} failed; will retry on the next block`);
       }
     });
     this.#queue = run;
@@ -201,8 +203,8 @@ export class VoteTracker {
       await caster.cast(ticket, block, notifiedAt);
     } catch (err) {
       this.#log.error(
-        { event: 'vote_cast_failed', wallet, ticket, block, reason: (err as { reason?: string }).reason, err: errInfo(err) },
-        `VOTE AT RISK: dcrvoted could not cast the vote for ticket ${short(ticket)} (wallet ${wallet}): ${(err as Error).message}`,
+        { event: 'vote_cast_failed', wallet, ticket, block, reason: err instanceof CastError ? err.reason : undefined, err: errorFields(err) },
+        `VOTE AT RISK: dcrvoted could not cast the vote for ticket ${short(ticket)} (wallet ${wallet}): ${errorMessage(err)}`,
       );
     }
   }
@@ -238,7 +240,7 @@ export class VoteTracker {
       onDeadline: (unseen) => {
         for (const ticket of unseen) void this.#lateVote(ticket, block);
       },
-      onError: (err) => this.#log.debug({ err: errInfo(err) }, 'mempool poll failed'),
+      onError: (err) => this.#log.debug({ err: errorFields(err) }, 'mempool poll failed'),
     });
     this.#watches.set(block.hash, watch);
     watch.start();
@@ -569,8 +571,5 @@ function stripUndefined<T extends object>(o: T): T {
   return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as T;
 }
 
-function errInfo(err: unknown): { message: string; name?: string } {
-  return err instanceof Error ? { message: err.message, name: err.name } : { message: String(err) };
-}
 
 export type { LedgerEntry };

@@ -15,8 +15,10 @@ import type { BlockRef, NetworkName, WalletReadiness } from '../domain.js';
 import { PolicyMismatchError, PolicyReconciler, describeChanges, type PolicyWallet } from '../policy/reconciler.js';
 import type { Metrics } from '../telemetry/metrics.js';
 import type { WalletPassphrase } from './passphrase.js';
+import { WalletRpcError } from './rpc-errors.js';
 import { WalletUnlocker, type UnlockableWallet } from './unlocker.js';
 import { WalletState, type WalletInfo, type WalletStatusView } from './wallet-state.js';
+import { errorMessage } from '../errors.js';
 
 export type { WalletInfo, WalletStatusView } from './wallet-state.js';
 
@@ -228,7 +230,7 @@ export class WalletSupervisor extends EventEmitter<Events> {
         });
       } catch (err) {
         if (signal.aborted) break;
-        const fatal = err instanceof WalletFatalError ? err : new WalletFatalError(this.name, errMessage(err));
+        const fatal = err instanceof WalletFatalError ? err : new WalletFatalError(this.name, errorMessage(err));
         this.#log.fatal({ err: { message: fatal.message } }, fatal.message);
         this.emit('fatal', fatal);
         return;
@@ -378,7 +380,7 @@ export class WalletSupervisor extends EventEmitter<Events> {
       this.#stakeInfoAt = this.#now();
       for (const [status, n] of Object.entries(byStatus)) this.#o.metrics.tickets.set({ wallet: this.name, status }, n);
     } catch (err) {
-      this.#log.debug({ err: { message: errMessage(err) } }, 'stake info failed');
+      this.#log.debug({ err: { message: errorMessage(err) } }, 'stake info failed');
     }
   }
 
@@ -394,7 +396,7 @@ export class WalletSupervisor extends EventEmitter<Events> {
 
   #markUnreachable(err: unknown): void {
     this.#needsSetup = true;
-    this.#state.unreachable(errMessage(err), this.#now());
+    this.#state.unreachable(errorMessage(err), this.#now());
     this.#publishGauges();
     this.#publishReadiness();
   }
@@ -424,19 +426,12 @@ export class WalletSupervisor extends EventEmitter<Events> {
   }
 }
 
-function errMessage(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
-}
-
-function errKind(err: unknown): string | undefined {
-  return typeof err === 'object' && err !== null && 'kind' in err ? String((err as { kind: unknown }).kind) : undefined;
-}
 
 /**
  * Anything but a wallet-side refusal means the wallet (or the path to it)
  * is gone: set everything up again once it answers.
  */
 function isConnectivity(err: unknown): boolean {
-  const kind = errKind(err);
-  return kind === undefined || ['unreachable', 'unavailable', 'deadline', 'tls_rejected', 'tls_untrusted'].includes(kind);
+  if (!(err instanceof WalletRpcError)) return true;
+  return ['unreachable', 'unavailable', 'deadline', 'tls_rejected', 'tls_untrusted'].includes(err.kind);
 }

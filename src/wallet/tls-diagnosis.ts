@@ -9,6 +9,7 @@
 import { isIP } from 'node:net';
 import * as tls from 'node:tls';
 import { oneLine, splitHostPort } from './wire.js';
+import { errorMessage } from '../errors.js';
 
 // ---------------------------------------------------------------------------
 // TLS diagnosis.
@@ -69,7 +70,7 @@ export function diagnoseTls(opts: {
     try {
       ({ host, port } = splitHostPort(opts.address));
     } catch (err) {
-      finish({ verdict: 'unreachable', detail: (err as Error).message });
+      finish({ verdict: 'unreachable', detail: errorMessage(err) });
       return;
     }
     const serverName = opts.serverName ?? (isIP(host) ? undefined : host);

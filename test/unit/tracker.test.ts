@@ -6,7 +6,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { BlockRef, WalletReadiness } from '../../src/domain.js';
 import { Ledger } from '../../src/ledger/ledger.js';
 import { createMetrics, type Metrics } from '../../src/telemetry/metrics.js';
-import { MemoryChainCursor } from '../../src/voting/cursor.js';
+import { MemoryChainCursor } from '../support/memory-cursor.js';
 import type { BlockVotes, ChainReader, DecodedVote, OwnerAnswer, TicketOwners } from '../../src/voting/ports.js';
 import { VoteTracker } from '../../src/voting/tracker.js';
 
