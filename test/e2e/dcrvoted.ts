@@ -10,7 +10,8 @@ import { DcrdRpc } from '../../src/dcrd/rpc.js';
 import { readLedger } from '../../src/ledger/ledger.js';
 import { WalletClient } from '../../src/wallet/grpc-client.js';
 import { startDaemon, waitFor, type RunningDaemon } from '../support/daemon-under-test.js';
-import type { Simnet, WalletNode } from './harness/index.js';
+import { afterAll, afterEach, beforeAll } from 'vitest';
+import { startSimnet, type Simnet, type StartSimnetOptions, type WalletNode } from './harness/index.js';
 
 export { waitFor };
 
@@ -113,3 +114,48 @@ export async function mineUntil(sim: Simnet, cond: () => boolean | Promise<boole
   throw new Error(`condition not met after mining ${max} blocks`);
 }
 
+
+const MINUTE = 60_000;
+
+/** One simnet for a test file, our gRPC client to its wallet, and the daemon the current test runs. */
+export interface SimnetFixture {
+  readonly sim: Simnet;
+  /** dcrvoted's gRPC client for "ours" (its client certificate). */
+  readonly wallet: WalletClient;
+  /** The in-process daemon the current test started; stopped after each test. */
+  dut: RunningDaemon | null;
+}
+
+/**
+ * Registers the file's lifecycle: a simnet (from the snapshot) before all
+ * tests, the test's daemon stopped after each, everything torn down after all.
+ */
+export function useSimnet(opts: StartSimnetOptions = { ourWallet: { managed: false } }): SimnetFixture {
+  let sim: Simnet | null = null;
+  let wallet: WalletClient | null = null;
+  const fx: SimnetFixture = {
+    get sim() {
+      if (!sim) throw new Error('the simnet is not up (useSimnet registers a beforeAll)');
+      return sim;
+    },
+    get wallet() {
+      if (!wallet) throw new Error('the simnet is not up (useSimnet registers a beforeAll)');
+      return wallet;
+    },
+    dut: null,
+  };
+  beforeAll(async () => {
+    sim = await startSimnet(opts);
+    console.log(`[e2e] simnet up in ${(sim.bringUpMs / 1000).toFixed(1)} s, backend=${sim.backend}, ${sim.fromSnapshot ? 'from snapshot' : 'cold'}`);
+    wallet = await walletClient(sim.ours);
+  }, 6 * MINUTE);
+  afterEach(async () => {
+    await fx.dut?.stop();
+    fx.dut = null;
+  });
+  afterAll(async () => {
+    wallet?.close();
+    await sim?.stop();
+  }, 2 * MINUTE);
+  return fx;
+}

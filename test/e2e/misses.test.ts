@@ -8,40 +8,27 @@
  *   counted as revised (so its alert clears), and decided again when the
  *   blocks come back.
  */
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import type { RunningDaemon } from '../support/daemon-under-test.js';
-import { mineUntil, readLedger, startInProcess, startProcess, waitFor, writeConfig, type DaemonProcess } from './dcrvoted.js';
-import { startSimnet, type Simnet } from './harness/index.js';
+import { afterEach, describe, expect, it } from 'vitest';
+import { mineUntil, readLedger, startInProcess, startProcess, useSimnet, waitFor, writeConfig, type DaemonProcess } from './dcrvoted.js';
 import { freeLoopbackPort } from './shell.js';
 
 const MINUTE = 60_000;
-let sim: Simnet;
+const fx = useSimnet();
 let proc: DaemonProcess | null = null;
-let dut: RunningDaemon | null = null;
-
-beforeAll(async () => {
-  sim = await startSimnet({ ourWallet: { managed: false } });
-}, 6 * MINUTE);
 
 afterEach(async () => {
   proc?.child.kill('SIGKILL');
   await proc?.exited;
   proc = null;
-  await dut?.stop();
-  dut = null;
-  if (!sim.ours.isRunning()) await sim.ours.start();
+  if (!fx.sim.ours.isRunning()) await fx.sim.ours.start();
 });
-
-afterAll(async () => {
-  await sim?.stop();
-}, 2 * MINUTE);
 
 const readyz = async (p: DaemonProcess) => (await fetch(p.url + '/readyz').catch(() => null))?.status;
 
 describe('misses on a real simnet', () => {
   it('winners of ours that won while the wallet was down are all in the ledger with their outcome, through a kill -9 of dcrvoted before the wallet is back', async () => {
     const port = await freeLoopbackPort();
-    const config = writeConfig(sim, { httpPort: port });
+    const config = writeConfig(fx.sim, { httpPort: port });
     const stateDir = config.replace(/dcrvoted\.yaml$/, 'state');
     proc = startProcess(config, port);
     await waitFor('ready', async () => (await readyz(proc!)) === 200, 60_000, 200);
@@ -49,15 +36,15 @@ describe('misses on a real simnet', () => {
     expect(await proc.exited).toBe(0);
     proc = null;
 
-    const ours = new Set(await sim.ourLiveTickets());
-    const from = (await sim.tip()).height + 1;
+    const ours = new Set(await fx.sim.ourLiveTickets());
+    const from = (await fx.sim.tip()).height + 1;
     // The host reboots: dcrwallet is not back yet, the chain moves on.
-    await sim.ours.stop();
-    const mined = await sim.mine(12);
+    await fx.sim.ours.stop();
+    const mined = await fx.sim.mine(12);
     // Winners of the last block are decided by a block not mined yet.
     const decided = mined.slice(0, -1);
     const expected: { ticket: string; block: string }[] = [];
-    for (const hash of decided) for (const t of sim.winnersAt(hash)?.tickets ?? []) if (ours.has(t)) expected.push({ ticket: t, block: hash });
+    for (const hash of decided) for (const t of fx.sim.winnersAt(hash)?.tickets ?? []) if (ours.has(t)) expected.push({ ticket: t, block: hash });
     console.log(`[e2e] ${expected.length} winner(s) of ours in ${decided.length} blocks from height ${from} while the wallet was down`);
     expect(expected.length).toBeGreaterThan(0);
 
@@ -68,7 +55,7 @@ describe('misses on a real simnet', () => {
     await proc.exited;
     proc = startProcess(config, port);
     await waitFor('winners deferred again', () => proc!.output().includes('ownership_unknown'), 60_000, 200);
-    await sim.ours.start();
+    await fx.sim.ours.start();
     await waitFor('ready', async () => (await readyz(proc!)) === 200, 90_000, 200);
     await waitFor(
       'every winner of ours recorded',
@@ -92,42 +79,42 @@ describe('misses on a real simnet', () => {
   }, 10 * MINUTE);
 
   it('a miss decided on blocks that a reorg removes is revised to superseded and counted; when the blocks come back it is decided again', async () => {
-    await sim.ours.rpc('walletlock');
+    await fx.sim.ours.rpc('walletlock');
     try {
-      dut = await startInProcess(writeConfig(sim, { wallet: { unlock: false } }));
-      await waitFor('dcrd connected', async () => (await dut!.metric('dcrvoted_dcrd_connected')) === 1, 60_000, 200);
-      const from = (await sim.tip()).height + 1;
-      const misses = () => (dut!.daemon.ledger?.recent(1000) ?? []).filter((e) => e.outcome?.outcome === 'missed' && e.winner.block.height >= from);
-      await mineUntil(sim, () => misses().length > 0, 80);
+      fx.dut = await startInProcess(writeConfig(fx.sim, { wallet: { unlock: false } }));
+      await waitFor('dcrd connected', async () => (await fx.dut!.metric('dcrvoted_dcrd_connected')) === 1, 60_000, 200);
+      const from = (await fx.sim.tip()).height + 1;
+      const misses = () => (fx.dut!.daemon.ledger?.recent(1000) ?? []).filter((e) => e.outcome?.outcome === 'missed' && e.winner.block.height >= from);
+      await mineUntil(fx.sim, () => misses().length > 0, 80);
       const miss = misses()[0]!;
       expect(miss.outcome?.reason).toBe('wallet_locked');
       const { ticket } = miss.winner;
       const won = miss.winner.block;
-      const entry = () => dut!.daemon.ledger?.get(ticket, won.hash);
+      const entry = () => fx.dut!.daemon.ledger?.get(ticket, won.hash);
       const unrevisedMisses = async () =>
-        (await dut!.metric('dcrvoted_missed_votes_total', { wallet: 'ours', reason: 'wallet_locked' })) -
-        (await dut!.metric('dcrvoted_missed_votes_revised_total', { wallet: 'ours', reason: 'wallet_locked' }));
+        (await fx.dut!.metric('dcrvoted_missed_votes_total', { wallet: 'ours', reason: 'wallet_locked' })) -
+        (await fx.dut!.metric('dcrvoted_missed_votes_revised_total', { wallet: 'ours', reason: 'wallet_locked' }));
       const missesBefore = await unrevisedMisses();
 
       // A reorg takes away the block the ticket won in and the block that decided the miss.
-      await sim.dcrd.rpc('invalidateblock', [won.hash]);
+      await fx.sim.dcrd.rpc('invalidateblock', [won.hash]);
       await waitFor('superseded', () => entry()?.outcome?.outcome === 'superseded', 30_000, 100);
       expect(entry()?.revision).toBeGreaterThanOrEqual(1);
       // Its deciding block went first (reopened), then its own (superseded).
-      expect(await dut.metric('dcrvoted_outcomes_revised_total', { wallet: 'ours', from: 'missed', to: 'reopened' })).toBe(1);
+      expect(await fx.dut.metric('dcrvoted_outcomes_revised_total', { wallet: 'ours', from: 'missed', to: 'reopened' })).toBe(1);
       // The page for it clears: the alert subtracts the revised misses.
       expect(await unrevisedMisses()).toBe(missesBefore - 1);
       // On the chain that stands the ticket never missed: it is live again.
-      expect(await sim.ourLiveTickets()).toContain(ticket);
+      expect(await fx.sim.ourLiveTickets()).toContain(ticket);
 
       // The blocks come back (A → B → A): the ticket did miss on that chain.
-      await sim.dcrd.rpc('reconsiderblock', [won.hash]);
+      await fx.sim.dcrd.rpc('reconsiderblock', [won.hash]);
       await waitFor('decided again', () => entry()?.outcome?.outcome === 'missed', 30_000, 100);
       expect(entry()?.outcome?.reason).toBe('wallet_locked');
       expect(await unrevisedMisses()).toBe(missesBefore);
-      expect(dut.daemon.ledger?.pending().filter((e) => e.winner.block.height < won.height)).toEqual([]);
+      expect(fx.dut.daemon.ledger?.pending().filter((e) => e.winner.block.height < won.height)).toEqual([]);
     } finally {
-      await sim.ours.rpc('walletpassphrase', [sim.ours.passphrase, 0]);
+      await fx.sim.ours.rpc('walletpassphrase', [fx.sim.ours.passphrase, 0]);
     }
   }, 10 * MINUTE);
 });
