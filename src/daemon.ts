@@ -71,6 +71,11 @@ export class Daemon {
     return this.#httpAddress;
   }
 
+  /** The dcrd connections (for their counters of refused and dropped frames). */
+  get dcrdPool(): DcrdPool | null {
+    return this.#dcrd;
+  }
+
   get ledger(): Ledger | null {
     return this.#ledger;
   }
