@@ -65,12 +65,21 @@ async function main(argv: string[]): Promise<number> {
   }
 }
 
-main(process.argv.slice(2)).then(
-  (code) => {
-    process.exitCode = code;
-  },
-  (err: unknown) => {
-    process.stderr.write(`dcrvoted: ${(err as Error).stack ?? String(err)}\n`);
-    process.exitCode = 1;
-  },
-);
+/**
+ * Once a command is done, the process ends with its code even if a socket
+ * is still open: grpc-js, for one, cannot abandon a TLS handshake with a
+ * wallet that accepted the connection and never answers, and would keep
+ * the process alive for as long as the wallet stays silent. The timer is
+ * unref'd, so a process with nothing left open exits at once by itself.
+ */
+const LINGER_MS = 200;
+
+function finish(code: number): void {
+  process.exitCode = code;
+  setTimeout(() => process.exit(code), LINGER_MS).unref();
+}
+
+main(process.argv.slice(2)).then(finish, (err: unknown) => {
+  process.stderr.write(`dcrvoted: ${(err as Error).stack ?? String(err)}\n`);
+  finish(1);
+});

@@ -57,6 +57,8 @@ export class Daemon {
   #stopping = false;
   #progressTimer: NodeJS.Timeout | null = null;
   #httpAddress = '';
+  /** Ends each wallet client's and probe's requests in flight (see stop()). */
+  readonly #peerClosers: (() => void)[] = [];
   /** Progress marks of every long-running loop, for /healthz and the systemd watchdog. */
   readonly heartbeat = new Heartbeat();
 
@@ -69,6 +71,11 @@ export class Daemon {
 
   get httpAddress(): string {
     return this.#httpAddress;
+  }
+
+  /** The dcrd connections (for their counters of refused and dropped frames). */
+  get dcrdPool(): DcrdPool | null {
+    return this.#dcrd;
   }
 
   get ledger(): Ledger | null {
@@ -107,6 +114,7 @@ export class Daemon {
     const casters = new Map<string, WalletVoteCaster>();
     this.#supervisors = c.wallets.map((w) => {
       const client = walletClientFor(w);
+      this.#peerClosers.push(() => client.close());
       const passphrase = new WalletPassphrase(w.passphrase, w.passphrasePath);
       const sup = this.#makeSupervisor(w, client, passphrase);
       if (w.votingMode !== 'wallet') {
@@ -180,6 +188,7 @@ export class Daemon {
     const loop = `supervisor:${w.name}`;
     this.heartbeat.register(loop, c.supervisor.probeIntervalMs + c.supervisor.backoffMaxMs + 4 * w.callTimeoutMs + 10_000);
     const probe = statusProbeFor(w);
+    this.#peerClosers.push(() => probe.close());
     return new WalletSupervisor({
       config: w,
       network: c.network,
@@ -355,11 +364,16 @@ export class Daemon {
     if (this.#progressTimer) clearInterval(this.#progressTimer);
     const work = (async () => {
       this.#tracker?.stop();
-      await Promise.allSettled([
+      const stopped = Promise.allSettled([
         ...this.#supervisors.map((s) => s.stop()),
         this.#dcrd?.close(),
         this.#http?.close(),
       ]);
+      // The supervisors now know they are stopping; end their calls in
+      // flight rather than wait out the deadlines of a wallet that accepted
+      // and never answers.
+      for (const close of this.#peerClosers) close();
+      await stopped;
       // Let a decision already in flight finish writing before closing.
       await Promise.race([this.#tracker?.idle(), delay(1000)]);
       await this.#ledger?.close();

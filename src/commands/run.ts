@@ -9,6 +9,13 @@ import { configureNotifier, notifyReady, notifyStatus, notifyStopping } from '..
 import { SystemdWatchdog } from '../systemd/watchdog.js';
 import { createLogger } from '../telemetry/logger.js';
 
+/**
+ * From SIGTERM/SIGINT or a fatal error to the end of the process, whatever
+ * the peers do. systemd's default TimeoutStopSec is far longer; 5 s is our
+ * own promise (docs/operations.md).
+ */
+export const STOP_BUDGET_MS = 4500;
+
 export async function runCommand(args: ParsedArgs): Promise<number> {
   const config = loadFromArgs(args);
   const logger = createLogger({ level: config.log.level, format: config.log.format });
@@ -55,8 +62,21 @@ export async function runCommand(args: ParsedArgs): Promise<number> {
   const code = await exited;
   clearInterval(statusTimer);
   watchdog.stop();
-  await notifyStopping('shutting down');
-  await daemon.stop();
+  // The last resort: should anything below hang (a peer nobody can cancel,
+  // a stuck systemd-notify), exit anyway and with the right code, so that
+  // systemd's RestartPreventExitStatus=78 still sees a 78.
+  const forced = setTimeout(() => {
+    logger.error({ event: 'stop_forced', exitCode: code }, `shutdown did not finish within ${STOP_BUDGET_MS} ms; exiting with ${code} anyway`);
+    logger.flush();
+    process.exit(code);
+  }, STOP_BUDGET_MS);
+  await Promise.race([notifyStopping('shutting down'), sleep(500)]);
+  await daemon.stop(STOP_BUDGET_MS - 1000);
+  clearTimeout(forced);
   logger.flush();
   return code;
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms).unref());
 }

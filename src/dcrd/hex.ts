@@ -41,14 +41,60 @@ export function isPlainObject(value: unknown): value is Record<string, unknown> 
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
-/** Short, log-safe rendering of an unexpected value for error reasons. */
-export function describe(value: unknown): string {
-  if (value === undefined) return 'undefined';
-  let text: string;
-  try {
-    text = JSON.stringify(value) ?? String(value);
-  } catch {
-    text = String(value);
+/**
+ * Short, log-safe rendering of an unexpected value for error reasons.
+ *
+ * The value may be anything a peer sent: a 10,000-deep `[[[…]]]` or a
+ * megabyte string. JSON.stringify and String() both recurse through nested
+ * arrays and overflow the stack on such input (String() of a deep array
+ * threw outside any try and killed the daemon), so this renders only the
+ * first few items of the first few levels and never walks further.
+ */
+export function describe(value: unknown, max = 80): string {
+  const text = render(value, DESCRIBE_DEPTH, max);
+  return text.length > max ? `${text.slice(0, max - 3)}...` : text;
+}
+
+const DESCRIBE_DEPTH = 3;
+const DESCRIBE_ITEMS = 4;
+
+function render(value: unknown, depth: number, max: number): string {
+  switch (typeof value) {
+    case 'undefined':
+      return 'undefined';
+    case 'string':
+      // Cut before quoting: quoting a huge string would copy all of it.
+      return JSON.stringify(value.length > max ? value.slice(0, max) : value);
+    case 'number':
+    case 'boolean':
+      return String(value);
+    case 'bigint':
+      return `${value}n`;
+    case 'object':
+      break;
+    default:
+      return typeof value;
   }
-  return text.length > 80 ? `${text.slice(0, 77)}...` : text;
+  if (value === null) return 'null';
+  if (Array.isArray(value)) {
+    if (value.length === 0) return '[]';
+    if (depth === 0) return '[…]';
+    const items: string[] = [];
+    for (let i = 0; i < value.length && i < DESCRIBE_ITEMS; i++) items.push(render(value[i], depth - 1, max));
+    return `[${items.join(',')}${value.length > DESCRIBE_ITEMS ? ',…' : ''}]`;
+  }
+  if (Buffer.isBuffer(value)) return `<${value.length} bytes>`;
+  const items: string[] = [];
+  let more = false;
+  // for…in stops early; Object.keys would list a million keys first.
+  for (const key in value) {
+    if (!Object.prototype.hasOwnProperty.call(value, key)) continue;
+    if (items.length === DESCRIBE_ITEMS || depth === 0) {
+      more = true;
+      break;
+    }
+    items.push(`${render(key, 0, max)}:${render((value as Record<string, unknown>)[key], depth - 1, max)}`);
+  }
+  if (items.length === 0) return more ? '{…}' : '{}';
+  return `{${items.join(',')}${more ? ',…' : ''}}`;
 }

@@ -29,6 +29,18 @@ export class DcrdRpcError extends Error {
   }
 }
 
+/**
+ * Longest error message or method name kept from a frame. dcrd's own are a
+ * few dozen characters; a peer's megabyte of text must not travel on into
+ * errors, log lines and metric labels.
+ */
+export const MAX_PEER_TEXT = 256;
+
+/** A peer's string cut to MAX_PEER_TEXT characters. */
+export function peerText(text: string): string {
+  return text.length > MAX_PEER_TEXT ? `${text.slice(0, MAX_PEER_TEXT)}…` : text;
+}
+
 /** dcrjson ErrRPCBlockNotFound / ErrRPCNoTxInfo share code -5. */
 export const RPC_CODE_NOT_FOUND = -5;
 
@@ -49,7 +61,7 @@ export function classifyFrame(text: string): Frame {
     }
     const params = msg['params'];
     if (!Array.isArray(params)) {
-      return { type: 'malformed', method, reason: `params is ${describe(params)}, not an array` };
+      return { type: 'malformed', method: peerText(method), reason: `params is ${describe(params)}, not an array` };
     }
     return { type: 'notification', method, params };
   }
@@ -65,5 +77,5 @@ export function classifyFrame(text: string): Frame {
   if (!isPlainObject(error) || typeof error['code'] !== 'number' || typeof error['message'] !== 'string') {
     return { type: 'malformed', reason: `response ${id} has an unreadable error ${describe(error)}` };
   }
-  return { type: 'response', id, result: null, error: { code: error['code'], message: error['message'] } };
+  return { type: 'response', id, result: null, error: { code: error['code'], message: peerText(error['message']) } };
 }

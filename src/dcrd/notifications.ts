@@ -67,7 +67,7 @@ function parseWinningTickets(params: unknown[], bad: Bad): ParsedNotification {
   const seen = new Set<string>();
   for (let i = 0; i < keys.length; i++) {
     const ticket = map[String(i)];
-    if (ticket === undefined) return bad(`tickets map is missing key "${i}" (keys: ${keys.join(',')})`);
+    if (ticket === undefined) return bad(`tickets map is missing key "${i}" (keys: ${describe(keys)})`);
     if (!isHashHex(ticket)) return bad(`ticket "${i}" is ${describe(ticket)}, want 64 lowercase hex`);
     if (seen.has(ticket)) return bad(`ticket ${ticket} is listed twice`);
     seen.add(ticket);

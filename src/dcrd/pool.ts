@@ -7,7 +7,7 @@
 import { EventEmitter } from 'node:events';
 import { trimOldest } from '../bounded.js';
 import type { DcrdNotification } from './notifications.js';
-import { DcrdClient, DcrdNotConnectedError, type DcrdClientOptions, type DcrdConnectError } from './ws-client.js';
+import { DcrdClient, DcrdNotConnectedError, type DcrdClientOptions, type DcrdClientStats, type DcrdConnectError } from './ws-client.js';
 
 export interface PoolNode {
   name: string;
@@ -32,9 +32,18 @@ export interface BroadcastResult {
 
 const DEDUP_WINDOW = 512;
 
+/** What the pool and its clients refused or dropped, and how full the dedup window is. */
+export interface PoolStats extends DcrdClientStats {
+  /** Copies of a notification already delivered (from another node, or repeated by one). */
+  duplicatesDropped: number;
+  dedupEntries: number;
+  dedupWindow: number;
+}
+
 export class DcrdPool extends EventEmitter<PoolEvents> {
   readonly nodes: PoolNode[];
   readonly #seen = new Set<string>();
+  #duplicates = 0;
 
   constructor(nodes: { name: string; options: DcrdClientOptions }[]) {
     super();
@@ -58,6 +67,17 @@ export class DcrdPool extends EventEmitter<PoolEvents> {
 
   get lastError(): DcrdConnectError | null {
     return this.nodes.map((n) => n.client.lastError).find((e) => e !== null) ?? null;
+  }
+
+  stats(): PoolStats {
+    const sum: DcrdClientStats = { malformed: 0, oversized: 0, heldDropped: 0 };
+    for (const { client } of this.nodes) {
+      const s = client.stats();
+      sum.malformed += s.malformed;
+      sum.oversized += s.oversized;
+      sum.heldDropped += s.heldDropped;
+    }
+    return { ...sum, duplicatesDropped: this.#duplicates, dedupEntries: this.#seen.size, dedupWindow: DEDUP_WINDOW };
   }
 
   connectedNodes(): string[] {
@@ -96,7 +116,10 @@ export class DcrdPool extends EventEmitter<PoolEvents> {
 
   #deliver(node: string, n: DcrdNotification): void {
     const key = `${n.kind}:${n.block.hash}`;
-    if (this.#seen.has(key)) return;
+    if (this.#seen.has(key)) {
+      this.#duplicates++;
+      return;
+    }
     this.#seen.add(key);
     // A block can leave the main chain and come back (A → B → A): its
     // return is news, not a copy from another node.

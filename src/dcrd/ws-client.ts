@@ -17,7 +17,7 @@
 
 import { EventEmitter } from 'node:events';
 import WebSocket from 'ws';
-import { DcrdRpcError, classifyFrame } from './jsonrpc.js';
+import { DcrdRpcError, classifyFrame, peerText } from './jsonrpc.js';
 import { parseNotification, type DcrdNotification } from './notifications.js';
 
 export type ConnectErrorKind = 'auth' | 'tls' | 'network' | 'protocol';
@@ -95,7 +95,31 @@ export interface DcrdClientOptions {
   authRetryMs?: number;
   /** Re-issued after every (re)connect, before 'connected'. */
   subscriptions?: readonly string[];
+  /**
+   * Largest websocket frame accepted from dcrd. A bigger one is refused
+   * (counted as malformed), and the connection is dropped and made again.
+   * Default DEFAULT_MAX_MESSAGE_BYTES.
+   */
+  maxMessageBytes?: number;
 }
+
+/**
+ * 32 MiB. Notifications are small (a blockconnected is a 180-byte header
+ * and, with no tx filter loaded, no transactions), but replies share the
+ * socket and `getblock <hash> true true` on a full block (1.25 MiB with the
+ * maxblocksize agenda) is several MiB of verbose JSON: keep ample room.
+ */
+export const DEFAULT_MAX_MESSAGE_BYTES = 32 * 1024 * 1024;
+
+/**
+ * Notifications held back while subscribing are capped: dcrd has no reason
+ * to send many before 'connected', and the catch-up that follows every
+ * connect covers whatever was dropped.
+ */
+export const MAX_HELD_NOTIFICATIONS = 256;
+
+/** Methods whose malformed frames are counted under their own name; any other is 'other'. */
+const COUNTED_METHODS = new Set(['winningtickets', 'blockconnected', 'blockdisconnected']);
 
 export interface ConnectedInfo {
   /** True for the first successful connection of this client. */
@@ -116,7 +140,18 @@ export interface ConnectFailedInfo {
 export interface MalformedInfo {
   raw: string;
   reason: string;
+  /** One of the notifications we parse, or 'other': never the peer's own text (it is a metric label). */
   method?: string;
+}
+
+/** Counters of what this client refused or dropped. */
+export interface DcrdClientStats {
+  /** Frames that could not be understood (also emitted as 'malformed'). */
+  malformed: number;
+  /** Frames over maxMessageBytes (each dropped the connection). */
+  oversized: number;
+  /** Notifications dropped because too many arrived before subscribing finished. */
+  heldDropped: number;
 }
 
 export interface DcrdClientEvents {
@@ -176,6 +211,7 @@ export class DcrdClient {
   private readonly stop = new AbortController();
   private loop: Promise<void> | null = null;
   private lastErr: DcrdConnectError | null = null;
+  readonly #stats: DcrdClientStats = { malformed: 0, oversized: 0, heldDropped: 0 };
 
   constructor(options: DcrdClientOptions) {
     this.opts = {
@@ -191,6 +227,7 @@ export class DcrdClient {
       backoff: { ...DEFAULT_BACKOFF, ...options.backoff },
       authRetryMs: options.authRetryMs ?? 60_000,
       subscriptions: options.subscriptions ?? ['notifywinningtickets', 'notifyblocks'],
+      maxMessageBytes: options.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES,
     };
     this.log = options.logger;
     // Built once; the password bytes never reach a log line or an error.
@@ -209,6 +246,11 @@ export class DcrdClient {
   /** Successful reconnections after the first connection. */
   get reconnects(): number {
     return this.reconnectCount;
+  }
+
+  /** What this client refused or dropped so far. */
+  stats(): DcrdClientStats {
+    return { ...this.#stats };
   }
 
   /** The error of the latest failed attempt, cleared on success. */
@@ -351,6 +393,9 @@ export class DcrdClient {
         handshakeTimeout: this.opts.handshakeTimeoutMs,
         perMessageDeflate: false,
         followRedirects: false,
+        // ws refuses a longer frame with close code 1009 and an error
+        // (WS_ERR_UNSUPPORTED_MESSAGE_LENGTH) before buffering it whole.
+        maxPayload: this.opts.maxMessageBytes,
         ...(this.opts.serverName ? { servername: this.opts.serverName } : {}),
       };
       const ws = new WebSocket(this.url, options);
@@ -449,7 +494,11 @@ export class DcrdClient {
    */
   private watch(ws: WebSocket): Promise<string> {
     let held: DcrdNotification[] | null = [];
-    const deliver = (n: DcrdNotification) => (held ? held.push(n) : this.emit('notification', n));
+    const deliver = (n: DcrdNotification) => {
+      if (!held) this.emit('notification', n);
+      else if (held.length < MAX_HELD_NOTIFICATIONS) held.push(n);
+      else this.#stats.heldDropped++;
+    };
     this.releaseHeld = () => {
       const queue = held ?? [];
       held = null;
@@ -480,6 +529,13 @@ export class DcrdClient {
 
     return new Promise((resolve) => {
       ws.on('error', (err) => {
+        if ((err as NodeJS.ErrnoException).code === 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH') {
+          const reason = `frame larger than ${this.opts.maxMessageBytes} bytes refused; reconnecting`;
+          dropReason ??= reason;
+          this.#stats.oversized++;
+          this.#malformed({ raw: '', reason });
+          return;
+        }
         dropReason ??= err.message;
       });
       ws.on('close', (code, reasonBuf) => {
@@ -524,10 +580,31 @@ export class DcrdClient {
   }
 
   private onMessage(text: string, deliver: (n: DcrdNotification) => void): void {
-    const frame = classifyFrame(text);
     const raw = text.length > RAW_SNIPPET ? `${text.slice(0, RAW_SNIPPET)}…` : text;
+    try {
+      this.#handleFrame(text, raw, deliver);
+    } catch (err) {
+      // Parsing never throws by design; should a hostile frame find a way,
+      // it is one more malformed frame, not the end of the connection.
+      this.#malformed({ raw, reason: `frame could not be handled: ${peerText(String((err as Error)?.message))}` });
+    }
+  }
+
+  #malformed(info: { raw: string; reason: string; method?: string }): void {
+    this.#stats.malformed++;
+    const { method } = info;
+    const counted = method === undefined || COUNTED_METHODS.has(method);
+    this.emit('malformed', {
+      raw: info.raw,
+      reason: counted ? info.reason : `${peerText(method)}: ${info.reason}`,
+      ...(method !== undefined ? { method: counted ? method : 'other' } : {}),
+    });
+  }
+
+  #handleFrame(text: string, raw: string, deliver: (n: DcrdNotification) => void): void {
+    const frame = classifyFrame(text);
     if (frame.type === 'malformed') {
-      this.emit('malformed', { raw, reason: frame.reason, ...(frame.method ? { method: frame.method } : {}) });
+      this.#malformed({ raw, reason: frame.reason, ...(frame.method !== undefined ? { method: frame.method } : {}) });
       return;
     }
     if (frame.type === 'response') {
@@ -545,9 +622,9 @@ export class DcrdClient {
     }
     const parsed = parseNotification(frame.method, frame.params);
     if (parsed.kind === 'malformed') {
-      this.emit('malformed', { raw, reason: parsed.reason, method: parsed.method });
+      this.#malformed({ raw, reason: parsed.reason, method: parsed.method });
     } else if (parsed.kind === 'unhandled') {
-      this.log?.debug({ method: parsed.method }, 'ignoring dcrd notification we did not subscribe to');
+      this.log?.debug({ method: peerText(parsed.method) }, 'ignoring dcrd notification we did not subscribe to');
     } else {
       deliver(parsed);
     }

@@ -44,6 +44,14 @@ export { WalletRpcError, redact, type WalletErrorHints, type WalletRpcErrorKind 
 export { UNTRUSTED_TLS_CODES, diagnoseTls } from './tls-diagnosis.js';
 export { RpcSyncHandle, type RpcSyncOptions, type SyncNotificationType } from './rpc-sync.js';
 
+/**
+ * Largest gRPC message accepted from the wallet: 1 MiB. Real answers are
+ * small (a GetTicket carries one ticket transaction, Agendas a few KiB);
+ * grpc-js would otherwise take up to 4 MiB. A bigger answer fails that call
+ * with RESOURCE_EXHAUSTED and leaves the channel usable.
+ */
+export const WALLET_MAX_RECEIVE_BYTES = 1024 * 1024;
+
 // ---------------------------------------------------------------------------
 // Public types.
 
@@ -204,6 +212,9 @@ export class WalletClient {
   private readonly credentials: grpc.ChannelCredentials;
   private client: grpc.Client;
   private closed = false;
+  /** Calls and streams in flight, cancelled by close(). */
+  readonly #calls = new Set<grpc.ClientUnaryCall>();
+  readonly #streams = new Set<RpcSyncHandle>();
   /**
    * Ticket purchase transactions seen in GetTicket answers. They never
    * change, and a winner of ours is first looked up (is it ours?) and then
@@ -253,6 +264,7 @@ export class WalletClient {
       // applies; pinging more often gets the connection closed (GOAWAY).
       'grpc.keepalive_time_ms': 300_000,
       'grpc.keepalive_timeout_ms': 20_000,
+      'grpc.max_receive_message_length': WALLET_MAX_RECEIVE_BYTES,
     };
     if (this.opts.serverNameOverride) {
       options['grpc.ssl_target_name_override'] = this.opts.serverNameOverride;
@@ -261,9 +273,18 @@ export class WalletClient {
     return new grpc.Client(this.address, this.credentials, options);
   }
 
-  /** Close the channel. Calls made afterwards fail. */
+  /**
+   * Close the channel. Calls and RpcSync streams in flight are cancelled
+   * (each call fails at once as closed) and calls made afterwards fail: a
+   * wallet that accepted the connection and never answers cannot keep a
+   * socket, or the process, alive past a shutdown.
+   */
   close(): void {
     this.closed = true;
+    for (const call of [...this.#calls]) call.cancel();
+    this.#calls.clear();
+    for (const stream of [...this.#streams]) stream.cancel();
+    this.#streams.clear();
     this.client.close();
   }
 
@@ -439,7 +460,13 @@ export class WalletClient {
       {},
     );
     const secrets = [opts.password, ...(opts.privatePassphrase ? [opts.privatePassphrase] : [])];
-    return new RpcSyncHandle(call, (err) => this.translate(err, 'WalletLoaderService.RpcSync', secrets));
+    const handle = new RpcSyncHandle(call, (err) => this.translate(err, 'WalletLoaderService.RpcSync', secrets));
+    if (this.closed) handle.cancel();
+    else {
+      this.#streams.add(handle);
+      call.on('status', () => this.#streams.delete(handle));
+    }
+    return handle;
   }
 
   async agendas(): Promise<AgendasResult> {
@@ -545,7 +572,7 @@ export class WalletClient {
         reject(this.error(`wallet ${this.name} client is closed`, 'other', null, fullMethod));
         return;
       }
-      this.client.makeUnaryRequest(
+      const call = this.client.makeUnaryRequest(
         def.path,
         def.requestSerialize,
         def.responseDeserialize,
@@ -553,13 +580,18 @@ export class WalletClient {
         new grpc.Metadata(),
         { deadline: Date.now() + this.callTimeoutMs },
         (err, value) => {
-          if (err) {
+          this.#calls.delete(call);
+          if (err && this.closed) {
+            // Cancelled by close(): no diagnosis, no new channel.
+            reject(this.error(`wallet ${this.name} client closed before ${fullMethod} was answered`, 'other', err.code ?? null, fullMethod));
+          } else if (err) {
             this.translate(err, fullMethod, secrets).then(reject, reject);
           } else {
             resolve(value as T);
           }
         },
       );
+      this.#calls.add(call);
     });
   }
 

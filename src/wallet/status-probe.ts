@@ -76,6 +76,16 @@ export interface StatusProbeOptions {
   serverNameOverride?: string;
 }
 
+/**
+ * Largest walletinfo answer read: 64 KiB. A real one is a few hundred
+ * bytes; a longer body is refused (bad_response) and its socket destroyed
+ * rather than buffered to the end.
+ */
+export const WALLETINFO_MAX_BYTES = 64 * 1024;
+
+/** Longest error text kept from the wallet's answer. */
+const MAX_WALLET_TEXT = 256;
+
 /** JSON-RPC error code dcrwallet uses when no wallet is loaded (dcrjson ErrRPCWallet). */
 export const RPC_ERR_WALLET = -4;
 
@@ -83,10 +93,23 @@ export class StatusProbe {
   private readonly opts: StatusProbeOptions;
   private readonly timeoutMs: number;
   private nextId = 1;
+  private closed = false;
+  /** Requests in flight, so close() can end them. */
+  private readonly inFlight = new Set<{ abort(): void }>();
 
   constructor(opts: StatusProbeOptions) {
     this.opts = opts;
     this.timeoutMs = opts.timeoutMs ?? 5000;
+  }
+
+  /**
+   * End every request in flight (each fails as unreachable) and refuse new
+   * ones: a wallet that accepts and never answers must not hold up a
+   * shutdown for the request timeout.
+   */
+  close(): void {
+    this.closed = true;
+    for (const r of [...this.inFlight]) r.abort();
   }
 
   async walletInfo(): Promise<WalletStatus> {
@@ -113,13 +136,30 @@ export class StatusProbe {
         'Basic ' + Buffer.concat([Buffer.from(`${auth.user}:`, 'utf8'), auth.password]).toString('base64');
     }
     return new Promise((resolve, reject) => {
+      if (this.closed) {
+        reject(this.fail(`${who}: the probe is closed (dcrvoted is stopping)`, 'unreachable'));
+        return;
+      }
       let handshakeDone = false;
       let done = false;
       const settle = (fn: () => void): void => {
         if (done) return;
         done = true;
         clearTimeout(timer);
-        fn();
+        this.inFlight.delete(handle);
+        // Whatever the answer held, a throw here would escape an event
+        // handler and end the process: it becomes this call's error.
+        try {
+          fn();
+        } catch (err) {
+          reject(this.fail(`${who} sent a reply that could not be read: ${String((err as Error)?.message).slice(0, MAX_WALLET_TEXT)}`, 'bad_response'));
+        }
+      };
+      const handle = {
+        abort: () => {
+          settle(() => reject(this.fail(`${who}: walletinfo cancelled (dcrvoted is stopping)`, 'unreachable')));
+          req.destroy();
+        },
       };
       const req = https.request({
         host,
@@ -132,6 +172,7 @@ export class StatusProbe {
         ...(auth.type === 'clientcert' ? { cert: auth.cert, key: auth.key } : {}),
         ...(this.opts.serverNameOverride ? { servername: this.opts.serverNameOverride } : {}),
       });
+      this.inFlight.add(handle);
       const timer = setTimeout(() => {
         settle(() =>
           reject(
@@ -149,7 +190,18 @@ export class StatusProbe {
       });
       req.on('response', (res) => {
         const chunks: Buffer[] = [];
-        res.on('data', (c: Buffer) => chunks.push(c));
+        let received = 0;
+        res.on('data', (c: Buffer) => {
+          received += c.length;
+          if (received <= WALLETINFO_MAX_BYTES) {
+            chunks.push(c);
+            return;
+          }
+          settle(() =>
+            reject(this.fail(`${who} sent more than ${WALLETINFO_MAX_BYTES} bytes for ${method}; refused (a real answer is a few hundred)`, 'bad_response', res.statusCode ?? null)),
+          );
+          req.destroy();
+        });
         res.on('error', (err: NodeJS.ErrnoException) => settle(() => reject(this.classifyNetworkError(err, true, who))));
         res.on('end', () => {
           settle(() => {
@@ -183,7 +235,10 @@ export class StatusProbe {
             const rpcErr = (parsed as { error?: unknown }).error;
             if (rpcErr !== null && rpcErr !== undefined) {
               const code = typeof (rpcErr as { code?: unknown }).code === 'number' ? (rpcErr as { code: number }).code : null;
-              const message = String((rpcErr as { message?: unknown }).message ?? 'unknown error');
+              // String() of a deeply nested array recurses and overflows the
+              // stack: take the message only when it is a string.
+              const raw = (rpcErr as { message?: unknown }).message;
+              const message = typeof raw === 'string' ? raw.slice(0, MAX_WALLET_TEXT) : 'unknown error';
               const hint = code === RPC_ERR_WALLET ? ' (no wallet is open yet: managed mode opens it over gRPC)' : '';
               reject(this.fail(`${who}: ${method} failed: ${message} (code ${code ?? '?'})${hint}`, 'rpc_error', status, code));
               return;

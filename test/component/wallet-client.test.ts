@@ -2,7 +2,9 @@
 // sockets, real TLS with client certificates, our proto on the wire.
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { WalletClient, WalletRpcError, hashHexToWire, type WalletClientOptions } from '../../src/wallet/grpc-client.js';
-import { StatusProbe, StatusProbeError, type StatusProbeAuth } from '../../src/wallet/status-probe.js';
+import * as grpc from '@grpc/grpc-js';
+import { WALLET_MAX_RECEIVE_BYTES } from '../../src/wallet/grpc-client.js';
+import { StatusProbe, StatusProbeError, WALLETINFO_MAX_BYTES, type StatusProbeAuth } from '../../src/wallet/status-probe.js';
 import { generateTestPki, type TestPki } from '../support/certs.js';
 import { FakeWallet, type FakeWalletOptions } from '../support/fake-wallet.js';
 
@@ -359,6 +361,18 @@ describe('WalletClient TLS and connectivity failures', () => {
     await c.ping(); // a fresh channel after the deadline
   });
 
+  it('an answer over the receive limit is refused with an error naming it, and the client keeps working', async () => {
+    const fake = await startFake();
+    const c = clientFor(fake);
+    // A wallet answering Agendas with 2 MiB: far over any real answer, under grpc-js's 4 MiB default.
+    fake.state.agendas[0]!.description = 'd'.repeat(2 * 1024 * 1024);
+    const err = await rpcError(c.agendas());
+    expect(err.code).toBe(grpc.status.RESOURCE_EXHAUSTED);
+    expect(err.message).toContain(String(WALLET_MAX_RECEIVE_BYTES));
+    fake.state.agendas[0]!.description = 'Change maximum allowed block size';
+    expect((await c.agendas()).agendas).toHaveLength(2);
+  });
+
   it('nothing listening at all is unreachable', async () => {
     const fake = await startFake();
     const addr = fake.grpcAddress;
@@ -415,6 +429,37 @@ describe('StatusProbe (walletinfo over JSON-RPC)', () => {
     const err = await probeError(probe.walletInfo());
     expect(err.kind).toBe('rpc_error');
     expect(err.rpcCode).toBe(-4);
+  });
+
+  it('a hostile answer is bad_response, never a crash: deep nesting anywhere, or more bytes than any walletinfo', async () => {
+    const fake = await startFake();
+    const probe = new StatusProbe({ name: 'w1', address: fake.jsonRpcAddress, caCert: pki.serverCa.cert, auth: basic(fake) });
+    const deep = '['.repeat(10_000) + ']'.repeat(10_000);
+    for (const body of [
+      deep,
+      `{"result":null,"error":{"code":-1,"message":${deep}},"id":1}`,
+      `{"result":null,"error":${deep},"id":1}`,
+      `{"result":${deep},"error":null,"id":1}`,
+      `{"result":{"unlocked":${deep}},"error":null,"id":1}`,
+    ]) {
+      fake.state.jsonRpcRawReply = body;
+      const err = await probeError(probe.walletInfo());
+      expect(['bad_response', 'rpc_error']).toContain(err.kind);
+      expect(err.message.length).toBeLessThan(600);
+    }
+    // A well-formed walletinfo padded past the cap is refused, not read to the end.
+    fake.state.jsonRpcRawReply = JSON.stringify({
+      result: { unlocked: true, voting: true, daemonconnected: true, voteversion: 11, pad: 'p'.repeat(WALLETINFO_MAX_BYTES) },
+      error: null,
+      id: 1,
+    });
+    const big = await probeError(probe.walletInfo());
+    expect(big.kind).toBe('bad_response');
+    expect(big.message).toContain(String(WALLETINFO_MAX_BYTES));
+    fake.state.jsonRpcRawReply = JSON.stringify({ result: null, error: { code: -1, message: 'm'.repeat(100_000) }, id: 1 });
+    expect((await probeError(probe.walletInfo())).message.length).toBeLessThan(600);
+    delete fake.state.jsonRpcRawReply;
+    expect(await probe.walletInfo()).toMatchObject({ voteVersion: 11 });
   });
 
   it('a stopped wallet is unreachable', async () => {

@@ -136,6 +136,8 @@ export interface FakeWalletState {
   calls: Record<string, number>;
   /** Last RpcSync request, minus secrets: what the client asked the wallet to dial. */
   lastRpcSync: { networkAddress: string; username: string; discoverAccounts: boolean } | null;
+  /** When set, every authenticated JSON-RPC request is answered with this body as is (a hostile wallet). */
+  jsonRpcRawReply?: string;
 }
 
 const NET_IDS: Record<NetworkName, number> = { mainnet: 0xd9b400f9, testnet: 0xb194aa75, simnet: 0x12141c16 };
@@ -692,6 +694,10 @@ export class FakeWallet {
           res.end('401 Unauthorized.\n');
           return;
         }
+      }
+      if (this.state.jsonRpcRawReply !== undefined) {
+        res.end(this.state.jsonRpcRawReply);
+        return;
       }
       let parsed: { jsonrpc?: string; id?: unknown; method?: string };
       try {
