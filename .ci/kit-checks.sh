@@ -207,6 +207,10 @@ sys.exit(1 if bad else 0)
 EOF
 }
 
+check_import_cycles() {
+  npx --no-install tsx scripts/check-imports.ts
+}
+
 check_compose() {
   local cmd=()
   if docker compose version >/dev/null 2>&1; then cmd=(docker compose)
@@ -230,6 +234,7 @@ run_check "dashboard JSON $DASHBOARD" check_dashboard_json
 run_check "dashboard PromQL parses" check_dashboard_promql
 run_check "dcrvoted_* names in alerts/dashboard exist in $METRICS_TS" check_metric_names
 run_check "compose file $COMPOSE" check_compose
+run_check "no import cycle in src/" check_import_cycles
 
 echo
 echo "=== summary"

@@ -1,15 +1,22 @@
-// Wires the parts together and owns start and stop. Data flows one way:
-// dcrd events → vote tracker → ledger + metrics + log, while one supervisor
-// per wallet keeps that wallet ready and answers whether it could vote.
+// Builds the parts and starts and stops them; nothing else. Data flows one
+// way:
+//
+//   dcrd nodes → DcrdPool → ChainTracker ─┬→ VoteTracker → ledger + metrics + log
+//                                         │      └→ VoteCaster (daemon/both) → wallet signs → every dcrd
+//                                         └→ caster chain adapter (mempool tspends)
+//   wallet ← WalletSupervisor (ready? why not?) ← VoteTracker asks owners, readiness
+//
+// /status and /readyz are assembled in status.ts from the parts' own views.
 
 import type { Logger } from 'pino';
-import type { DaemonConfig, WalletConfig } from './config/load.js';
+import { EXIT_CONFIG, type DaemonConfig, type WalletConfig } from './config/load.js';
+import { ChainTracker } from './dcrd/chain.js';
 import { DcrdPool } from './dcrd/pool.js';
 import { DcrdRpc } from './dcrd/rpc.js';
 import { HttpServer, type Readiness } from './http/server.js';
 import { Ledger } from './ledger/ledger.js';
 import { PolicyReconciler } from './policy/reconciler.js';
-import type { StatusDocument } from './status.js';
+import { buildStatus, readinessOf, type StatusDocument, type StatusParts } from './status.js';
 import { createMetrics, initWalletSeries, type Metrics } from './telemetry/metrics.js';
 import { VERSION } from './version.js';
 import { VoteCaster } from './vote/caster.js';
@@ -49,8 +56,8 @@ export class Daemon {
   readonly #onFatal: (err: DaemonFatalError) => void;
   #ledger: Ledger | null = null;
   #dcrd: DcrdPool | null = null;
+  #chain: ChainTracker | null = null;
   #supervisors: WalletSupervisor[] = [];
-  #casterChain: PoolCasterChain | null = null;
   #tracker: VoteTracker | null = null;
   #http: HttpServer | null = null;
   #startedAt = new Date();
@@ -103,14 +110,26 @@ export class Daemon {
           requestTimeoutMs: c.dcrd.callTimeoutMs,
           backoff: { initialMs: c.supervisor.backoffMinMs, maxMs: c.supervisor.backoffMaxMs },
           subscriptions: ['notifywinningtickets', 'notifyblocks'],
+          logger: log.child({ component: 'dcrd', node: n.name }),
         },
       })),
     );
     this.#dcrd = dcrd;
     const rpc = new DcrdRpc((method, params, opts) => dcrd.request(method, params, opts));
+    const chain = new ChainTracker({
+      pool: dcrd,
+      rpc,
+      network: c.network,
+      nodes: c.dcrd.nodes.map((n) => ({ name: n.name, address: n.endpoint.address })),
+      metrics: this.metrics,
+      logger: log,
+      configErrorExitCode: EXIT_CONFIG,
+    });
+    this.#chain = chain;
+    chain.on('fatal', ({ message, exitCode }) => this.#fatal(message, exitCode));
 
     const casterChain = new PoolCasterChain(dcrd, rpc);
-    this.#casterChain = casterChain;
+    if (c.wallets.some((w) => w.votingMode !== 'wallet')) casterChain.follow(chain, log.child({ component: 'caster' }));
     const casters = new Map<string, WalletVoteCaster>();
     this.#supervisors = c.wallets.map((w) => {
       const client = walletClientFor(w);
@@ -127,7 +146,7 @@ export class Daemon {
           lockState: sup.lockState(),
           voteVersion: () => sup.voteVersion(),
           metrics: this.metrics,
-          logger: log,
+          logger: log.child({ component: 'caster', wallet: w.name }),
         });
         casters.set(w.name, { mode: w.votingMode, cast: (t, b, at) => caster.cast(t, b, at) });
       }
@@ -147,19 +166,19 @@ export class Daemon {
       mempoolPollMs: c.voting.mempoolPollMs,
     });
     this.#tracker = tracker;
+    tracker.follow(chain);
     this.#publishLedgerCounts();
 
     for (const s of this.#supervisors) {
       s.on('ready', () => void tracker.onWalletReady(s.name));
-      s.on('fatal', (err) => this.#fatal(err.message, 78));
+      s.on('fatal', (err) => this.#fatal(err.message, EXIT_CONFIG));
     }
-    this.#wireDcrd(dcrd, rpc, tracker);
 
     this.#http = new HttpServer({ host: c.http.host, port: c.http.port, registry: this.metrics.registry, source: this });
     const addr = await this.#http.listen();
     this.#httpAddress = addr.family === 'IPv6' ? `[${addr.address}]:${addr.port}` : `${addr.address}:${addr.port}`;
 
-    dcrd.start();
+    chain.start();
     for (const s of this.#supervisors) s.start();
     // The main loop's heartbeat: the watchdog and /healthz trust the daemon
     // only while this keeps firing.
@@ -198,81 +217,13 @@ export class Daemon {
       passphrase,
       metrics: this.metrics,
       logger: this.#log,
-      dcrdHeight: () => this.#tracker?.tip?.height ?? null,
+      dcrdHeight: () => this.#chain?.tip?.height ?? null,
       probeIntervalMs: c.supervisor.probeIntervalMs,
       policyCheckIntervalMs: c.supervisor.policyCheckIntervalMs,
       backoffMinMs: c.supervisor.backoffMinMs,
       backoffMaxMs: c.supervisor.backoffMaxMs,
       wrongPassphraseRetryMs: c.supervisor.wrongPassphraseRetryMs,
       onRound: () => this.heartbeat.beat(loop),
-    });
-  }
-
-  #wireDcrd(dcrd: DcrdPool, rpc: DcrdRpc, tracker: VoteTracker): void {
-    const log = this.#log;
-    const m = this.metrics;
-    const addressOf = (node: string) => this.config.dcrd.nodes.find((n) => n.name === node)?.endpoint.address ?? node;
-    const peer = (node: string) => (node === this.config.dcrd.name ? 'dcrd' : `dcrd:${node}`);
-    m.dcrdConnected.set(0);
-    for (const n of this.config.dcrd.nodes) {
-      m.dcrdNodeConnected.set({ node: n.name }, 0);
-      m.reconnectsTotal.inc({ peer: peer(n.name) }, 0);
-    }
-    dcrd.on('connected', ({ node, first }) => {
-      m.dcrdConnected.set(1);
-      m.dcrdNodeConnected.set({ node }, 1);
-      if (!first) m.reconnectsTotal.inc({ peer: peer(node) });
-      log.info({ event: 'dcrd_connected', node, first }, `${first ? 'connected' : 'reconnected'} to dcrd ${node} at ${addressOf(node)}; subscribed to winning tickets and blocks`);
-      void (async () => {
-        try {
-          const net = await rpc.getNetworkName();
-          if (net !== this.config.network) {
-            this.#fatal(`dcrd ${node} at ${addressOf(node)} is on ${net}, but dcrvoted is configured for ${this.config.network} (config key network, dcrd.address or dcrd.additionalNodes)`, 78);
-            return;
-          }
-        } catch (err) {
-          log.warn({ err: { message: (err as Error).message } }, 'could not ask dcrd for its network');
-        }
-        await tracker.onDcrdConnected();
-      })();
-    });
-    dcrd.on('disconnected', ({ node, reason, anyConnected }) => {
-      m.dcrdNodeConnected.set({ node }, 0);
-      m.dcrdConnected.set(anyConnected ? 1 : 0);
-      if (this.#stopping) return;
-      if (anyConnected) {
-        log.warn({ event: 'dcrd_disconnected', node, reason }, `lost dcrd ${node} at ${addressOf(node)}: ${reason}; reconnecting (still connected to ${dcrd.connectedNodes().join(', ')})`);
-      } else {
-        log.error({ event: 'dcrd_disconnected', node, reason }, `lost dcrd ${node} at ${addressOf(node)}: ${reason}; no dcrd node is connected — reconnecting`);
-      }
-    });
-    dcrd.on('connectFailed', ({ node, error, attempt, retryInMs }) => {
-      const level = attempt <= 1 || error.kind === 'auth' || error.kind === 'tls' ? 'error' : 'debug';
-      log[level]({ event: 'dcrd_connect_failed', node, kind: error.kind, attempt, retryInMs }, `cannot connect to dcrd ${node}: ${error.message} (retry in ${Math.round(retryInMs / 1000)} s)`);
-    });
-    dcrd.on('malformed', ({ node, reason, method, raw }) => {
-      m.malformedNotificationsTotal.inc({ method: method ?? 'unknown' });
-      log.warn({ event: 'malformed_notification', node, method, reason, raw: raw.slice(0, 200) }, `dropped a notification from dcrd ${node} that could not be understood: ${reason}`);
-    });
-    dcrd.on('notification', (n) => {
-      const receivedAt = Date.now();
-      switch (n.kind) {
-        case 'winningtickets':
-          void tracker.onWinningTickets(n.block, n.tickets, receivedAt);
-          break;
-        case 'blockconnected':
-          void tracker.onBlockConnected({ ...n.block, previousHash: n.previousHash });
-          // Votes we cast must name every tspend the wallet would; learn their
-          // expiries while they are still in dcrd's mempool.
-          if (this.config.wallets.some((w) => w.votingMode !== 'wallet')) {
-            void this.#casterChain?.rememberMempoolTSpends().catch((err: Error) => log.debug({ err: { message: err.message } }, 'reading mempool tspends failed'));
-          }
-          break;
-        case 'blockdisconnected':
-          log.warn({ event: 'block_disconnected', block: n.block }, `block ${n.block.height} ${n.block.hash} was disconnected (reorg)`);
-          void tracker.onBlockDisconnected({ ...n.block, previousHash: n.previousHash });
-          break;
-      }
     });
   }
 
@@ -290,16 +241,26 @@ export class Daemon {
 
   /** Every wallet can vote and dcrd is connected. */
   readiness(): Readiness {
-    const reasons: Record<string, string[]> = {};
-    for (const s of this.#supervisors) {
-      const r = s.reasons();
-      if (r.length > 0) reasons[s.name] = r;
-    }
-    if (!this.#dcrd?.isConnected) {
-      reasons.dcrd = [`not connected to dcrd at ${this.config.dcrd.nodes.map((n) => n.endpoint.address).join(', ')}${this.#dcrd?.lastError ? `: ${this.#dcrd.lastError.message}` : ''}`];
-    }
-    if (this.#stopping) reasons.dcrvoted = ['shutting down'];
-    return { ready: Object.keys(reasons).length === 0, reasons };
+    return readinessOf(this.#parts());
+  }
+
+  #parts(): StatusParts {
+    const chain = this.#chain;
+    return {
+      version: VERSION,
+      network: this.config.network,
+      startedAt: this.#startedAt,
+      stopping: this.#stopping,
+      dcrdAddress: this.config.dcrd.endpoint.address,
+      chain: {
+        ...(chain?.view() ?? { connected: false, bestBlock: null, lastBlockAt: null, reconnects: 0, nodes: this.config.dcrd.nodes.map((n) => ({ name: n.name, address: n.endpoint.address, connected: false })) }),
+        lastError: chain?.lastError ?? null,
+      },
+      wallets: this.#supervisors.map((s) => ({ name: s.name, reasons: s.reasons(), status: s.status() })),
+      counts: this.#ledger?.counts() ?? null,
+      recent: this.#ledger?.recent(200) ?? [],
+      pending: this.#tracker?.pendingView() ?? [],
+    };
   }
 
   /** Every loop made progress recently and we are not shutting down. */
@@ -312,49 +273,12 @@ export class Daemon {
     const r = this.readiness();
     const wallets = this.#supervisors.length;
     const readyWallets = this.#supervisors.filter((s) => s.isReady()).length;
-    const tip = this.#tracker?.tip;
-    return `${readyWallets}/${wallets} wallet(s) ready, dcrd ${this.#dcrd?.isConnected ? 'connected' : 'DISCONNECTED'}${tip ? `, height ${tip.height}` : ''}${r.ready ? '' : ' — NOT READY'}`;
+    const tip = this.#chain?.tip;
+    return `${readyWallets}/${wallets} wallet(s) ready, dcrd ${this.#chain?.isConnected ? 'connected' : 'DISCONNECTED'}${tip ? `, height ${tip.height}` : ''}${r.ready ? '' : ' — NOT READY'}`;
   }
 
   status(): StatusDocument {
-    const r = this.readiness();
-    const counts = this.#ledger?.counts();
-    const recent = this.#ledger?.recent(200) ?? [];
-    const tip = this.#tracker?.tip ?? null;
-    const lastBlockAt = this.#tracker?.lastBlockAt ?? null;
-    return {
-      version: VERSION,
-      network: this.config.network,
-      startedAt: this.#startedAt.toISOString(),
-      ready: r.ready,
-      reasons: r.reasons,
-      dcrd: {
-        address: this.config.dcrd.endpoint.address,
-        connected: this.#dcrd?.isConnected ?? false,
-        bestBlock: tip ? { hash: tip.hash, height: tip.height } : null,
-        lastBlockAt: lastBlockAt ? new Date(lastBlockAt).toISOString() : null,
-        reconnects: this.#dcrd?.reconnects ?? 0,
-        nodes: this.config.dcrd.nodes.map((n) => ({ name: n.name, address: n.endpoint.address, connected: this.#dcrd?.connectedNodes().includes(n.name) ?? false })),
-      },
-      wallets: this.#supervisors.map((s) => s.status()),
-      votes: {
-        voted: counts?.voted ?? 0,
-        missed: counts?.missed ?? 0,
-        superseded: counts?.superseded ?? 0,
-        byReason: counts?.byReason ?? ({} as StatusDocument['votes']['byReason']),
-        pending: this.#tracker?.pendingView() ?? [],
-        recentMisses: recent
-          .filter((e) => e.outcome?.outcome === 'missed')
-          .slice(0, 10)
-          .map((e) => ({
-            ticket: e.winner.ticket,
-            wallet: e.winner.wallet,
-            height: e.winner.block.height,
-            reason: e.outcome?.reason,
-            at: new Date(e.outcome?.decidedAt ?? e.winner.notifiedAt).toISOString(),
-          })),
-      },
-    };
+    return buildStatus(this.#parts());
   }
 
   /** Stops everything; the ledger is flushed and closed last. Bounded by timeoutMs. */
@@ -366,7 +290,7 @@ export class Daemon {
       this.#tracker?.stop();
       const stopped = Promise.allSettled([
         ...this.#supervisors.map((s) => s.stop()),
-        this.#dcrd?.close(),
+        this.#chain?.stop(),
         this.#http?.close(),
       ]);
       // The supervisors now know they are stopping; end their calls in

@@ -1,8 +1,10 @@
 // The shape of /status: one document a human or a script can read to learn
 // whether every wallet could vote right now, and if not, why.
 
-import type { BlockRef, MissReason } from './domain.js';
-import type { WalletStatusView } from './wallet/supervisor.js';
+import type { ChainView } from './dcrd/chain.js';
+import { MISS_REASONS, type BlockRef, type MissReason } from './domain.js';
+import type { LedgerCounts, LedgerEntry } from './ledger/ledger.js';
+import type { WalletStatusView } from './wallet/wallet-state.js';
 
 export interface StatusDocument {
   version: string;
@@ -27,4 +29,72 @@ export interface StatusDocument {
     pending: { ticket: string; wallet: string; block: BlockRef; voteSeenMs: number | null }[];
     recentMisses: { ticket: string; wallet: string; height: number; reason: MissReason | undefined; at: string }[];
   };
+}
+
+/** What each part shows of itself; /status and /readyz are assembled from these views alone. */
+export interface StatusParts {
+  version: string;
+  network: string;
+  startedAt: Date;
+  stopping: boolean;
+  /** The primary dcrd's address, as configured. */
+  dcrdAddress: string;
+  chain: ChainView & { lastError: Error | null };
+  wallets: { name: string; reasons: string[]; status: WalletStatusView }[];
+  counts: LedgerCounts | null;
+  recent: LedgerEntry[];
+  pending: StatusDocument['votes']['pending'];
+}
+
+/** Every wallet can vote and dcrd is connected; otherwise, why not, per part. */
+export function readinessOf(p: Pick<StatusParts, 'wallets' | 'chain' | 'stopping'>): { ready: boolean; reasons: Record<string, string[]> } {
+  const reasons: Record<string, string[]> = {};
+  for (const w of p.wallets) if (w.reasons.length > 0) reasons[w.name] = w.reasons;
+  if (!p.chain.connected) {
+    reasons.dcrd = [`not connected to dcrd at ${p.chain.nodes.map((n) => n.address).join(', ')}${p.chain.lastError ? `: ${p.chain.lastError.message}` : ''}`];
+  }
+  if (p.stopping) reasons.dcrvoted = ['shutting down'];
+  return { ready: Object.keys(reasons).length === 0, reasons };
+}
+
+export function buildStatus(p: StatusParts): StatusDocument {
+  const r = readinessOf(p);
+  const c = p.counts;
+  return {
+    version: p.version,
+    network: p.network,
+    startedAt: p.startedAt.toISOString(),
+    ready: r.ready,
+    reasons: r.reasons,
+    dcrd: {
+      address: p.dcrdAddress,
+      connected: p.chain.connected,
+      bestBlock: p.chain.bestBlock,
+      lastBlockAt: p.chain.lastBlockAt,
+      reconnects: p.chain.reconnects,
+      nodes: p.chain.nodes,
+    },
+    wallets: p.wallets.map((w) => w.status),
+    votes: {
+      voted: c?.voted ?? 0,
+      missed: c?.missed ?? 0,
+      superseded: c?.superseded ?? 0,
+      byReason: c?.byReason ?? zeroByReason(),
+      pending: p.pending,
+      recentMisses: p.recent
+        .filter((e) => e.outcome?.outcome === 'missed')
+        .slice(0, 10)
+        .map((e) => ({
+          ticket: e.winner.ticket,
+          wallet: e.winner.wallet,
+          height: e.winner.block.height,
+          reason: e.outcome?.reason,
+          at: new Date(e.outcome?.decidedAt ?? e.winner.notifiedAt).toISOString(),
+        })),
+    },
+  };
+}
+
+function zeroByReason(): Record<MissReason, number> {
+  return Object.fromEntries(MISS_REASONS.map((m) => [m, 0])) as Record<MissReason, number>;
 }

@@ -1,22 +1,36 @@
 // What the vote caster needs from dcrd, over the node pool: deployment
 // states (for the subsidy split), treasury spends in the mempool (for the
-// treasury votes), and a broadcast to every node.
+// treasury votes), and a broadcast to every node. It follows the chain
+// tracker to learn each new block's mempool tspends while dcrd can tell.
 
+import type { Logger } from 'pino';
+import type { ChainTracker } from '../dcrd/chain.js';
 import type { DcrdPool } from '../dcrd/pool.js';
 import type { DcrdRpc } from '../dcrd/rpc.js';
+import { errorMessage } from '../errors.js';
 import type { CasterChain } from './caster.js';
 import type { DeploymentState } from './subsidy.js';
 import { decodeTx } from './tx.js';
 
 export class PoolCasterChain implements CasterChain {
   readonly #expiries = new Map<string, number>();
-  constructor(
-    private readonly pool: DcrdPool,
-    private readonly rpc: DcrdRpc,
-  ) {}
+  readonly #pool: DcrdPool;
+  readonly #rpc: DcrdRpc;
+
+  constructor(pool: DcrdPool, rpc: DcrdRpc) {
+    this.#pool = pool;
+    this.#rpc = rpc;
+  }
+
+  /** Votes we cast must name every tspend the wallet would: read their expiries on each block. */
+  follow(chain: Pick<ChainTracker, 'on'>, logger: Logger): void {
+    chain.on('blockConnected', () => {
+      this.rememberMempoolTSpends().catch((err: unknown) => logger.debug({ err: { message: errorMessage(err) } }, 'reading mempool tspends failed'));
+    });
+  }
 
   async deployments(): Promise<Record<string, DeploymentState>> {
-    return (await this.rpc.getBlockchainInfo()).deployments;
+    return (await this.#rpc.getBlockchainInfo()).deployments;
   }
 
   /**
@@ -27,7 +41,7 @@ export class PoolCasterChain implements CasterChain {
   async tspendExpiry(hash: string): Promise<number | null> {
     const known = this.#expiries.get(hash);
     if (known !== undefined) return known;
-    const hex = await this.pool.request<string>('getrawtransaction', [hash, 0]).catch(() => null);
+    const hex = await this.#pool.request<string>('getrawtransaction', [hash, 0]).catch(() => null);
     const tx = typeof hex === 'string' ? decodeTx(hex) : null;
     if (!tx?.ok) return null;
     this.#expiries.set(hash, tx.value.tx.expiry);
@@ -36,11 +50,11 @@ export class PoolCasterChain implements CasterChain {
 
   /** Learn the expiries of the tspends in dcrd's mempool now, while dcrd can still tell. */
   async rememberMempoolTSpends(): Promise<void> {
-    const hashes = await this.pool.request<string[]>('getrawmempool', [false, 'tspend']);
+    const hashes = await this.#pool.request<string[]>('getrawmempool', [false, 'tspend']);
     for (const hash of Array.isArray(hashes) ? hashes : []) await this.tspendExpiry(hash);
   }
 
   broadcast(txHex: string) {
-    return this.pool.broadcast('sendrawtransaction', [txHex, false]);
+    return this.#pool.broadcast('sendrawtransaction', [txHex, false]);
   }
 }

@@ -1,6 +1,8 @@
 // The life of each winning ticket of ours: noticed → (vote seen in the
 // mempool) → decided by the next main-chain block as voted or missed (with a
-// reason), or superseded when a reorg removes the block it won in.
+// reason), or superseded when a reorg removes the block it won in. It reacts
+// to the chain tracker's events (follow()); the tip and the dcrd metrics are
+// the chain tracker's.
 //
 // Chain events are handled one at a time, in arrival order, on a single
 // queue: a block must never be decided while its winners are still being
@@ -21,6 +23,14 @@ import { CastError } from '../vote/caster.js';
 
 export interface ConnectedBlock extends BlockRef {
   previousHash: string;
+}
+
+/** The chain tracker's events this tracker reacts to (src/dcrd/chain.ts). */
+export interface ChainEventSource {
+  on(event: 'winners', cb: (e: { block: BlockRef; tickets: string[]; receivedAt: number }) => void): unknown;
+  on(event: 'blockConnected', cb: (e: { block: ConnectedBlock; receivedAt: number }) => void): unknown;
+  on(event: 'blockDisconnected', cb: (e: { block: ConnectedBlock }) => void): unknown;
+  on(event: 'reconnected', cb: () => void): unknown;
 }
 
 /** Casts votes for a wallet's winning tickets itself (votingMode daemon or both). */
@@ -81,10 +91,10 @@ export class VoteTracker {
   readonly #deferred = new Map<string, DeferredWinner>();
   /** Blocks whose winners a disconnection superseded (recent ones only): if such a block comes back, so do they. */
   readonly #supersededBlocks = new Set<string>();
-  #tip: ConnectedBlock | null = null;
+  /** The last block this queue has processed: where its decisions stand, not the chain's tip (the chain tracker owns that). */
+  #processed: ConnectedBlock | null = null;
   /** Blocks whose winning-ticket notification we received (recent ones only). */
   readonly #winnersSeen = new Set<string>();
-  #lastBlockAt: number | null = null;
   #stopped = false;
 
   constructor(opts: VoteTrackerOptions) {
@@ -92,13 +102,12 @@ export class VoteTracker {
     this.#log = opts.logger.child({ component: 'voting' });
   }
 
-  get tip(): ConnectedBlock | null {
-    return this.#tip;
-  }
-
-  /** When the last new block was seen (ms epoch), null before the first. */
-  get lastBlockAt(): number | null {
-    return this.#lastBlockAt;
+  /** Reacts to the chain tracker's events, in the order it emits them. */
+  follow(chain: ChainEventSource): void {
+    chain.on('winners', ({ block, tickets, receivedAt }) => void this.onWinningTickets(block, tickets, receivedAt));
+    chain.on('blockConnected', ({ block }) => void this.onBlockConnected(block));
+    chain.on('blockDisconnected', ({ block }) => void this.onBlockDisconnected(block));
+    chain.on('reconnected', () => void this.onDcrdConnected());
   }
 
   onWinningTickets(block: BlockRef, tickets: string[], receivedAt: number): Promise<void> {
@@ -309,7 +318,7 @@ export class VoteTracker {
       d.waiting.delete(wallet);
       if (d.waiting.size === 0) this.#deferred.delete(k);
     }
-    if (found > 0 && this.#tip) await this.#resolvePending(this.#tip);
+    if (found > 0 && this.#processed) await this.#resolvePending(this.#processed);
     this.#updatePending();
   }
 
@@ -338,10 +347,7 @@ export class VoteTracker {
   }
 
   async #handleConnected(block: ConnectedBlock): Promise<void> {
-    this.#tip = block;
-    this.#lastBlockAt = this.#now();
-    this.#o.metrics.dcrdBestBlockHeight.set(block.height);
-    this.#o.metrics.lastBlockTimestampSeconds.set(Math.floor(this.#lastBlockAt / 1000));
+    this.#processed = block;
     // The parent's winners were announced before we were listening (startup,
     // reconnect): this block's votes and revocations still tell what they did.
     if (!this.#winnersSeen.has(block.previousHash)) {
@@ -373,7 +379,7 @@ export class VoteTracker {
     trimOldest(this.#supersededBlocks, 64);
     for (const [k, d] of [...this.#deferred]) if (d.block.hash === block.hash) this.#deferred.delete(k);
     this.#stopWatch(block.hash);
-    this.#tip = { hash: block.previousHash, height: block.height - 1, previousHash: '' };
+    this.#processed = { hash: block.previousHash, height: block.height - 1, previousHash: '' };
     this.#updatePending();
   }
 
@@ -504,8 +510,7 @@ export class VoteTracker {
       }
       this.#log.info({ event: 'catch_up', from, to: best.height }, `examined ${best.height - from + 1} block(s) connected while dcrvoted was not listening`);
     }
-    this.#tip = { hash: best.hash, height: best.height, previousHash: '' };
-    this.#o.metrics.dcrdBestBlockHeight.set(best.height);
+    this.#processed = { hash: best.hash, height: best.height, previousHash: '' };
     await this.#resolvePending(best);
     await this.#o.cursor.save(this.#cursorTarget(best));
   }

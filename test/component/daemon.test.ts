@@ -160,6 +160,8 @@ describe('daemon against fake peers', () => {
     expect(e).toMatchObject({ outcome: 'voted' });
     expect(await dut.metric('dcrvoted_reconnects_total', { peer: 'dcrd' })).toBeGreaterThanOrEqual(1);
     expect(dut.dcrd.subscriberCount('winners')).toBe(1);
+    // The websocket client's own account of the loss reaches the daemon's log, tagged with its node.
+    expect(dut.logs.lines.some((l) => l.component === 'dcrd' && l.node === 'dcrd' && l.msg === 'dcrd connection lost')).toBe(true);
   });
 
   it('logs and counts a malformed notification and keeps working', async () => {
