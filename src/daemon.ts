@@ -108,7 +108,7 @@ export class Daemon {
           password: n.password.reveal(),
           caCert: n.caCert.bytes,
           requestTimeoutMs: c.dcrd.callTimeoutMs,
-          backoff: { initialMs: c.supervisor.backoffMinMs, maxMs: c.supervisor.backoffMaxMs },
+          backoff: { initialMs: c.dcrd.reconnect.minMs, maxMs: c.dcrd.reconnect.maxMs },
           subscriptions: ['notifywinningtickets', 'notifyblocks'],
           logger: log.child({ component: 'dcrd', node: n.name }),
         },
@@ -190,18 +190,13 @@ export class Daemon {
     this.#progressTimer.unref();
     log.info(
       { event: 'started', version: VERSION, network: c.network, wallets: c.wallets.map((w) => w.name), http: this.#httpAddress, stateDir: c.stateDir },
-      `dcrvoted ${VERSION} started on ${c.network}: ${c.wallets.length} wallet(s), dcrd ${c.dcrd.endpoint.address}, http://${this.#httpAddress}`,
+      `dcrvoted ${VERSION} started on ${c.network}: ${c.wallets.length} wallet(s), dcrd ${c.dcrd.nodes.map((n) => n.endpoint.address).join(', ')}, http://${this.#httpAddress}`,
     );
   }
 
   #makeSupervisor(w: WalletConfig, client: WalletClient, passphrase: WalletPassphrase): WalletSupervisor {
     const c = this.config;
-    initWalletSeries(this.metrics, w.name);
-    this.metrics.walletVotingMode.set({ wallet: w.name, mode: w.votingMode }, 1);
-    if (w.votingMode !== 'wallet') {
-      this.metrics.votesCastTotal.inc({ wallet: w.name, result: 'accepted' }, 0);
-      this.metrics.votesCastTotal.inc({ wallet: w.name, result: 'rejected' }, 0);
-    }
+    initWalletSeries(this.metrics, w.name, w.votingMode);
     // A supervisor round takes at most a probe interval plus the backoff cap
     // plus a few call deadlines; silence well past that means it is stuck.
     const loop = `supervisor:${w.name}`;
@@ -251,7 +246,7 @@ export class Daemon {
       network: this.config.network,
       startedAt: this.#startedAt,
       stopping: this.#stopping,
-      dcrdAddress: this.config.dcrd.endpoint.address,
+      dcrdAddress: this.config.dcrd.nodes[0].endpoint.address,
       chain: {
         ...(chain?.view() ?? { connected: false, bestBlock: null, lastBlockAt: null, reconnects: 0, nodes: this.config.dcrd.nodes.map((n) => ({ name: n.name, address: n.endpoint.address, connected: false })) }),
         lastError: chain?.lastError ?? null,

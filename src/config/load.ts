@@ -87,15 +87,10 @@ export interface DaemonConfig {
   log: DaemonConfigShape['log'];
   http: HostPort;
   dcrd: {
-    name: string;
-    endpoint: HostPort;
-    caCert: LoadedFile;
-    user: string;
-    password: Secret;
-    passwordPath: string;
+    /** Every node, the primary (dcrd.*) first. */
+    nodes: [DcrdNodeConfig, ...DcrdNodeConfig[]];
     callTimeoutMs: number;
-    /** Every node, the primary first. */
-    nodes: DcrdNodeConfig[];
+    reconnect: { minMs: number; maxMs: number };
   };
   wallets: WalletConfig[];
   policy: PolicyConfig;
@@ -145,24 +140,17 @@ export function loadConfig(opts: LoadOptions): DaemonConfig {
   const network = raw.network;
   const ports = DEFAULT_PORTS[network];
 
-  const dcrdEndpoint = parseHostPort('dcrd.address', raw.dcrd.address, '127.0.0.1', ports.dcrd, issues);
   const dcrd = {
-    endpoint: dcrdEndpoint,
+    endpoint: parseHostPort('dcrd.address', raw.dcrd.address, '127.0.0.1', ports.dcrd, issues),
     caCert: files.cert('dcrd.caCert', raw.dcrd.caCert),
     user: required('dcrd.user', raw.dcrd.user, issues),
     password: files.secret('dcrd.passwordFile', raw.dcrd.passwordFile),
-    passwordPath: files.pathOf(raw.dcrd.passwordFile),
-    callTimeoutMs: raw.dcrd.callTimeoutMs,
   };
   const extra = resolveExtraNodes(raw.dcrd.additionalNodes, ports.dcrd, files, issues);
   const names = [raw.dcrd.name, ...extra.map((n) => n?.name)];
   names.forEach((n, i) => {
     if (n !== undefined && names.indexOf(n) !== i) issues.push({ key: `dcrd.additionalNodes[${i - 1}].name`, message: `duplicate dcrd node name ${quote(n)}` });
   });
-  const nodes = [
-    { name: raw.dcrd.name, endpoint: dcrd.endpoint, caCert: dcrd.caCert, user: dcrd.user, password: dcrd.password },
-    ...extra,
-  ] as DcrdNodeConfig[];
 
   const wallets = resolveWallets(raw.wallets, network, dcrd, files, issues);
   const policy = resolvePolicy(raw.policy, issues);
@@ -171,15 +159,25 @@ export function loadConfig(opts: LoadOptions): DaemonConfig {
   if (raw.supervisor.backoffMinMs > raw.supervisor.backoffMaxMs) {
     issues.push({ key: 'supervisor.backoffMinMs', message: 'must not exceed supervisor.backoffMaxMs' });
   }
-  if (issues.length > 0) throw new ConfigError(issues);
+  if (raw.dcrd.reconnectMinMs > raw.dcrd.reconnectMaxMs) {
+    issues.push({ key: 'dcrd.reconnectMinMs', message: 'must not exceed dcrd.reconnectMaxMs' });
+  }
+  // Every value read below was checked above: a missing one is an issue, and issues stop here.
+  if (issues.length > 0 || !http || !dcrd.endpoint || !dcrd.caCert || !dcrd.password) throw new ConfigError(issues);
+  const primary: DcrdNodeConfig = { name: raw.dcrd.name, endpoint: dcrd.endpoint, caCert: dcrd.caCert, user: dcrd.user, password: dcrd.password };
+  const others = extra.filter((n): n is DcrdNodeConfig => n !== null);
 
   return {
     configFile,
     network,
     stateDir: resolve(baseDir, raw.stateDir),
     log: raw.log,
-    http: http as HostPort,
-    dcrd: { ...dcrd, name: raw.dcrd.name, nodes } as DaemonConfig['dcrd'],
+    http,
+    dcrd: {
+      nodes: [primary, ...others],
+      callTimeoutMs: raw.dcrd.callTimeoutMs,
+      reconnect: { minMs: raw.dcrd.reconnectMinMs, maxMs: raw.dcrd.reconnectMaxMs },
+    },
     wallets,
     policy,
     voting: raw.voting,

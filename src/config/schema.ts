@@ -25,6 +25,8 @@ export interface DaemonConfigShape {
     user: string;
     passwordFile: string;
     callTimeoutMs: number;
+    reconnectMinMs: number;
+    reconnectMaxMs: number;
     name: string;
     additionalNodes: unknown[];
   };
@@ -118,6 +120,16 @@ export const daemonSchema: Schema<DaemonConfigShape> = {
       format: millis,
       default: 10_000,
     },
+    reconnectMinMs: {
+      doc: 'First delay before reconnecting to a lost dcrd node (then doubled, with jitter).',
+      format: millis,
+      default: 500,
+    },
+    reconnectMaxMs: {
+      doc: 'Cap on the delay between reconnection attempts to a dcrd node.',
+      format: millis,
+      default: 30_000,
+    },
     name: {
       doc: 'Name of this dcrd node in logs and metrics labels.',
       format: text,
@@ -175,7 +187,7 @@ export const daemonSchema: Schema<DaemonConfigShape> = {
       default: 60_000,
     },
     backoffMinMs: {
-      doc: 'First retry delay after a wallet or dcrd fault.',
+      doc: 'First retry delay after a wallet fault.',
       format: millis,
       default: 500,
     },

@@ -9,39 +9,6 @@ export const METRIC_PREFIX = 'dcrvoted_';
 
 const UNLABELLED_TOTAL_GAUGES = ['nodejs_active_handles_total', 'nodejs_active_requests_total', 'nodejs_active_resources_total'];
 
-export interface Metrics {
-  registry: Registry;
-  buildInfo: Gauge<'version' | 'node_version' | 'network'>;
-  walletUp: Gauge<'wallet'>;
-  walletUnlocked: Gauge<'wallet'>;
-  walletVotingEnabled: Gauge<'wallet'>;
-  walletSynced: Gauge<'wallet'>;
-  walletBestBlockHeight: Gauge<'wallet'>;
-  dcrdConnected: Gauge;
-  dcrdBestBlockHeight: Gauge;
-  lastBlockTimestampSeconds: Gauge;
-  tickets: Gauge<'wallet' | 'status'>;
-  winningTicketsTotal: Counter<'wallet'>;
-  votesTotal: Counter<'wallet' | 'outcome'>;
-  missedVotesTotal: Counter<'wallet' | 'reason'>;
-  outcomesRevisedTotal: Counter<'wallet' | 'from' | 'to'>;
-  missedVotesRevisedTotal: Counter<'wallet' | 'reason'>;
-  voteSeenSeconds: Histogram<'wallet'>;
-  votesPending: Gauge<'wallet'>;
-  policyInSync: Gauge<'wallet'>;
-  policyReappliedTotal: Counter<'wallet'>;
-  undecidedAgendas: Gauge<'wallet'>;
-  unlockAttemptsTotal: Counter<'wallet' | 'result'>;
-  reconnectsTotal: Counter<'peer'>;
-  malformedNotificationsTotal: Counter<'method'>;
-  ledgerRecords: Gauge<'outcome'>;
-  dcrdNodeConnected: Gauge<'node'>;
-  walletVotingMode: Gauge<'wallet' | 'mode'>;
-  votesCastTotal: Counter<'wallet' | 'result'>;
-  voteAcceptedSeconds: Histogram<'wallet' | 'path'>;
-  voteSigningFailuresTotal: Counter<'wallet' | 'reason'>;
-}
-
 export interface MetricsOptions {
   version: string;
   network: string;
@@ -49,7 +16,8 @@ export interface MetricsOptions {
   processMetrics?: boolean;
 }
 
-export function createMetrics(opts: MetricsOptions): Metrics {
+// The Metrics type is what this returns: each metric is declared once, here.
+export function createMetrics(opts: MetricsOptions) {
   const registry = new Registry();
   const p = METRIC_PREFIX;
   const r = [registry];
@@ -62,7 +30,7 @@ export function createMetrics(opts: MetricsOptions): Metrics {
     for (const name of UNLABELLED_TOTAL_GAUGES) registry.removeSingleMetric(p + name);
   }
 
-  const m: Metrics = {
+  const m = {
     registry,
     buildInfo: new Gauge({
       name: `${p}build_info`,
@@ -115,8 +83,12 @@ export function createMetrics(opts: MetricsOptions): Metrics {
   return m;
 }
 
+export type Metrics = ReturnType<typeof createMetrics>;
+
 /** Pre-creates the per-wallet series so alerts see zeros instead of absent series. */
-export function initWalletSeries(m: Metrics, wallet: string): void {
+export function initWalletSeries(m: Metrics, wallet: string, votingMode: 'wallet' | 'daemon' | 'both' = 'wallet'): void {
+  m.walletVotingMode.set({ wallet, mode: votingMode }, 1);
+  if (votingMode !== 'wallet') for (const result of ['accepted', 'rejected']) m.votesCastTotal.inc({ wallet, result }, 0);
   for (const g of [m.walletUp, m.walletUnlocked, m.walletVotingEnabled, m.walletSynced, m.policyInSync]) g.set({ wallet }, 0);
   m.winningTicketsTotal.inc({ wallet }, 0);
   m.votesPending.set({ wallet }, 0);

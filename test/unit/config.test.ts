@@ -12,10 +12,10 @@ describe('config loading', () => {
     const file = setup(GOOD);
     const c = loadConfig({ configFile: file, env: {} });
     expect(c.network).toBe('simnet');
-    expect(c.dcrd.endpoint.address).toBe('127.0.0.1:19556');
+    expect(c.dcrd.nodes[0].endpoint.address).toBe('127.0.0.1:19556');
     expect(c.wallets[0]!.grpc.address).toBe('127.0.0.1:19558');
     expect(c.wallets[0]!.jsonrpc.endpoint.address).toBe('127.0.0.1:19557');
-    expect(c.dcrd.password.reveal().toString()).toBe('dcrd-secret-pw');
+    expect(c.dcrd.nodes[0].password.reveal().toString()).toBe('dcrd-secret-pw');
     expect(c.wallets[0]!.passphrase!.reveal().toString()).toBe('hunter2-wallet');
     expect(c.stateDir).toBe(join(file, '..', 'state'));
     expect(c.policy.agendas).toEqual({ maxblocksize: 'yes' });
@@ -24,10 +24,10 @@ describe('config loading', () => {
   it('mainnet and testnet pick their own default ports', () => {
     const file = setup(GOOD.replace('network: simnet', 'network: testnet'));
     const c = loadConfig({ configFile: file, env: {} });
-    expect(c.dcrd.endpoint.port).toBe(19109);
+    expect(c.dcrd.nodes[0].endpoint.port).toBe(19109);
     expect(c.wallets[0]!.grpc.port).toBe(19111);
     const m = loadConfig({ configFile: file, env: {}, args: ['--network', 'mainnet'] });
-    expect(m.dcrd.endpoint.port).toBe(9109);
+    expect(m.dcrd.nodes[0].endpoint.port).toBe(9109);
     expect(m.wallets[0]!.jsonrpc.endpoint.port).toBe(9110);
   });
 
@@ -43,7 +43,7 @@ describe('config loading', () => {
     const creds = mkdtempSync(join(tmpdir(), 'creds-'));
     writeFileSync(join(creds, 'dcrd-password'), 'from-credentials\n');
     const c = loadConfig({ configFile: file, env: { CREDENTIALS_DIRECTORY: creds } });
-    expect(c.dcrd.password.reveal().toString()).toBe('from-credentials');
+    expect(c.dcrd.nodes[0].password.reveal().toString()).toBe('from-credentials');
   });
 
   it('secrets never show in the printed config', () => {
@@ -51,7 +51,7 @@ describe('config loading', () => {
     const text = JSON.stringify(configView(c));
     for (const secret of ['dcrd-secret-pw', 'hunter2-wallet', 'jsonrpc-secret', 'MIIE']) expect(text).not.toContain(secret);
     expect(text).toContain('[redacted]');
-    expect(String(c.dcrd.password)).toBe('[redacted]');
+    expect(String(c.dcrd.nodes[0].password)).toBe('[redacted]');
   });
 
   it('names the key and the problem for every invalid value, all at once', () => {
@@ -186,5 +186,17 @@ describe('command line', () => {
 
   it('rejects unknown flags', () => {
     expect(() => parseArgs(['run', '--frobnicate'])).toThrow(/unknown option/);
+  });
+});
+
+describe('dcrd reconnect backoff', () => {
+  it('has its own keys, separate from the wallet supervisor’s', () => {
+    const withDcrd = (lines: string) => GOOD.replace('  passwordFile: ./dcrd-pass\n', `  passwordFile: ./dcrd-pass\n${lines}`);
+    const file = setup(withDcrd('  reconnectMinMs: 250\n  reconnectMaxMs: 4000\n') + 'supervisor:\n  backoffMinMs: 100\n  backoffMaxMs: 900\n');
+    const c = loadConfig({ configFile: file, env: {} });
+    expect(c.dcrd.reconnect).toEqual({ minMs: 250, maxMs: 4000 });
+    expect(c.supervisor).toMatchObject({ backoffMinMs: 100, backoffMaxMs: 900 });
+    const bad = setup(withDcrd('  reconnectMinMs: 5000\n  reconnectMaxMs: 1000\n'));
+    expect(issuesOf(() => loadConfig({ configFile: bad, env: {} }))).toContainEqual({ key: 'dcrd.reconnectMinMs', message: 'must not exceed dcrd.reconnectMaxMs' });
   });
 });
