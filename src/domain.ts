@@ -12,6 +12,9 @@ export type MissReason =
   | 'wallet_unreachable'
   | 'wallet_not_voting'
   | 'vote_not_broadcast'
+  /** Our vote reached dcrd only after the next block had arrived: the race was lost. */
+  | 'late'
+  /** Our vote was in dcrd's mempool before the next block arrived, and the miner left it out. */
   | 'not_included';
 
 export const MISS_REASONS: readonly MissReason[] = [
@@ -19,6 +22,7 @@ export const MISS_REASONS: readonly MissReason[] = [
   'wallet_unreachable',
   'wallet_not_voting',
   'vote_not_broadcast',
+  'late',
   'not_included',
 ];
 

@@ -12,6 +12,10 @@ export interface VoteEvidence {
   atNotification: WalletReadiness | null;
   /** A fresh probe taken when the vote was late (null if none was taken). */
   atDeadline: WalletReadiness | null;
+  /** When our vote was first known to be at a dcrd (accepted from our broadcast, or seen in its mempool); null: never, or unknown. */
+  voteReachedDcrdAt?: number | null;
+  /** When the deciding (next) block arrived; null when it was not watched live. */
+  nextBlockAt?: number | null;
 }
 
 export type Decision = { outcome: Extract<Outcome, 'voted'> } | { outcome: Extract<Outcome, 'missed'>; reason: MissReason };
@@ -23,7 +27,11 @@ export type Decision = { outcome: Extract<Outcome, 'voted'> } | { outcome: Extra
  */
 export function classify(e: VoteEvidence): Decision {
   if (e.includedInNextBlock) return { outcome: 'voted' };
-  if (e.seenInMempool === true) return { outcome: 'missed', reason: 'not_included' };
+  const reached = e.voteReachedDcrdAt ?? null;
+  const next = e.nextBlockAt ?? null;
+  // The race: the block was found before our vote got to dcrd.
+  if (reached !== null && next !== null && reached > next) return { outcome: 'missed', reason: 'late' };
+  if (e.seenInMempool === true || reached !== null) return { outcome: 'missed', reason: 'not_included' };
   const states = [e.atNotification, e.atDeadline].filter((s): s is WalletReadiness => s !== null);
   if (states.some((s) => !s.reachable)) return { outcome: 'missed', reason: 'wallet_unreachable' };
   if (states.some((s) => s.unlocked === false)) return { outcome: 'missed', reason: 'wallet_locked' };
@@ -41,7 +49,9 @@ export function describeMiss(reason: MissReason): string {
       return 'the wallet runs without --enablevoting';
     case 'vote_not_broadcast':
       return "no vote by this ticket reached dcrd's mempool";
+    case 'late':
+      return 'the vote reached dcrd only after the next block had arrived (the race to the miners was lost)';
     case 'not_included':
-      return 'the vote reached the mempool but the next block did not include it';
+      return 'the vote was in the mempool before the next block arrived, but that block did not include it';
   }
 }

@@ -37,7 +37,8 @@ export interface ChainEventSource {
 export interface WalletVoteCaster {
   /** daemon: only dcrvoted votes, so the wallet's lock and voting state say nothing about a miss. */
   mode: 'daemon' | 'both';
-  cast(ticket: string, block: BlockRef, notifiedAt: number): Promise<{ txid: string; accepted: string[] }>;
+  /** firstAcceptedMs: from the notification until the first dcrd accepted it (null: none did). */
+  cast(ticket: string, block: BlockRef, notifiedAt: number): Promise<{ txid: string; accepted: string[]; firstAcceptedMs: number | null }>;
 }
 
 export interface VoteTrackerOptions {
@@ -61,6 +62,8 @@ interface ActiveVote {
   wallet: string;
   seen: { txid: string; afterMs: number } | null;
   atDeadline: WalletReadiness | null;
+  /** When our vote was first known to be at a dcrd (ms epoch): accepted from our broadcast, or seen in the mempool. */
+  reachedAt: number | null;
 }
 
 /** What a later block already showed about a winner whose owner could not be asked. */
@@ -95,6 +98,10 @@ export class VoteTracker {
   #processed: ConnectedBlock | null = null;
   /** Blocks whose winning-ticket notification we received (recent ones only). */
   readonly #winnersSeen = new Set<string>();
+  /** When recent blocks arrived (ms epoch), to tell a lost race from a miner's omission. */
+  readonly #arrivals = new Map<string, number>();
+  /** Casts accepted before their winner was recorded (the cast starts first). */
+  readonly #early = new Map<string, number>();
   #stopped = false;
 
   constructor(opts: VoteTrackerOptions) {
@@ -105,7 +112,7 @@ export class VoteTracker {
   /** Reacts to the chain tracker's events, in the order it emits them. */
   follow(chain: ChainEventSource): void {
     chain.on('winners', ({ block, tickets, receivedAt }) => void this.onWinningTickets(block, tickets, receivedAt));
-    chain.on('blockConnected', ({ block }) => void this.onBlockConnected(block));
+    chain.on('blockConnected', ({ block, receivedAt }) => void this.onBlockConnected(block, receivedAt));
     chain.on('blockDisconnected', ({ block }) => void this.onBlockDisconnected(block));
     chain.on('reconnected', () => void this.onDcrdConnected());
   }
@@ -114,7 +121,12 @@ export class VoteTracker {
     return this.#enqueue('winningtickets', () => this.#handleWinners(block, tickets, receivedAt));
   }
 
-  onBlockConnected(block: ConnectedBlock): Promise<void> {
+  onBlockConnected(block: ConnectedBlock, receivedAt?: number): Promise<void> {
+    // Noted on arrival, not when the queue gets to it: the race is against the block's arrival.
+    if (receivedAt !== undefined) {
+      this.#arrivals.set(block.hash, receivedAt);
+      trimOldest(this.#arrivals, 64);
+    }
     return this.#enqueue('blockconnected', () => this.#handleConnected(block));
   }
 
@@ -209,7 +221,8 @@ export class VoteTracker {
 
   async #cast(caster: WalletVoteCaster, wallet: string, ticket: string, block: BlockRef, notifiedAt: number): Promise<void> {
     try {
-      await caster.cast(ticket, block, notifiedAt);
+      const r = await caster.cast(ticket, block, notifiedAt);
+      if (r.firstAcceptedMs !== null) this.#reached(ticket, block.hash, notifiedAt + r.firstAcceptedMs);
     } catch (err) {
       this.#log.error(
         { event: 'vote_cast_failed', wallet, ticket, block, reason: err instanceof CastError ? err.reason : undefined, err: errorFields(err) },
@@ -223,9 +236,23 @@ export class VoteTracker {
     const rec: WinnerRecord = { kind: 'winner', ticket, wallet, block, notifiedAt, readiness };
     if (!(await this.#o.ledger.recordWinner(rec))) return null;
     this.#o.metrics.winningTicketsTotal.inc({ wallet });
-    this.#active.set(key(ticket, block.hash), { wallet, seen: null, atDeadline: null });
+    const k = key(ticket, block.hash);
+    this.#active.set(k, { wallet, seen: null, atDeadline: null, reachedAt: this.#early.get(k) ?? null });
+    this.#early.delete(k);
     this.#log.info({ event: 'winning_ticket', wallet, ticket, block }, `ticket ${short(ticket)} of wallet ${wallet} won in block ${block.height}`);
     return rec;
+  }
+
+  /** Our vote is at a dcrd: keep the earliest time. A cast can finish before the winner is recorded. */
+  #reached(ticket: string, blockHash: string, at: number): void {
+    const k = key(ticket, blockHash);
+    const a = this.#active.get(k);
+    if (a) {
+      a.reachedAt = a.reachedAt === null ? at : Math.min(a.reachedAt, at);
+      return;
+    }
+    this.#early.set(k, Math.min(this.#early.get(k) ?? at, at));
+    trimOldest(this.#early, 256);
   }
 
   #watch(block: BlockRef, tickets: string[], startedAt: number): void {
@@ -242,6 +269,7 @@ export class VoteTracker {
         const a = this.#active.get(key(ticket, block.hash));
         if (!a) return;
         a.seen = { txid, afterMs };
+        this.#reached(ticket, block.hash, startedAt + afterMs);
         this.#o.metrics.voteSeenSeconds.observe({ wallet: a.wallet }, afterMs / 1000);
         if (this.#o.casters?.get(a.wallet)?.mode !== 'daemon') this.#o.metrics.voteAcceptedSeconds.observe({ wallet: a.wallet, path: 'wallet' }, afterMs / 1000);
         this.#log.info({ event: 'vote_seen', wallet: a.wallet, ticket, txid, afterMs }, `vote for ticket ${short(ticket)} in mempool after ${afterMs} ms`);
@@ -414,6 +442,8 @@ export class VoteTracker {
         seenInMempool: active ? active.seen !== null : null,
         atNotification: w.readiness,
         atDeadline: active?.atDeadline ?? null,
+        voteReachedDcrdAt: active?.reachedAt ?? null,
+        nextBlockAt: this.#arrivals.get(nextHash) ?? null,
       });
       const includedIn = { hash: next.block.hash, height: next.block.height };
       if (decision.outcome === 'voted') {
@@ -467,7 +497,12 @@ export class VoteTracker {
     if (!ok) return;
     this.#countRevision(w.wallet, o, 'reopened');
     // What the mempool showed still counts for the new decision.
-    this.#active.set(key(w.ticket, w.block.hash), { wallet: w.wallet, seen: o.voteTxid && o.voteSeenMs !== undefined ? { txid: o.voteTxid, afterMs: o.voteSeenMs } : null, atDeadline: null });
+    this.#active.set(key(w.ticket, w.block.hash), {
+      wallet: w.wallet,
+      seen: o.voteTxid && o.voteSeenMs !== undefined ? { txid: o.voteTxid, afterMs: o.voteSeenMs } : null,
+      atDeadline: null,
+      reachedAt: o.voteSeenMs !== undefined ? w.notifiedAt + o.voteSeenMs : null,
+    });
     this.#log.warn(
       { event: 'vote_outcome_reopened', wallet: w.wallet, ticket: w.ticket, block: w.block, was: o.outcome, reason: o.reason, because },
       o.outcome === 'superseded'

@@ -25,4 +25,13 @@ describe('outcome classification', () => {
   it('locked takes precedence over voting disabled (the more basic fault)', () => {
     expect(classify({ includedInNextBlock: false, seenInMempool: null, atNotification: { ...ok, unlocked: false, voting: false }, atDeadline: null })).toEqual({ outcome: 'missed', reason: 'wallet_locked' });
   });
+  it('a vote that reached dcrd after the next block had arrived lost the race: late', () => {
+    const e = { includedInNextBlock: false, seenInMempool: true, atNotification: ok, atDeadline: null };
+    expect(classify({ ...e, voteReachedDcrdAt: 1_050, nextBlockAt: 1_000 })).toEqual({ outcome: 'missed', reason: 'late' });
+    expect(classify({ ...e, voteReachedDcrdAt: 950, nextBlockAt: 1_000 })).toEqual({ outcome: 'missed', reason: 'not_included' });
+    // A cast accepted by dcrd in time counts as in the mempool even if the poll never saw it.
+    expect(classify({ ...e, seenInMempool: false, voteReachedDcrdAt: 950, nextBlockAt: 1_000 })).toEqual({ outcome: 'missed', reason: 'not_included' });
+    // Without the block's arrival (found after the fact) there is no race to judge.
+    expect(classify({ ...e, voteReachedDcrdAt: 1_050, nextBlockAt: null })).toEqual({ outcome: 'missed', reason: 'not_included' });
+  });
 });

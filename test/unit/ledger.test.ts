@@ -154,7 +154,7 @@ describe('Ledger basics', () => {
       missed: 3,
       superseded: 1,
       pending: 1,
-      byReason: { wallet_locked: 2, wallet_unreachable: 0, wallet_not_voting: 0, vote_not_broadcast: 0, not_included: 1 },
+      byReason: { wallet_locked: 2, wallet_unreachable: 0, wallet_not_voting: 0, vote_not_broadcast: 0, late: 0, not_included: 1 },
       revised: 0,
     };
     expect(l.counts()).toEqual(expected);
@@ -186,7 +186,7 @@ describe('Ledger basics', () => {
       missed: 0,
       superseded: 1,
       pending: 0,
-      byReason: { wallet_locked: 0, wallet_unreachable: 0, wallet_not_voting: 0, vote_not_broadcast: 0, not_included: 0 },
+      byReason: { wallet_locked: 0, wallet_unreachable: 0, wallet_not_voting: 0, vote_not_broadcast: 0, late: 0, not_included: 0 },
       revised: 2,
     };
     expect(l.counts()).toEqual(expected);

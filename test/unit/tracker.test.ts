@@ -354,4 +354,32 @@ describe('vote tracker', () => {
     expect(ledger.get(t(1), b10.hash)).toMatchObject({ outcome: { outcome: 'missed', reason: 'wallet_locked' }, revision: 4 });
     expect(ledger.counts()).toMatchObject({ missed: 1, superseded: 0, pending: 0 });
   });
+
+  it('a vote that reached the mempool only after the next block arrived is late; one there in time but left out is not_included', async () => {
+    owners.owned.set(t(1), 'main');
+    owners.owned.set(t(2), 'main');
+    let clock = 1_000_000;
+    tracker.stop();
+    tracker = new VoteTracker({ chain, owners, ledger, cursor, metrics, logger: pino({ level: 'silent' }), walletNames: ['main'], voteSeenDeadlineMs: 10_000, mempoolPollMs: 5, now: () => clock });
+    const b10 = { hash: chain.main[10]!, height: 10 };
+    await tracker.onWinningTickets(b10, [t(1), t(2)], clock);
+    // t(2)'s vote is in the mempool at once; the block is found 2 s later; t(1)'s vote turns up after it.
+    chain.mempool.set('v2', chain.vote(t(2), b10));
+    await waitFor(() => tracker.pendingView().find((p) => p.ticket === t(2))?.voteSeenMs !== null);
+    clock += 2_000;
+    const b11 = chain.add(11);
+    const arrived = clock;
+    clock += 500;
+    chain.mempool.set('v1', chain.vote(t(1), b10));
+    await waitFor(() => tracker.pendingView().find((p) => p.ticket === t(1))?.voteSeenMs !== null);
+    await tracker.onBlockConnected({ ...b11.ref, previousHash: b10.hash }, arrived);
+    expect(ledger.get(t(1), b10.hash)!.outcome).toMatchObject({ outcome: 'missed', reason: 'late' });
+    expect(ledger.get(t(2), b10.hash)!.outcome).toMatchObject({ outcome: 'missed', reason: 'not_included' });
+    expect(await metric('dcrvoted_missed_votes_total', { reason: 'late' })).toBe(1);
+  });
 });
+
+async function waitFor(cond: () => boolean): Promise<void> {
+  for (let i = 0; i < 400 && !cond(); i++) await new Promise((r) => setTimeout(r, 5));
+  if (!cond()) throw new Error('condition not met');
+}
