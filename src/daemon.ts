@@ -22,6 +22,7 @@ import { VERSION } from './version.js';
 import { VoteCaster } from './vote/caster.js';
 import { PoolCasterChain } from './vote/chain-adapter.js';
 import { FileChainCursor } from './voting/cursor.js';
+import { VoteRebroadcaster } from './voting/rebroadcast.js';
 import { VoteTracker, type WalletVoteCaster } from './voting/tracker.js';
 import type { WalletClient } from './wallet/grpc-client.js';
 import { statusProbeFor, walletClientFor } from './wallet/from-config.js';
@@ -164,6 +165,7 @@ export class Daemon {
       casters,
       voteSeenDeadlineMs: c.voting.voteSeenDeadlineMs,
       mempoolPollMs: c.voting.mempoolPollMs,
+      rebroadcaster: new VoteRebroadcaster({ chain: casterChain, metrics: this.metrics, logger: log.child({ component: 'rebroadcast' }) }),
     });
     this.#tracker = tracker;
     tracker.follow(chain);

@@ -98,6 +98,13 @@ export class DcrdPool extends EventEmitter<PoolEvents> {
     return node.client.request<T>(method, params, opts);
   }
 
+  /** A request to one named node (e.g. to look into that node's mempool). */
+  requestTo<T = unknown>(node: string, method: string, params: readonly unknown[] = [], opts: { timeoutMs?: number } = {}): Promise<T> {
+    const n = this.nodes.find((x) => x.name === node);
+    if (!n) return Promise.reject(new DcrdNotConnectedError(method));
+    return n.client.request<T>(method, params, opts);
+  }
+
   /** Sends the same request to every connected node at once. */
   async broadcast(method: string, params: readonly unknown[], opts: { timeoutMs?: number } = {}): Promise<BroadcastResult[]> {
     const start = performance.now();

@@ -77,6 +77,7 @@ export function createMetrics(opts: MetricsOptions) {
       buckets: [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10],
       registers: r,
     }),
+    votesRebroadcastTotal: new Counter({ name: `${p}votes_rebroadcast_total`, help: "Votes of ours sent again to a dcrd node whose mempool lacked them before the next block (dcrd never rebroadcasts votes itself).", labelNames: ['wallet', 'node'], registers: r }),
     voteSigningFailuresTotal: new Counter({ name: `${p}vote_signing_failures_total`, help: 'Votes dcrvoted could not cast, by reason (no_passphrase, wrong_passphrase, ticket_unknown, not_signed, build_failed, no_vote_version, wallet_error).', labelNames: ['wallet', 'reason'], registers: r }),
   };
   m.buildInfo.set({ version: opts.version, node_version: process.version, network: opts.network }, 1);

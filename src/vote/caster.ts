@@ -69,6 +69,8 @@ export class CastError extends Error {
 
 export interface CastResult {
   txid: string;
+  /** The signed vote as broadcast. */
+  hex: string;
   /** ms from the notification until the first dcrd accepted the vote (null: none did). */
   firstAcceptedMs: number | null;
   accepted: string[];
@@ -151,6 +153,7 @@ export class VoteCaster {
     const firstMs = accepted.length > 0 ? Math.min(...accepted.map((r) => r.ms)) : null;
     const result: CastResult = {
       txid: unsigned.txid,
+      hex,
       firstAcceptedMs: firstMs === null ? null : Math.round(broadcastAt - notifiedAt + firstMs),
       accepted: accepted.map((r) => r.node),
       rejected: results.filter((r) => !accepted.includes(r)).map((r) => ({ node: r.node, error: r.error ?? 'rejected' })),

@@ -6,13 +6,14 @@
 import type { Logger } from 'pino';
 import type { ChainTracker } from '../dcrd/chain.js';
 import type { DcrdPool } from '../dcrd/pool.js';
-import type { DcrdRpc } from '../dcrd/rpc.js';
+import { DcrdRpc } from '../dcrd/rpc.js';
 import { errorMessage } from '../errors.js';
+import type { RebroadcastChain } from '../voting/rebroadcast.js';
 import type { CasterChain } from './caster.js';
 import type { DeploymentState } from './subsidy.js';
 import { decodeTx } from './tx.js';
 
-export class PoolCasterChain implements CasterChain {
+export class PoolCasterChain implements CasterChain, RebroadcastChain {
   readonly #expiries = new Map<string, number>();
   readonly #pool: DcrdPool;
   readonly #rpc: DcrdRpc;
@@ -56,5 +57,27 @@ export class PoolCasterChain implements CasterChain {
 
   broadcast(txHex: string) {
     return this.#pool.broadcast('sendrawtransaction', [txHex, false]);
+  }
+
+  connectedNodes(): string[] {
+    return this.#pool.connectedNodes();
+  }
+
+  async mempoolHas(node: string, txid: string): Promise<boolean> {
+    const rpc = new DcrdRpc((method, params, opts) => this.#pool.requestTo(node, method, params, opts));
+    const [has] = await rpc.existsMempoolTxs([txid]);
+    return has === true;
+  }
+
+  async rawTx(txid: string): Promise<string | null> {
+    for (const node of this.#pool.connectedNodes()) {
+      const hex = await this.#pool.requestTo<string>(node, 'getrawtransaction', [txid, 0]).catch(() => null);
+      if (typeof hex === 'string' && /^[0-9a-f]+$/.test(hex)) return hex;
+    }
+    return null;
+  }
+
+  async sendTo(node: string, hex: string): Promise<void> {
+    await this.#pool.requestTo(node, 'sendrawtransaction', [hex, false]);
   }
 }

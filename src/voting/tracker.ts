@@ -17,6 +17,7 @@ import type { Metrics } from '../telemetry/metrics.js';
 import { classify, describeMiss } from './classify.js';
 import type { ChainCursor } from './cursor.js';
 import { MempoolWatch } from './mempool-watch.js';
+import type { VoteRebroadcaster } from './rebroadcast.js';
 import type { BlockVotes, ChainReader, LedgerEntry, OutcomeRecord, OwnerAnswer, TicketOwners, VoteLedger, WinnerRecord } from './ports.js';
 import { errorFields, errorMessage } from '../errors.js';
 import { CastError } from '../vote/caster.js';
@@ -38,7 +39,7 @@ export interface WalletVoteCaster {
   /** daemon: only dcrvoted votes, so the wallet's lock and voting state say nothing about a miss. */
   mode: 'daemon' | 'both';
   /** firstAcceptedMs: from the notification until the first dcrd accepted it (null: none did). */
-  cast(ticket: string, block: BlockRef, notifiedAt: number): Promise<{ txid: string; accepted: string[]; firstAcceptedMs: number | null }>;
+  cast(ticket: string, block: BlockRef, notifiedAt: number): Promise<{ txid: string; hex?: string; accepted: string[]; firstAcceptedMs: number | null }>;
 }
 
 export interface VoteTrackerOptions {
@@ -53,6 +54,8 @@ export interface VoteTrackerOptions {
   casters?: ReadonlyMap<string, WalletVoteCaster>;
   voteSeenDeadlineMs: number;
   mempoolPollMs: number;
+  /** Keeps our votes in every dcrd node's mempool until the next block (dcrd never rebroadcasts them). */
+  rebroadcaster?: VoteRebroadcaster;
   /** Blocks examined at most when catching up after an outage. */
   maxCatchUpBlocks?: number;
   now?: () => number;
@@ -151,6 +154,7 @@ export class VoteTracker {
 
   stop(): void {
     this.#stopped = true;
+    this.#o.rebroadcaster?.stop();
     for (const w of this.#watches.values()) w.stop();
     this.#watches.clear();
   }
@@ -223,6 +227,7 @@ export class VoteTracker {
     try {
       const r = await caster.cast(ticket, block, notifiedAt);
       if (r.firstAcceptedMs !== null) this.#reached(ticket, block.hash, notifiedAt + r.firstAcceptedMs);
+      this.#o.rebroadcaster?.watch({ wallet, ticket, block, txid: r.txid, ...(r.hex ? { hex: r.hex } : {}) });
     } catch (err) {
       this.#log.error(
         { event: 'vote_cast_failed', wallet, ticket, block, reason: err instanceof CastError ? err.reason : undefined, err: errorFields(err) },
@@ -270,6 +275,7 @@ export class VoteTracker {
         if (!a) return;
         a.seen = { txid, afterMs };
         this.#reached(ticket, block.hash, startedAt + afterMs);
+        this.#o.rebroadcaster?.watch({ wallet: a.wallet, ticket, block, txid });
         this.#o.metrics.voteSeenSeconds.observe({ wallet: a.wallet }, afterMs / 1000);
         if (this.#o.casters?.get(a.wallet)?.mode !== 'daemon') this.#o.metrics.voteAcceptedSeconds.observe({ wallet: a.wallet, path: 'wallet' }, afterMs / 1000);
         this.#log.info({ event: 'vote_seen', wallet: a.wallet, ticket, txid, afterMs }, `vote for ticket ${short(ticket)} in mempool after ${afterMs} ms`);
@@ -376,6 +382,7 @@ export class VoteTracker {
 
   async #handleConnected(block: ConnectedBlock): Promise<void> {
     this.#processed = block;
+    this.#o.rebroadcaster?.blockArrived(block.height);
     // The parent's winners were announced before we were listening (startup,
     // reconnect): this block's votes and revocations still tell what they did.
     if (!this.#winnersSeen.has(block.previousHash)) {

@@ -5,6 +5,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { DcrdPool } from '../../src/dcrd/pool.js';
 import { launch, startFakePeers, waitFor, type DaemonUnderTest, type FakePeers } from '../support/daemon-under-test.js';
 import { randomHash, startFakeDcrd, type FakeDcrd } from '../support/fake-dcrd.js';
+import { decodeTx, txid as txidOf } from '../../src/vote/tx.js';
 
 const fakes: FakeDcrd[] = [];
 let pool: DcrdPool | null = null;
@@ -124,5 +125,27 @@ describe('several dcrd nodes', () => {
     const warn = dut.logs.events('dcrd_disconnected')[0]!;
     expect(warn.level).toBe(40);
     expect(String(warn.msg)).toContain('still connected to dcrd');
+  });
+
+  it('a vote of ours missing from one node’s mempool is sent to it again before the next block (dcrd never rebroadcasts votes)', async () => {
+    peers = await startFakePeers();
+    const backup = await fake();
+    const cfg = parse(readFileSync(peers.configFile, 'utf8')) as { dcrd: Record<string, unknown> };
+    writeFileSync(join(peers.dir, 'backup.cert'), backup.caCert);
+    writeFileSync(join(peers.dir, 'backup-password'), 'pw\n');
+    cfg.dcrd.additionalNodes = [{ name: 'backup', address: `127.0.0.1:${backup.port}`, caCert: 'backup.cert', user: 'rpcuser', passwordFile: 'backup-password' }];
+    writeFileSync(peers.configFile, stringify(cfg));
+    dut = await launch(peers);
+    await waitFor('ready', async () => (await dut!.get('/readyz')).status === 200);
+    await waitFor('backup connected', async () => (await dut!.metric('dcrvoted_dcrd_node_connected', { node: 'backup' })) === 1);
+    const ticket = randomHash();
+    peers.wallet.state.tickets.set(ticket, { status: 'LIVE' });
+    const won = peers.dcrd.connectBlock({ winners: [ticket] });
+    // The wallet's vote reached the primary only (the wallet talks to one dcrd).
+    const txid = peers.dcrd.addMempoolVote(ticket, won);
+    await waitFor('rebroadcast to the backup', async () => (await dut!.metric('dcrvoted_votes_rebroadcast_total', { wallet: 'main', node: 'backup' })) >= 1, 10_000);
+    expect(backup.sent.map((hex) => decodeTx(hex)).map((d) => (d.ok ? txidOf(d.value.tx) : null))).toContain(txid);
+    expect(await dut.metric('dcrvoted_votes_rebroadcast_total', { wallet: 'main', node: 'dcrd' })).toBe(0);
+    expect(dut.logs.events('vote_rebroadcast')[0]).toMatchObject({ node: 'backup', txid, ticket });
   });
 });
