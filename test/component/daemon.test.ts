@@ -4,6 +4,7 @@ import {
   DCRD_PASSWORD,
   JSONRPC_PASSWORD,
   WALLET_PASSPHRASE,
+  dispose,
   launch,
   startDaemonUnderTest,
   waitFor,
@@ -13,10 +14,7 @@ import {
 let dut: DaemonUnderTest | null = null;
 
 afterEach(async () => {
-  await dut?.stop();
-  await dut?.wallet.stop();
-  await dut?.dcrd.dispose();
-  dut?.pki.cleanup();
+  await dispose(dut);
   dut = null;
 });
 

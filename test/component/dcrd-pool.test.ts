@@ -41,6 +41,21 @@ function poolOf(...nodes: [string, FakeDcrd][]): DcrdPool {
   );
 }
 
+/** A daemon on fake peers plus a second fake dcrd, "backup", under dcrd.additionalNodes; both connected. */
+async function daemonWithBackupNode(): Promise<FakeDcrd> {
+  peers = await startFakePeers();
+  const backup = await fake();
+  const cfg = parse(readFileSync(peers.configFile, 'utf8')) as { dcrd: Record<string, unknown> };
+  writeFileSync(join(peers.dir, 'backup.cert'), backup.caCert);
+  writeFileSync(join(peers.dir, 'backup-password'), 'pw\n');
+  cfg.dcrd.additionalNodes = [{ name: 'backup', address: `127.0.0.1:${backup.port}`, caCert: 'backup.cert', user: 'rpcuser', passwordFile: 'backup-password' }];
+  writeFileSync(peers.configFile, stringify(cfg));
+  dut = await launch(peers);
+  await waitFor('ready', async () => (await dut!.get('/readyz')).status === 200);
+  await waitFor('backup connected', async () => (await dut!.metric('dcrvoted_dcrd_node_connected', { node: 'backup' })) === 1);
+  return backup;
+}
+
 const VOTE_HEX = (JSON.parse(readFileSync('test/fixtures/votes/simnet-152-23a0100ce0d8.json', 'utf8')) as { voteHex: string }).voteHex;
 
 describe('several dcrd nodes', () => {
@@ -103,49 +118,31 @@ describe('several dcrd nodes', () => {
   });
 
   it('the daemon stays ready with one of two nodes down, and says which', async () => {
-    peers = await startFakePeers();
-    const backup = await fake();
-    const cfg = parse(readFileSync(peers.configFile, 'utf8')) as { dcrd: Record<string, unknown> };
-    writeFileSync(join(peers.dir, 'backup.cert'), backup.caCert);
-    writeFileSync(join(peers.dir, 'backup-password'), 'pw\n');
-    cfg.dcrd.additionalNodes = [{ name: 'backup', address: `127.0.0.1:${backup.port}`, caCert: 'backup.cert', user: 'rpcuser', passwordFile: 'backup-password' }];
-    writeFileSync(peers.configFile, stringify(cfg));
-    dut = await launch(peers);
-    await waitFor('ready', async () => (await dut!.get('/readyz')).status === 200);
-    await waitFor('backup connected', async () => (await dut!.metric('dcrvoted_dcrd_node_connected', { node: 'backup' })) === 1);
+    const backup = await daemonWithBackupNode();
     await backup.stop();
     await waitFor('backup down', async () => (await dut!.metric('dcrvoted_dcrd_node_connected', { node: 'backup' })) === 0);
-    expect(await dut.metric('dcrvoted_dcrd_connected')).toBe(1);
-    expect((await dut.get('/readyz')).status).toBe(200);
-    const status = (await dut.get('/status')).body as { dcrd: { nodes: { name: string; connected: boolean }[] } };
+    expect(await dut!.metric('dcrvoted_dcrd_connected')).toBe(1);
+    expect((await dut!.get('/readyz')).status).toBe(200);
+    const status = (await dut!.get('/status')).body as { dcrd: { nodes: { name: string; connected: boolean }[] } };
     expect(status.dcrd.nodes).toEqual([
       { name: 'dcrd', address: expect.any(String), connected: true },
       { name: 'backup', address: expect.any(String), connected: false },
     ]);
-    const warn = dut.logs.events('dcrd_disconnected')[0]!;
+    const warn = dut!.logs.events('dcrd_disconnected')[0]!;
     expect(warn.level).toBe(40);
     expect(String(warn.msg)).toContain('still connected to dcrd');
   });
 
   it('a vote of ours missing from one node’s mempool is sent to it again before the next block (dcrd never rebroadcasts votes)', async () => {
-    peers = await startFakePeers();
-    const backup = await fake();
-    const cfg = parse(readFileSync(peers.configFile, 'utf8')) as { dcrd: Record<string, unknown> };
-    writeFileSync(join(peers.dir, 'backup.cert'), backup.caCert);
-    writeFileSync(join(peers.dir, 'backup-password'), 'pw\n');
-    cfg.dcrd.additionalNodes = [{ name: 'backup', address: `127.0.0.1:${backup.port}`, caCert: 'backup.cert', user: 'rpcuser', passwordFile: 'backup-password' }];
-    writeFileSync(peers.configFile, stringify(cfg));
-    dut = await launch(peers);
-    await waitFor('ready', async () => (await dut!.get('/readyz')).status === 200);
-    await waitFor('backup connected', async () => (await dut!.metric('dcrvoted_dcrd_node_connected', { node: 'backup' })) === 1);
+    const backup = await daemonWithBackupNode();
     const ticket = randomHash();
-    peers.wallet.state.tickets.set(ticket, { status: 'LIVE' });
-    const won = peers.dcrd.connectBlock({ winners: [ticket] });
+    peers!.wallet.state.tickets.set(ticket, { status: 'LIVE' });
+    const won = peers!.dcrd.connectBlock({ winners: [ticket] });
     // The wallet's vote reached the primary only (the wallet talks to one dcrd).
-    const txid = peers.dcrd.addMempoolVote(ticket, won);
+    const txid = peers!.dcrd.addMempoolVote(ticket, won);
     await waitFor('rebroadcast to the backup', async () => (await dut!.metric('dcrvoted_votes_rebroadcast_total', { wallet: 'main', node: 'backup' })) >= 1, 10_000);
     expect(backup.sent.map((hex) => decodeTx(hex)).map((d) => (d.ok ? txidOf(d.value.tx) : null))).toContain(txid);
-    expect(await dut.metric('dcrvoted_votes_rebroadcast_total', { wallet: 'main', node: 'dcrd' })).toBe(0);
-    expect(dut.logs.events('vote_rebroadcast')[0]).toMatchObject({ node: 'backup', txid, ticket });
+    expect(await dut!.metric('dcrvoted_votes_rebroadcast_total', { wallet: 'main', node: 'dcrd' })).toBe(0);
+    expect(dut!.logs.events('vote_rebroadcast')[0]).toMatchObject({ node: 'backup', txid, ticket });
   });
 });

@@ -4,15 +4,12 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { DEFAULT_MAX_MESSAGE_BYTES } from '../../src/dcrd/ws-client.js';
 import { randomHash } from '../support/fake-dcrd.js';
-import { startDaemonUnderTest, waitFor, type DaemonUnderTest } from '../support/daemon-under-test.js';
+import { dispose, startDaemonUnderTest, waitFor, type DaemonUnderTest } from '../support/daemon-under-test.js';
 
 let dut: DaemonUnderTest | null = null;
 
 afterEach(async () => {
-  await dut?.stop();
-  await dut?.wallet.stop();
-  await dut?.dcrd.dispose();
-  dut?.pki.cleanup();
+  await dispose(dut);
   dut = null;
 });
 

@@ -5,7 +5,7 @@
 
 import { execFile, execFileSync } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startDaemonUnderTest, waitFor, type DaemonUnderTest } from '../support/daemon-under-test.js';
+import { dispose, startDaemonUnderTest, waitFor, type DaemonUnderTest } from '../support/daemon-under-test.js';
 
 let dut: DaemonUnderTest;
 let scrape: string;
@@ -26,10 +26,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  await dut?.stop();
-  await dut?.wallet.stop();
-  await dut?.dcrd.dispose();
-  dut?.pki.cleanup();
+  await dispose(dut);
 });
 
 function types(text: string): Map<string, string> {

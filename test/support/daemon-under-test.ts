@@ -122,6 +122,14 @@ export async function startFakePeers(opts: DaemonUnderTestOptions = {}): Promise
 }
 
 /** Start (or restart) a daemon on the same config and state directory. */
+/** Stops the daemon and its fake peers and removes their key material. */
+export async function dispose(d: DaemonUnderTest | null): Promise<void> {
+  await d?.stop();
+  await d?.wallet.stop();
+  await d?.dcrd.dispose();
+  d?.pki.cleanup();
+}
+
 export async function launch(parts: FakePeers): Promise<DaemonUnderTest> {
   const running = await startDaemon(parts.configFile);
   // Keep the running object itself: its `fatal` is filled in later.

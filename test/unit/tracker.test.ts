@@ -83,6 +83,33 @@ class FakeOwners implements TicketOwners {
   }
 }
 
+/**
+ * Blocks connected while the tracker was not listening, with the cursor
+ * before them: t(1) of ours voted on block 10 (in 11), t(2) won in 11 and was
+ * revoked in 12.
+ */
+async function missedWhileAway(): Promise<{ b10: BlockRef; b11: BlockRef }> {
+  owners.owned.set(t(1), 'main');
+  owners.owned.set(t(2), 'main');
+  await cursor.save({ hash: chain.main[10]!, height: 10 });
+  const b10 = { hash: chain.main[10]!, height: 10 };
+  chain.add(11, { votes: [chain.vote(t(1), b10)] });
+  const b11 = { hash: chain.main[11]!, height: 11 };
+  chain.add(12, { revoked: [t(2)] });
+  return { b10, b11 };
+}
+
+/** The wallet is locked; t(1) of ours wins in block 10 and misses (revoked in 11). */
+async function lockedWalletMisses(): Promise<{ b10: BlockRef; b11: BlockVotes & { ref: BlockRef } }> {
+  owners.owned.set(t(1), 'main');
+  owners.state = { ...READY, unlocked: false };
+  const b10 = { hash: chain.main[10]!, height: 10 };
+  await tracker.onWinningTickets(b10, [t(1)], Date.now());
+  const b11 = chain.add(11, { revoked: [t(1)] });
+  await tracker.onBlockConnected({ ...b11.ref, previousHash: b10.hash });
+  return { b10, b11 };
+}
+
 let dir: string;
 let ledger: Ledger;
 let chain: MemoryChain;
@@ -146,12 +173,7 @@ describe('vote tracker', () => {
   });
 
   it('a missed vote carries the wallet state as its reason', async () => {
-    owners.owned.set(t(1), 'main');
-    owners.state = { ...READY, unlocked: false };
-    const b10 = { hash: chain.main[10]!, height: 10 };
-    await tracker.onWinningTickets(b10, [t(1)], Date.now());
-    const b11 = chain.add(11, { revoked: [t(1)] });
-    await tracker.onBlockConnected({ ...b11.ref, previousHash: b10.hash });
+    const { b10, b11 } = await lockedWalletMisses();
     expect(ledger.get(t(1), b10.hash)!.outcome).toMatchObject({ outcome: 'missed', reason: 'wallet_locked' });
     expect(await metric('dcrvoted_missed_votes_total', { reason: 'wallet_locked' })).toBe(1);
   });
@@ -207,13 +229,7 @@ describe('vote tracker', () => {
   });
 
   it('catches up on blocks connected while it was not listening', async () => {
-    owners.owned.set(t(1), 'main');
-    owners.owned.set(t(2), 'main');
-    await cursor.save({ hash: chain.main[10]!, height: 10 });
-    const b10 = { hash: chain.main[10]!, height: 10 };
-    chain.add(11, { votes: [chain.vote(t(1), b10)] });
-    const b11 = { hash: chain.main[11]!, height: 11 };
-    chain.add(12, { revoked: [t(2)] });
+    const { b10, b11 } = await missedWhileAway();
     await tracker.onDcrdConnected();
     expect(ledger.get(t(1), b10.hash)!.outcome).toMatchObject({ outcome: 'voted', includedIn: { height: 11 } });
     expect(ledger.get(t(2), b11.hash)!.outcome).toMatchObject({ outcome: 'missed' });
@@ -253,13 +269,7 @@ describe('vote tracker', () => {
   });
 
   it('catch-up while the wallet is down: the cursor never passes a winner nobody could answer for, and the winner is recorded when the wallet answers, across a restart', async () => {
-    owners.owned.set(t(1), 'main');
-    owners.owned.set(t(2), 'main');
-    await cursor.save({ hash: chain.main[10]!, height: 10 });
-    const b10 = { hash: chain.main[10]!, height: 10 };
-    chain.add(11, { votes: [chain.vote(t(1), b10)] });
-    const b11 = { hash: chain.main[11]!, height: 11 };
-    chain.add(12, { revoked: [t(2)] });
+    const { b10, b11 } = await missedWhileAway();
     chain.add(13);
     owners.down = true; // dcrvoted started before dcrwallet (host reboot)
     await tracker.onDcrdConnected();
@@ -295,13 +305,8 @@ describe('vote tracker', () => {
   });
 
   it('a miss decided on a block that a reorg removes, with the block the ticket won in: revised to superseded, counted, and the replacing blocks’ winners tracked', async () => {
-    owners.owned.set(t(1), 'main');
     owners.owned.set(t(7), 'main');
-    owners.state = { ...READY, unlocked: false };
-    const b10 = { hash: chain.main[10]!, height: 10 };
-    await tracker.onWinningTickets(b10, [t(1)], Date.now());
-    const b11 = chain.add(11, { revoked: [t(1)] });
-    await tracker.onBlockConnected({ ...b11.ref, previousHash: b10.hash });
+    const { b10, b11 } = await lockedWalletMisses();
     expect(ledger.get(t(1), b10.hash)!.outcome).toMatchObject({ outcome: 'missed', reason: 'wallet_locked' });
     // A longer chain from another node replaces 10 and 11.
     await tracker.onBlockDisconnected({ ...b11.ref, previousHash: b10.hash });
@@ -340,12 +345,7 @@ describe('vote tracker', () => {
   });
 
   it('a block that leaves the main chain and comes back (A → B → A): its winner is decided again, as the chain that stands shows', async () => {
-    owners.owned.set(t(1), 'main');
-    owners.state = { ...READY, unlocked: false };
-    const b10 = { hash: chain.main[10]!, height: 10 };
-    await tracker.onWinningTickets(b10, [t(1)], Date.now());
-    const b11 = chain.add(11, { revoked: [t(1)] });
-    await tracker.onBlockConnected({ ...b11.ref, previousHash: b10.hash });
+    const { b10, b11 } = await lockedWalletMisses();
     await tracker.onBlockDisconnected({ ...b11.ref, previousHash: b10.hash });
     await tracker.onBlockDisconnected({ ...b10, previousHash: chain.main[9]! });
     expect(ledger.get(t(1), b10.hash)!.outcome).toMatchObject({ outcome: 'superseded' });
