@@ -113,22 +113,26 @@ function hashList(method: string, v: unknown): string[] {
 }
 
 export class DcrdRpc {
-  constructor(private readonly request: RequestFn) {}
+  readonly #request: RequestFn;
+
+  constructor(request: RequestFn) {
+    this.#request = request;
+  }
 
   async getBestBlock(): Promise<BlockRef> {
-    const r = object('getbestblock', await this.request('getbestblock', []));
+    const r = object('getbestblock', await this.#request('getbestblock', []));
     return { hash: hash('getbestblock', r, 'hash'), height: int('getbestblock', r, 'height') };
   }
 
   async getBlockHash(height: number): Promise<string> {
-    const r = await this.request('getblockhash', [height]);
+    const r = await this.#request('getblockhash', [height]);
     if (!isHashHex(r)) throw new DcrdResultShapeError('getblockhash', `result is ${describe(r)}`);
     return r;
   }
 
   async getBlockHeader(blockHash: string): Promise<HeaderInfo> {
     const m = 'getblockheader';
-    const r = object(m, await this.request(m, [blockHash, true]));
+    const r = object(m, await this.#request(m, [blockHash, true]));
     const previousHash = r['previousblockhash'];
     return {
       hash: hash(m, r, 'hash'),
@@ -143,7 +147,7 @@ export class DcrdRpc {
   /** getblock <hash> true true: the block's stake txs decoded into votes and revocations. */
   async getBlockVotes(blockHash: string): Promise<BlockVotes> {
     const m = 'getblock';
-    const r = object(m, await this.request(m, [blockHash, true, true]));
+    const r = object(m, await this.#request(m, [blockHash, true, true]));
     const previousHash = r['previousblockhash'];
     const block = {
       hash: hash(m, r, 'hash'),
@@ -168,12 +172,12 @@ export class DcrdRpc {
 
   /** Txids of the votes currently in dcrd's mempool. */
   async getRawMempoolVotes(): Promise<string[]> {
-    return hashList('getrawmempool', await this.request('getrawmempool', [false, 'votes']));
+    return hashList('getrawmempool', await this.#request('getrawmempool', [false, 'votes']));
   }
 
   /** A vote decoded from getrawtransaction <txid> 1; null when the tx is not a vote. */
   async getVoteTx(txid: string): Promise<DecodedVote | null> {
-    const c = classifyVerboseTx(await this.request('getrawtransaction', [txid, 1]));
+    const c = classifyVerboseTx(await this.#request('getrawtransaction', [txid, 1]));
     if (c.kind === 'malformed') throw new DcrdResultShapeError('getrawtransaction', c.reason);
     return c.kind === 'vote' ? c.vote : null;
   }
@@ -182,7 +186,7 @@ export class DcrdRpc {
   async existsMempoolTxs(txids: readonly string[]): Promise<boolean[]> {
     if (txids.length === 0) return [];
     const m = 'existsmempooltxs';
-    const r = await this.request(m, [txids]);
+    const r = await this.#request(m, [txids]);
     const bits = typeof r === 'string' ? hexToBytes(r) : null;
     if (!bits || bits.length !== Math.ceil(txids.length / 8)) {
       throw new DcrdResultShapeError(m, `bitset ${describe(r)} does not cover ${txids.length} txids`);
@@ -192,7 +196,7 @@ export class DcrdRpc {
 
   async getBlockchainInfo(): Promise<BlockchainInfo> {
     const m = 'getblockchaininfo';
-    const r = object(m, await this.request(m, []));
+    const r = object(m, await this.#request(m, []));
     const chain = r['chain'];
     if (typeof chain !== 'string') throw new DcrdResultShapeError(m, `chain is ${describe(chain)}`);
     const deployments = r['deployments'] ?? {};
@@ -224,7 +228,7 @@ export class DcrdRpc {
 
   /** getcurrentnet returns wire.CurrencyNet as a JSON number. */
   async getNetworkName(): Promise<NetworkName> {
-    const r = await this.request('getcurrentnet', []);
+    const r = await this.#request('getcurrentnet', []);
     for (const [name, magic] of Object.entries(CURRENCY_NET) as [NetworkName, number][]) {
       if (r === magic) return name;
     }

@@ -194,27 +194,27 @@ function formatDelay(ms: number): string {
 }
 
 export class DcrdClient {
-  private readonly emitter = new EventEmitter();
-  private readonly opts: Required<Omit<DcrdClientOptions, 'logger' | 'serverName' | 'backoff'>> & {
+  readonly #emitter = new EventEmitter();
+  readonly #opts: Required<Omit<DcrdClientOptions, 'logger' | 'serverName' | 'backoff'>> & {
     backoff: BackoffOptions;
     serverName: string | undefined;
   };
-  private readonly log: DcrdClientLogger | undefined;
-  private readonly authHeader: string;
-  private ws: WebSocket | null = null;
-  private connected = false;
-  private everConnected = false;
-  private reconnectCount = 0;
-  private nextId = 1;
-  private readonly pending = new Map<number, Pending>();
-  private closing = false;
-  private readonly stop = new AbortController();
-  private loop: Promise<void> | null = null;
-  private lastErr: DcrdConnectError | null = null;
+  readonly #log: DcrdClientLogger | undefined;
+  readonly #authHeader: string;
+  #ws: WebSocket | null = null;
+  #connected = false;
+  #everConnected = false;
+  #reconnectCount = 0;
+  #nextId = 1;
+  readonly #pending = new Map<number, Pending>();
+  #closing = false;
+  readonly #stop = new AbortController();
+  #loop: Promise<void> | null = null;
+  #lastErr: DcrdConnectError | null = null;
   readonly #stats: DcrdClientStats = { malformed: 0, oversized: 0, heldDropped: 0 };
 
   constructor(options: DcrdClientOptions) {
-    this.opts = {
+    this.#opts = {
       host: options.host,
       port: options.port,
       user: options.user,
@@ -229,23 +229,23 @@ export class DcrdClient {
       subscriptions: options.subscriptions ?? ['notifywinningtickets', 'notifyblocks'],
       maxMessageBytes: options.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES,
     };
-    this.log = options.logger;
+    this.#log = options.logger;
     // Built once; the password bytes never reach a log line or an error.
-    this.authHeader =
+    this.#authHeader =
       'Basic ' + Buffer.concat([Buffer.from(`${options.user}:`, 'utf8'), options.password]).toString('base64');
   }
 
   get url(): string {
-    return `wss://${this.opts.host.includes(':') ? `[${this.opts.host}]` : this.opts.host}:${this.opts.port}/ws`;
+    return `wss://${this.#opts.host.includes(':') ? `[${this.#opts.host}]` : this.#opts.host}:${this.#opts.port}/ws`;
   }
 
   get isConnected(): boolean {
-    return this.connected;
+    return this.#connected;
   }
 
   /** Successful reconnections after the first connection. */
   get reconnects(): number {
-    return this.reconnectCount;
+    return this.#reconnectCount;
   }
 
   /** What this client refused or dropped so far. */
@@ -255,165 +255,165 @@ export class DcrdClient {
 
   /** The error of the latest failed attempt, cleared on success. */
   get lastError(): DcrdConnectError | null {
-    return this.lastErr;
+    return this.#lastErr;
   }
 
   on<K extends keyof DcrdClientEvents>(event: K, listener: (...args: DcrdClientEvents[K]) => void): this {
-    this.emitter.on(event, listener as (...args: unknown[]) => void);
+    this.#emitter.on(event, listener as (...args: unknown[]) => void);
     return this;
   }
 
   off<K extends keyof DcrdClientEvents>(event: K, listener: (...args: DcrdClientEvents[K]) => void): this {
-    this.emitter.off(event, listener as (...args: unknown[]) => void);
+    this.#emitter.off(event, listener as (...args: unknown[]) => void);
     return this;
   }
 
   once<K extends keyof DcrdClientEvents>(event: K, listener: (...args: DcrdClientEvents[K]) => void): this {
-    this.emitter.once(event, listener as (...args: unknown[]) => void);
+    this.#emitter.once(event, listener as (...args: unknown[]) => void);
     return this;
   }
 
   /** Start connecting in the background. Idempotent. */
   start(): void {
-    if (this.loop || this.closing) return;
-    this.loop = this.run().catch((err: unknown) => {
+    if (this.#loop || this.#closing) return;
+    this.#loop = this.#run().catch((err: unknown) => {
       // run() handles its own errors; reaching here is a bug worth seeing.
-      this.log?.error({ err }, 'dcrd connection loop crashed');
+      this.#log?.error({ err }, 'dcrd connection loop crashed');
     });
   }
 
   /** Stop for good: cancels backoff, closes the socket, rejects pending calls. */
   async close(): Promise<void> {
-    if (this.closing) {
-      await this.loop;
+    if (this.#closing) {
+      await this.#loop;
       return;
     }
-    this.closing = true;
-    this.stop.abort();
-    this.ws?.terminate();
-    await this.loop;
-    this.failPending('client closed');
+    this.#closing = true;
+    this.#stop.abort();
+    this.#ws?.terminate();
+    await this.#loop;
+    this.#failPending('client closed');
   }
 
   request<T = unknown>(method: string, params: readonly unknown[] = [], opts: { timeoutMs?: number } = {}): Promise<T> {
-    const ws = this.ws;
-    if (!this.connected || !ws) return Promise.reject(new DcrdNotConnectedError(method));
-    return this.send<T>(ws, method, params, opts.timeoutMs ?? this.opts.requestTimeoutMs);
+    const ws = this.#ws;
+    if (!this.#connected || !ws) return Promise.reject(new DcrdNotConnectedError(method));
+    return this.#send<T>(ws, method, params, opts.timeoutMs ?? this.#opts.requestTimeoutMs);
   }
 
-  private emit<K extends keyof DcrdClientEvents>(event: K, ...args: DcrdClientEvents[K]): void {
+  #emit<K extends keyof DcrdClientEvents>(event: K, ...args: DcrdClientEvents[K]): void {
     // A throwing listener must not break the connection machinery.
-    for (const listener of this.emitter.listeners(event)) {
+    for (const listener of this.#emitter.listeners(event)) {
       try {
         (listener as (...a: DcrdClientEvents[K]) => void)(...args);
       } catch (err) {
-        this.log?.error({ err, event }, 'dcrd client listener threw');
+        this.#log?.error({ err, event }, 'dcrd client listener threw');
       }
     }
   }
 
-  private send<T>(ws: WebSocket, method: string, params: readonly unknown[], timeoutMs: number): Promise<T> {
-    const id = this.nextId++;
+  #send<T>(ws: WebSocket, method: string, params: readonly unknown[], timeoutMs: number): Promise<T> {
+    const id = this.#nextId++;
     return new Promise<T>((resolve, reject) => {
       const timer = setTimeout(() => {
-        this.pending.delete(id);
+        this.#pending.delete(id);
         reject(new DcrdTimeoutError(method, timeoutMs));
       }, timeoutMs);
-      this.pending.set(id, { method, resolve: resolve as (v: unknown) => void, reject, timer });
+      this.#pending.set(id, { method, resolve: resolve as (v: unknown) => void, reject, timer });
       ws.send(JSON.stringify({ jsonrpc: '1.0', id, method, params }), (err) => {
         if (!err) return;
-        const p = this.pending.get(id);
+        const p = this.#pending.get(id);
         if (!p) return;
         clearTimeout(p.timer);
-        this.pending.delete(id);
+        this.#pending.delete(id);
         p.reject(new DcrdDisconnectedError(method, err.message));
       });
     });
   }
 
-  private failPending(reason: string): void {
-    for (const [id, p] of this.pending) {
+  #failPending(reason: string): void {
+    for (const [id, p] of this.#pending) {
       clearTimeout(p.timer);
-      this.pending.delete(id);
+      this.#pending.delete(id);
       p.reject(new DcrdDisconnectedError(p.method, reason));
     }
   }
 
-  private async run(): Promise<void> {
+  async #run(): Promise<void> {
     let attempt = 0;
-    while (!this.closing) {
+    while (!this.#closing) {
       let delay: number;
       try {
-        const ws = await this.open();
-        const closed = this.watch(ws);
-        await this.subscribe(ws);
+        const ws = await this.#open();
+        const closed = this.#watch(ws);
+        await this.#subscribe(ws);
         attempt = 0;
         const reason = await closed;
-        if (this.closing) break;
+        if (this.#closing) break;
         // The link was healthy: come back quickly, the backoff grows only
         // while attempts keep failing.
-        delay = backoffDelay(0, this.opts.backoff);
-        this.log?.warn({ url: this.url, reason, retryInMs: delay }, 'dcrd connection lost');
+        delay = backoffDelay(0, this.#opts.backoff);
+        this.#log?.warn({ url: this.url, reason, retryInMs: delay }, 'dcrd connection lost');
       } catch (err) {
-        if (this.closing) break;
+        if (this.#closing) break;
         const error = err instanceof DcrdConnectError ? err : new DcrdConnectError('protocol', String(err));
-        this.lastErr = error;
-        delay = error.kind === 'auth' ? this.opts.authRetryMs : backoffDelay(attempt, this.opts.backoff);
+        this.#lastErr = error;
+        delay = error.kind === 'auth' ? this.#opts.authRetryMs : backoffDelay(attempt, this.#opts.backoff);
         attempt++;
         // Repeated "dcrd is down" lines are noise; config problems stay loud.
         const level = error.kind === 'network' && attempt > 1 ? 'info' : 'warn';
-        this.log?.[level]({ url: this.url, attempt, retryInMs: delay, configKey: error.configKey, kind: error.kind }, error.message);
-        this.emit('connectFailed', { error, attempt, retryInMs: delay });
+        this.#log?.[level]({ url: this.url, attempt, retryInMs: delay, configKey: error.configKey, kind: error.kind }, error.message);
+        this.#emit('connectFailed', { error, attempt, retryInMs: delay });
       }
-      await this.sleep(delay);
+      await this.#sleep(delay);
     }
   }
 
   /** Resolves after ms, or early when close() is called. */
-  private sleep(ms: number): Promise<void> {
+  #sleep(ms: number): Promise<void> {
     return new Promise((resolve) => {
-      if (this.stop.signal.aborted) return resolve();
+      if (this.#stop.signal.aborted) return resolve();
       const done = () => {
         clearTimeout(timer);
-        this.stop.signal.removeEventListener('abort', done);
+        this.#stop.signal.removeEventListener('abort', done);
         resolve();
       };
       const timer = setTimeout(done, ms);
-      this.stop.signal.addEventListener('abort', done, { once: true });
+      this.#stop.signal.addEventListener('abort', done, { once: true });
     });
   }
 
   /** One connection attempt: TLS + basic auth + websocket upgrade. */
-  private open(): Promise<WebSocket> {
+  #open(): Promise<WebSocket> {
     return new Promise((resolve, reject) => {
       // ws forwards TLS options (ca, servername) to tls.connect.
       const options: WebSocket.ClientOptions & { servername?: string } = {
-        ca: this.opts.caCert,
-        headers: { Authorization: this.authHeader },
-        handshakeTimeout: this.opts.handshakeTimeoutMs,
+        ca: this.#opts.caCert,
+        headers: { Authorization: this.#authHeader },
+        handshakeTimeout: this.#opts.handshakeTimeoutMs,
         perMessageDeflate: false,
         followRedirects: false,
         // ws refuses a longer frame with close code 1009 and an error
         // (WS_ERR_UNSUPPORTED_MESSAGE_LENGTH) before buffering it whole.
-        maxPayload: this.opts.maxMessageBytes,
-        ...(this.opts.serverName ? { servername: this.opts.serverName } : {}),
+        maxPayload: this.#opts.maxMessageBytes,
+        ...(this.#opts.serverName ? { servername: this.#opts.serverName } : {}),
       };
       const ws = new WebSocket(this.url, options);
-      this.ws = ws;
+      this.#ws = ws;
       let httpStatus: number | null = null;
       const fail = (err: DcrdConnectError) => {
         cleanup();
         ws.terminate();
-        if (this.ws === ws) this.ws = null;
+        if (this.#ws === ws) this.#ws = null;
         reject(err);
       };
       const onAbort = () => fail(new DcrdConnectError('network', 'connection attempt cancelled by close()'));
       const onUnexpected = (_req: unknown, res: { statusCode?: number; resume(): void }) => {
         httpStatus = res.statusCode ?? null;
         res.resume();
-        fail(this.httpError(httpStatus));
+        fail(this.#httpError(httpStatus));
       };
-      const onError = (err: Error) => fail(this.classify(err));
+      const onError = (err: Error) => fail(this.#classify(err));
       const onOpen = () => {
         cleanup();
         resolve(ws);
@@ -422,24 +422,24 @@ export class DcrdClient {
         ws.off('open', onOpen);
         ws.off('error', onError);
         ws.off('unexpected-response', onUnexpected);
-        this.stop.signal.removeEventListener('abort', onAbort);
+        this.#stop.signal.removeEventListener('abort', onAbort);
         // Late errors from a socket we gave up on must not crash the process.
         ws.on('error', () => undefined);
       };
       ws.on('open', onOpen);
       ws.on('error', onError);
       ws.on('unexpected-response', onUnexpected);
-      if (this.stop.signal.aborted) onAbort();
-      else this.stop.signal.addEventListener('abort', onAbort, { once: true });
+      if (this.#stop.signal.aborted) onAbort();
+      else this.#stop.signal.addEventListener('abort', onAbort, { once: true });
     });
   }
 
-  private httpError(status: number | null): DcrdConnectError {
+  #httpError(status: number | null): DcrdConnectError {
     if (status === 401 || status === 403) {
       return new DcrdConnectError(
         'auth',
         `dcrd at ${this.url} rejected the RPC credentials (HTTP ${status}): make dcrd.user and the contents of ` +
-          `dcrd.passwordFile match dcrd's rpcuser/rpcpass; retrying every ${formatDelay(this.opts.authRetryMs)}`,
+          `dcrd.passwordFile match dcrd's rpcuser/rpcpass; retrying every ${formatDelay(this.#opts.authRetryMs)}`,
         'dcrd.user',
       );
     }
@@ -450,7 +450,7 @@ export class DcrdClient {
     );
   }
 
-  private classify(err: Error): DcrdConnectError {
+  #classify(err: Error): DcrdConnectError {
     const code = (err as NodeJS.ErrnoException).code ?? '';
     if (TLS_TRUST_CODES.has(code)) {
       return new DcrdConnectError(
@@ -464,7 +464,7 @@ export class DcrdClient {
     if (code === 'ERR_TLS_CERT_ALTNAME_INVALID') {
       return new DcrdConnectError(
         'tls',
-        `dcrd's certificate is not valid for "${this.opts.serverName ?? this.opts.host}" (${err.message}); set dcrd.host ` +
+        `dcrd's certificate is not valid for "${this.#opts.serverName ?? this.#opts.host}" (${err.message}); set dcrd.host ` +
           `to a name in the certificate or regenerate rpc.cert with --altdnsnames`,
         'dcrd.host',
         { cause: err },
@@ -492,17 +492,17 @@ export class DcrdClient {
    * held back and delivered right after 'connected', so listeners always see
    * 'connected' first and no winning-ticket event is dropped in between.
    */
-  private watch(ws: WebSocket): Promise<string> {
+  #watch(ws: WebSocket): Promise<string> {
     let held: DcrdNotification[] | null = [];
     const deliver = (n: DcrdNotification) => {
-      if (!held) this.emit('notification', n);
+      if (!held) this.#emit('notification', n);
       else if (held.length < MAX_HELD_NOTIFICATIONS) held.push(n);
       else this.#stats.heldDropped++;
     };
-    this.releaseHeld = () => {
+    this.#releaseHeld = () => {
       const queue = held ?? [];
       held = null;
-      for (const n of queue) this.emit('notification', n);
+      for (const n of queue) this.#emit('notification', n);
     };
 
     let awaitingPong = false;
@@ -510,13 +510,13 @@ export class DcrdClient {
     const ping = setInterval(() => {
       if (ws.readyState !== WebSocket.OPEN) return;
       if (awaitingPong) {
-        dropReason = `no pong within ${this.opts.pingIntervalMs} ms (dcrd or the network is unresponsive)`;
+        dropReason = `no pong within ${this.#opts.pingIntervalMs} ms (dcrd or the network is unresponsive)`;
         ws.terminate();
         return;
       }
       awaitingPong = true;
       ws.ping();
-    }, this.opts.pingIntervalMs);
+    }, this.#opts.pingIntervalMs);
     ping.unref();
     ws.on('pong', () => {
       awaitingPong = false;
@@ -524,13 +524,13 @@ export class DcrdClient {
 
     ws.on('message', (data, isBinary) => {
       const text = isBinary ? Buffer.from(data as Buffer).toString('utf8') : data.toString();
-      this.onMessage(text, deliver);
+      this.#onMessage(text, deliver);
     });
 
     return new Promise((resolve) => {
       ws.on('error', (err) => {
         if ((err as NodeJS.ErrnoException).code === 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH') {
-          const reason = `frame larger than ${this.opts.maxMessageBytes} bytes refused; reconnecting`;
+          const reason = `frame larger than ${this.#opts.maxMessageBytes} bytes refused; reconnecting`;
           dropReason ??= reason;
           this.#stats.oversized++;
           this.#malformed({ raw: '', reason });
@@ -541,23 +541,23 @@ export class DcrdClient {
       ws.on('close', (code, reasonBuf) => {
         clearInterval(ping);
         const reason =
-          dropReason ?? (this.closing ? 'client closed' : `socket closed (code ${code}${reasonBuf.length ? `: ${reasonBuf.toString()}` : ''})`);
-        if (this.ws === ws) this.ws = null;
-        const wasConnected = this.connected;
-        this.connected = false;
-        this.failPending(reason);
-        if (wasConnected) this.emit('disconnected', { reason });
+          dropReason ?? (this.#closing ? 'client closed' : `socket closed (code ${code}${reasonBuf.length ? `: ${reasonBuf.toString()}` : ''})`);
+        if (this.#ws === ws) this.#ws = null;
+        const wasConnected = this.#connected;
+        this.#connected = false;
+        this.#failPending(reason);
+        if (wasConnected) this.#emit('disconnected', { reason });
         resolve(reason);
       });
     });
   }
 
-  private releaseHeld: () => void = () => undefined;
+  #releaseHeld: () => void = () => undefined;
 
-  private async subscribe(ws: WebSocket): Promise<void> {
+  async #subscribe(ws: WebSocket): Promise<void> {
     try {
-      for (const method of this.opts.subscriptions) {
-        await this.send(ws, method, [], this.opts.requestTimeoutMs);
+      for (const method of this.#opts.subscriptions) {
+        await this.#send(ws, method, [], this.#opts.requestTimeoutMs);
       }
     } catch (err) {
       ws.terminate();
@@ -569,17 +569,17 @@ export class DcrdClient {
       });
     }
     if (ws.readyState !== WebSocket.OPEN) throw new DcrdConnectError('network', 'dcrd closed the connection while subscribing');
-    this.connected = true;
-    this.lastErr = null;
-    const first = !this.everConnected;
-    if (!first) this.reconnectCount++;
-    this.everConnected = true;
-    this.log?.info({ url: this.url, reconnects: this.reconnectCount }, first ? 'connected to dcrd' : 'reconnected to dcrd');
-    this.emit('connected', { first, reconnects: this.reconnectCount });
-    this.releaseHeld();
+    this.#connected = true;
+    this.#lastErr = null;
+    const first = !this.#everConnected;
+    if (!first) this.#reconnectCount++;
+    this.#everConnected = true;
+    this.#log?.info({ url: this.url, reconnects: this.#reconnectCount }, first ? 'connected to dcrd' : 'reconnected to dcrd');
+    this.#emit('connected', { first, reconnects: this.#reconnectCount });
+    this.#releaseHeld();
   }
 
-  private onMessage(text: string, deliver: (n: DcrdNotification) => void): void {
+  #onMessage(text: string, deliver: (n: DcrdNotification) => void): void {
     const raw = text.length > RAW_SNIPPET ? `${text.slice(0, RAW_SNIPPET)}…` : text;
     try {
       this.#handleFrame(text, raw, deliver);
@@ -594,7 +594,7 @@ export class DcrdClient {
     this.#stats.malformed++;
     const { method } = info;
     const counted = method === undefined || COUNTED_METHODS.has(method);
-    this.emit('malformed', {
+    this.#emit('malformed', {
       raw: info.raw,
       reason: counted ? info.reason : `${peerText(method)}: ${info.reason}`,
       ...(method !== undefined ? { method: counted ? method : 'other' } : {}),
@@ -608,14 +608,14 @@ export class DcrdClient {
       return;
     }
     if (frame.type === 'response') {
-      const p = this.pending.get(frame.id);
+      const p = this.#pending.get(frame.id);
       if (!p) {
         // A reply after its timeout fired: harmless, but worth a debug line.
-        this.log?.debug({ id: frame.id }, 'dcrd reply for an unknown or timed-out request');
+        this.#log?.debug({ id: frame.id }, 'dcrd reply for an unknown or timed-out request');
         return;
       }
       clearTimeout(p.timer);
-      this.pending.delete(frame.id);
+      this.#pending.delete(frame.id);
       if (frame.error) p.reject(new DcrdRpcError(p.method, frame.error.code, frame.error.message));
       else p.resolve(frame.result);
       return;
@@ -624,7 +624,7 @@ export class DcrdClient {
     if (parsed.kind === 'malformed') {
       this.#malformed({ raw, reason: parsed.reason, method: parsed.method });
     } else if (parsed.kind === 'unhandled') {
-      this.log?.debug({ method: peerText(parsed.method) }, 'ignoring dcrd notification we did not subscribe to');
+      this.#log?.debug({ method: peerText(parsed.method) }, 'ignoring dcrd notification we did not subscribe to');
     } else {
       deliver(parsed);
     }

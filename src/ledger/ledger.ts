@@ -62,24 +62,32 @@ async function fsyncDir(dir: string): Promise<void> {
 }
 
 export class Ledger implements LedgerView {
-  private queue: Promise<unknown> = Promise.resolve();
+  #queue: Promise<unknown> = Promise.resolve();
   /** Bytes of the file known to hold complete, acknowledged records. */
-  private size_: number;
-  private closed = false;
+  #size_: number;
+  #closed = false;
   /** Set when the file may be in an unknown state; appends refuse from then on. */
-  private failure: Error | undefined;
+  #failure: Error | undefined;
+  readonly #fh: FileHandle;
+  readonly #lock: LockHandle;
+  readonly #index: LedgerIndex;
+  readonly #fsync: boolean;
 
   private constructor(
     readonly stateDir: string,
     readonly path: string,
     readonly recovery: Readonly<LedgerOpenRecovery>,
-    private readonly fh: FileHandle,
-    private readonly lock: LockHandle,
-    private readonly index: LedgerIndex,
-    private readonly fsync: boolean,
+    fh: FileHandle,
+    lock: LockHandle,
+    index: LedgerIndex,
+    fsync: boolean,
     validLength: number,
   ) {
-    this.size_ = validLength;
+    this.#fh = fh;
+    this.#lock = lock;
+    this.#index = index;
+    this.#fsync = fsync;
+    this.#size_ = validLength;
   }
 
   /**
@@ -121,10 +129,10 @@ export class Ledger implements LedgerView {
     const problem = winnerProblem(r);
     if (problem) return Promise.reject(new TypeError(`ledger: invalid winner record: ${problem}`));
     const rec = canonicalWinner(r);
-    return this.enqueue(async () => {
-      if (this.index.lookup(rec.ticket, rec.block.hash)) return false;
-      await this.append(rec);
-      this.index.addWinner(rec);
+    return this.#enqueue(async () => {
+      if (this.#index.lookup(rec.ticket, rec.block.hash)) return false;
+      await this.#append(rec);
+      this.#index.addWinner(rec);
       return true;
     });
   }
@@ -138,7 +146,7 @@ export class Ledger implements LedgerView {
     const problem = outcomeProblem(r);
     if (problem) return Promise.reject(new TypeError(`ledger: invalid outcome record: ${problem}`));
     const rec = canonicalOutcome(r);
-    return this.#recordAfterWinner(rec, () => this.index.addOutcome(rec));
+    return this.#recordAfterWinner(rec, () => this.#index.addOutcome(rec));
   }
 
   /** Withdraw a decided outcome (its deciding block was disconnected): the winner is pending again. */
@@ -146,12 +154,12 @@ export class Ledger implements LedgerView {
     const problem = reopenProblem(r);
     if (problem) return Promise.reject(new TypeError(`ledger: invalid reopen record: ${problem}`));
     const rec = canonicalReopen(r);
-    return this.#recordAfterWinner(rec, () => this.index.addReopen(rec));
+    return this.#recordAfterWinner(rec, () => this.#index.addReopen(rec));
   }
 
   #recordAfterWinner(rec: OutcomeRecord | ReopenRecord, apply: () => unknown): Promise<boolean> {
-    return this.enqueue(async () => {
-      const slot = this.index.lookup(rec.ticket, rec.block.hash);
+    return this.#enqueue(async () => {
+      const slot = this.#index.lookup(rec.ticket, rec.block.hash);
       if (!slot) {
         throw new Error(`ledger: no winner record for ticket ${rec.ticket} in block ${rec.block.hash}; record the winner first`);
       }
@@ -161,8 +169,8 @@ export class Ledger implements LedgerView {
             `but the winner record has height ${slot.winner.block.height}`,
         );
       }
-      if (!this.index.accepts(rec)) return false;
-      await this.append(rec);
+      if (!this.#index.accepts(rec)) return false;
+      await this.#append(rec);
       apply();
       return true;
     });
@@ -170,81 +178,81 @@ export class Ledger implements LedgerView {
 
   /** Winners without an outcome, oldest first. */
   pending(): LedgerEntry[] {
-    return this.index.pending();
+    return this.#index.pending();
   }
 
   /** The last `limit` winners recorded, newest first. */
   recent(limit: number): LedgerEntry[] {
-    return this.index.recent(limit);
+    return this.#index.recent(limit);
   }
 
   get(ticket: string, blockHash: string): LedgerEntry | undefined {
-    return this.index.get(ticket, blockHash);
+    return this.#index.get(ticket, blockHash);
   }
 
   counts(): LedgerCounts {
-    return this.index.counts();
+    return this.#index.counts();
   }
 
   /** Number of winner records. */
   get size(): number {
-    return this.index.size;
+    return this.#index.size;
   }
 
   /** Wait for queued appends, close the file and remove the lock. Idempotent. */
   async close(): Promise<void> {
-    if (this.closed) return;
-    this.closed = true;
-    await this.queue;
+    if (this.#closed) return;
+    this.#closed = true;
+    await this.#queue;
     try {
-      await this.fh.close();
+      await this.#fh.close();
     } finally {
-      await this.lock.release();
+      await this.#lock.release();
     }
   }
 
-  private enqueue<T>(fn: () => Promise<T>): Promise<T> {
-    if (this.closed) return Promise.reject(new Error(`ledger: ${this.path} is closed`));
-    const run = this.queue.then(() => {
-      if (this.failure) {
-        throw new Error(`ledger: ${this.path} refused the append after an earlier I/O failure (${this.failure.message}); restart to recover`);
+  #enqueue<T>(fn: () => Promise<T>): Promise<T> {
+    if (this.#closed) return Promise.reject(new Error(`ledger: ${this.path} is closed`));
+    const run = this.#queue.then(() => {
+      if (this.#failure) {
+        throw new Error(`ledger: ${this.path} refused the append after an earlier I/O failure (${this.#failure.message}); restart to recover`);
       }
       return fn();
     });
-    this.queue = run.catch(() => undefined);
+    this.#queue = run.catch(() => undefined);
     return run;
   }
 
   /** Write one complete line and make it durable. Only called from the queue. */
-  private async append(rec: LedgerRecord): Promise<void> {
+  async #append(rec: LedgerRecord): Promise<void> {
     const line = encodeRecord(rec);
     try {
       let off = 0;
       while (off < line.length) {
-        const { bytesWritten } = await this.fh.write(line, off, line.length - off, null);
+        const { bytesWritten } = await this.#fh.write(line, off, line.length - off, null);
         off += bytesWritten;
       }
     } catch (e) {
       // A partial line would glue itself to the next record. Cut back to the
       // last good size; if even that fails, stop appending altogether.
       try {
-        await this.fh.truncate(this.size_);
+        await this.#fh.truncate(this.#size_);
       } catch {
-        this.failure = e as Error;
+        this.#failure = e as Error;
       }
       throw new Error(`ledger: append to ${this.path} failed: ${errorMessage(e)}`, { cause: e });
     }
-    if (this.fsync) {
+    if (this.#fsync) {
       try {
-        await this.fh.datasync();
+        await this.#fh.datasync();
       } catch (e) {
         // After a failed fsync the kernel may have dropped the dirty pages: the
         // file's real content is unknown, so no further append is trusted.
-        this.failure = e as Error;
+        this.#failure = e as Error;
         throw new Error(`ledger: fsync of ${this.path} failed: ${errorMessage(e)}`, { cause: e });
       }
     }
-    this.size_ += line.length;
+    this.#size_ += line.length;
   }
 }
 

@@ -95,22 +95,22 @@ function zeroByReason(): Record<MissReason, number> {
  */
 export class LedgerIndex implements LedgerView {
   /** Every winner in append order. */
-  private readonly slots: Slot[] = [];
-  private readonly byTicket = new Map<string, Slot>();
+  readonly #slots: Slot[] = [];
+  readonly #byTicket = new Map<string, Slot>();
   /** Winners without outcome; a Set keeps insertion (= append) order. */
-  private readonly open = new Set<Slot>();
-  private voted = 0;
-  private missed = 0;
-  private superseded = 0;
-  private revised = 0;
-  private readonly byReason = zeroByReason();
+  readonly #open = new Set<Slot>();
+  #voted = 0;
+  #missed = 0;
+  #superseded = 0;
+  #revised = 0;
+  readonly #byReason = zeroByReason();
 
   get size(): number {
-    return this.slots.length;
+    return this.#slots.length;
   }
 
   lookup(ticket: string, blockHash: string): Slot | undefined {
-    for (let s = this.byTicket.get(ticket); s; s = s.sameTicket) {
+    for (let s = this.#byTicket.get(ticket); s; s = s.sameTicket) {
       if (s.winner.block.hash === blockHash) return s;
     }
     return undefined;
@@ -118,14 +118,14 @@ export class LedgerIndex implements LedgerView {
 
   /** Add a winner; false if one with the same ticket and block hash exists. */
   addWinner(w: WinnerRecord): boolean {
-    const first = this.byTicket.get(w.ticket);
+    const first = this.#byTicket.get(w.ticket);
     for (let s = first; s; s = s.sameTicket) {
       if (s.winner.block.hash === w.block.hash) return false;
     }
     const slot: Slot = first ? { winner: w, sameTicket: first, revision: -1 } : { winner: w, revision: -1 };
-    this.slots.push(slot);
-    this.byTicket.set(w.ticket, slot);
-    this.open.add(slot);
+    this.#slots.push(slot);
+    this.#byTicket.set(w.ticket, slot);
+    this.#open.add(slot);
     return true;
   }
 
@@ -148,7 +148,7 @@ export class LedgerIndex implements LedgerView {
     if (slot.outcome) this.#withdraw(slot);
     slot.outcome = o;
     slot.revision = o.revision ?? 0;
-    this.open.delete(slot);
+    this.#open.delete(slot);
     this.#count(o, 1);
     return 'ok';
   }
@@ -160,42 +160,42 @@ export class LedgerIndex implements LedgerView {
     if (!this.accepts(r)) return 'duplicate';
     this.#withdraw(slot);
     slot.revision = r.revision;
-    this.open.add(slot);
+    this.#open.add(slot);
     return 'ok';
   }
 
   #withdraw(slot: Slot): void {
     if (!slot.outcome) return;
     this.#count(slot.outcome, -1);
-    this.revised++;
+    this.#revised++;
     delete slot.outcome;
   }
 
   #count(o: OutcomeRecord, by: 1 | -1): void {
     switch (o.outcome) {
       case 'voted':
-        this.voted += by;
+        this.#voted += by;
         break;
       case 'superseded':
-        this.superseded += by;
+        this.#superseded += by;
         break;
       case 'missed':
-        this.missed += by;
-        if (o.reason) this.byReason[o.reason] += by;
+        this.#missed += by;
+        if (o.reason) this.#byReason[o.reason] += by;
         break;
     }
   }
 
   pending(): LedgerEntry[] {
     const out: LedgerEntry[] = [];
-    for (const s of this.open.values()) out.push(copy(s));
+    for (const s of this.#open.values()) out.push(copy(s));
     return out;
   }
 
   recent(limit: number): LedgerEntry[] {
-    const n = Math.max(0, Math.min(Math.floor(limit), this.slots.length));
+    const n = Math.max(0, Math.min(Math.floor(limit), this.#slots.length));
     const out: LedgerEntry[] = [];
-    for (let i = this.slots.length - 1; out.length < n; i--) out.push(copy(this.slots[i] as Slot));
+    for (let i = this.#slots.length - 1; out.length < n; i--) out.push(copy(this.#slots[i] as Slot));
     return out;
   }
 
@@ -206,12 +206,12 @@ export class LedgerIndex implements LedgerView {
 
   counts(): LedgerCounts {
     return {
-      voted: this.voted,
-      missed: this.missed,
-      superseded: this.superseded,
-      pending: this.open.size,
-      byReason: { ...this.byReason },
-      revised: this.revised,
+      voted: this.#voted,
+      missed: this.#missed,
+      superseded: this.#superseded,
+      pending: this.#open.size,
+      byReason: { ...this.#byReason },
+      revised: this.#revised,
     };
   }
 }

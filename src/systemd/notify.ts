@@ -52,22 +52,22 @@ export const MAX_STATUS_LENGTH = 400;
 const FALLBACK_DIRS = ['/usr/bin', '/bin', '/usr/local/bin', '/usr/sbin', '/sbin'];
 
 export class SystemdNotifier {
-  private readonly opts: NotifierOptions;
-  private queue: Promise<unknown> = Promise.resolve();
-  private resolvedCommand: string | null | undefined;
-  private readonly reported = new Set<string>();
+  readonly #opts: NotifierOptions;
+  #queue: Promise<unknown> = Promise.resolve();
+  #resolvedCommand: string | null | undefined;
+  readonly #reported = new Set<string>();
 
   constructor(opts: NotifierOptions = {}) {
-    this.opts = opts;
+    this.#opts = opts;
   }
 
-  private get env(): NodeJS.ProcessEnv {
-    return this.opts.env ?? process.env;
+  get #env(): NodeJS.ProcessEnv {
+    return this.#opts.env ?? process.env;
   }
 
   /** True when a service manager asked for notifications ($NOTIFY_SOCKET set). */
   get enabled(): boolean {
-    const sock = this.env.NOTIFY_SOCKET;
+    const sock = this.#env.NOTIFY_SOCKET;
     return typeof sock === 'string' && sock.length > 0;
   }
 
@@ -75,24 +75,24 @@ export class SystemdNotifier {
   ready(status?: string): Promise<boolean> {
     const vars = ['READY=1'];
     if (status !== undefined) vars.push(statusVar(status));
-    return this.send(vars);
+    return this.#send(vars);
   }
 
   /** Shutdown began (SIGTERM received); systemd shows "deactivating". */
   stopping(status?: string): Promise<boolean> {
     const vars = ['STOPPING=1'];
     if (status !== undefined) vars.push(statusVar(status));
-    return this.send(vars);
+    return this.#send(vars);
   }
 
   /** One-line human status shown by `systemctl status dcrvoted`. */
   status(text: string): Promise<boolean> {
-    return this.send([statusVar(text)]);
+    return this.#send([statusVar(text)]);
   }
 
   /** Keep-alive for WatchdogSec=. Call only while the daemon is healthy (see SystemdWatchdog). */
   watchdog(): Promise<boolean> {
-    return this.send(['WATCHDOG=1']);
+    return this.#send(['WATCHDOG=1']);
   }
 
   /**
@@ -103,44 +103,44 @@ export class SystemdNotifier {
    */
   watchdogIntervalMs(): number | null {
     if (!this.enabled) return null;
-    const env = this.env;
+    const env = this.#env;
     const usecText = env.WATCHDOG_USEC;
     if (!usecText || !/^\d+$/.test(usecText)) return null;
     const usec = Number(usecText);
     if (!Number.isSafeInteger(usec) || usec <= 0) return null;
     const pidText = env.WATCHDOG_PID;
     if (pidText !== undefined && pidText !== '') {
-      if (!/^\d+$/.test(pidText) || Number(pidText) !== this.pid) return null;
+      if (!/^\d+$/.test(pidText) || Number(pidText) !== this.#pid) return null;
     }
     return Math.max(1, Math.floor(usec / 2000));
   }
 
   /** Resolves when every notification queued so far has been sent (or failed). */
   flush(): Promise<void> {
-    return this.queue.then(() => undefined);
+    return this.#queue.then(() => undefined);
   }
 
-  private get pid(): number {
-    return this.opts.pid ?? process.pid;
+  get #pid(): number {
+    return this.#opts.pid ?? process.pid;
   }
 
-  private send(vars: string[]): Promise<boolean> {
+  #send(vars: string[]): Promise<boolean> {
     if (!this.enabled) return Promise.resolve(false);
-    const run = this.queue.then(() => this.spawnNotify(vars));
-    this.queue = run;
+    const run = this.#queue.then(() => this.#spawnNotify(vars));
+    this.#queue = run;
     return run;
   }
 
-  private spawnNotify(vars: string[]): Promise<boolean> {
+  #spawnNotify(vars: string[]): Promise<boolean> {
     // The socket may have been unset since the call was queued.
     if (!this.enabled) return Promise.resolve(false);
-    const command = this.command();
+    const command = this.#command();
     if (command === null) {
-      this.report('systemd-notify not found (install systemd, or set DCRVOTED_SYSTEMD_NOTIFY); NOTIFY_SOCKET is set but notifications cannot be sent');
+      this.#report('systemd-notify not found (install systemd, or set DCRVOTED_SYSTEMD_NOTIFY); NOTIFY_SOCKET is set but notifications cannot be sent');
       return Promise.resolve(false);
     }
-    const args = [`--pid=${this.pid}`, ...vars];
-    const timeoutMs = this.opts.timeoutMs ?? 10_000;
+    const args = [`--pid=${this.#pid}`, ...vars];
+    const timeoutMs = this.#opts.timeoutMs ?? 10_000;
     return new Promise<boolean>((resolve) => {
       let stderr = '';
       let settled = false;
@@ -148,11 +148,11 @@ export class SystemdNotifier {
         if (settled) return;
         settled = true;
         clearTimeout(timer);
-        if (!ok && problem) this.report(problem);
+        if (!ok && problem) this.#report(problem);
         resolve(ok);
       };
       const child = spawn(command, args, {
-        env: this.env,
+        env: this.#env,
         stdio: ['ignore', 'ignore', 'pipe'],
         windowsHide: true,
       });
@@ -180,32 +180,32 @@ export class SystemdNotifier {
     });
   }
 
-  private command(): string | null {
-    if (this.resolvedCommand !== undefined) return this.resolvedCommand;
-    const explicit = this.opts.command ?? this.env.DCRVOTED_SYSTEMD_NOTIFY;
+  #command(): string | null {
+    if (this.#resolvedCommand !== undefined) return this.#resolvedCommand;
+    const explicit = this.#opts.command ?? this.#env.DCRVOTED_SYSTEMD_NOTIFY;
     if (explicit) {
-      this.resolvedCommand = explicit;
+      this.#resolvedCommand = explicit;
       return explicit;
     }
-    const dirs = [...(this.env.PATH ?? '').split(delimiter).filter(Boolean), ...FALLBACK_DIRS];
+    const dirs = [...(this.#env.PATH ?? '').split(delimiter).filter(Boolean), ...FALLBACK_DIRS];
     for (const dir of dirs) {
       const candidate = join(dir, 'systemd-notify');
       try {
         accessSync(candidate, fsConstants.X_OK);
-        this.resolvedCommand = candidate;
+        this.#resolvedCommand = candidate;
         return candidate;
       } catch {
         // keep looking
       }
     }
-    this.resolvedCommand = null;
+    this.#resolvedCommand = null;
     return null;
   }
 
-  private report(message: string): void {
-    if (this.reported.has(message)) return;
-    this.reported.add(message);
-    this.opts.onError?.(message);
+  #report(message: string): void {
+    if (this.#reported.has(message)) return;
+    this.#reported.add(message);
+    this.#opts.onError?.(message);
   }
 }
 

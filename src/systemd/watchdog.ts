@@ -33,36 +33,36 @@ export interface WatchdogOptions {
 }
 
 export class SystemdWatchdog {
-  private readonly opts: WatchdogOptions;
-  private readonly intervalMs: number | null;
-  private timer: NodeJS.Timeout | null = null;
-  private unhealthyReason: string | null = null;
-  private pinging = false;
-  private lastPingAtMs: number | null = null;
+  readonly #opts: WatchdogOptions;
+  readonly #intervalMs: number | null;
+  #timer: NodeJS.Timeout | null = null;
+  #unhealthyReason: string | null = null;
+  #pinging = false;
+  #lastPingAtMs: number | null = null;
 
   constructor(opts: WatchdogOptions) {
-    this.opts = opts;
+    this.#opts = opts;
     const interval = opts.intervalMs === undefined ? defaultIntervalMs() : opts.intervalMs;
-    this.intervalMs = interval && interval > 0 ? interval : null;
+    this.#intervalMs = interval && interval > 0 ? interval : null;
   }
 
   /** Whether a watchdog is configured for this process at all. */
   get enabled(): boolean {
-    return this.intervalMs !== null;
+    return this.#intervalMs !== null;
   }
 
   get running(): boolean {
-    return this.timer !== null;
+    return this.#timer !== null;
   }
 
   /** Wall-clock ms of the last WATCHDOG=1 that was sent, or null. */
   get lastPingAt(): number | null {
-    return this.lastPingAtMs;
+    return this.#lastPingAtMs;
   }
 
   /** The reason pings are currently withheld, or null while healthy. */
   get withheldBecause(): string | null {
-    return this.unhealthyReason;
+    return this.#unhealthyReason;
   }
 
   /**
@@ -70,18 +70,18 @@ export class SystemdWatchdog {
    * does nothing when no watchdog is configured. Call after notifyReady().
    */
   start(): boolean {
-    if (this.intervalMs === null || this.timer) return this.timer !== null;
-    this.timer = setInterval(() => void this.tick(), this.intervalMs);
+    if (this.#intervalMs === null || this.#timer) return this.#timer !== null;
+    this.#timer = setInterval(() => void this.tick(), this.#intervalMs);
     // The watchdog must never be what keeps the process alive at shutdown.
-    this.timer.unref();
+    this.#timer.unref();
     void this.tick();
     return true;
   }
 
   /** Stops pinging. Call at the start of shutdown, before notifyStopping(). */
   stop(): void {
-    if (this.timer) clearInterval(this.timer);
-    this.timer = null;
+    if (this.#timer) clearInterval(this.#timer);
+    this.#timer = null;
   }
 
   /**
@@ -90,33 +90,33 @@ export class SystemdWatchdog {
    */
   async tick(): Promise<boolean> {
     // A previous ping still in flight (systemd-notify waits for PID 1): do not pile up helpers.
-    if (this.pinging) return false;
+    if (this.#pinging) return false;
     let verdict: HealthVerdict;
     try {
-      verdict = this.opts.isHealthy();
+      verdict = this.#opts.isHealthy();
     } catch (err) {
       verdict = `health check threw: ${err instanceof Error ? err.message : String(err)}`;
     }
     if (verdict !== true) {
       const reason = typeof verdict === 'string' && verdict ? verdict : 'health check failed';
-      if (this.unhealthyReason === null) this.opts.onUnhealthy?.(reason);
-      this.unhealthyReason = reason;
+      if (this.#unhealthyReason === null) this.#opts.onUnhealthy?.(reason);
+      this.#unhealthyReason = reason;
       return false;
     }
-    if (this.unhealthyReason !== null) {
-      this.unhealthyReason = null;
-      this.opts.onRecovered?.();
+    if (this.#unhealthyReason !== null) {
+      this.#unhealthyReason = null;
+      this.#opts.onRecovered?.();
     }
-    this.pinging = true;
+    this.#pinging = true;
     try {
-      const ping = this.opts.ping ?? defaultPing;
+      const ping = this.#opts.ping ?? defaultPing;
       const sent = await ping();
-      if (sent) this.lastPingAtMs = Date.now();
+      if (sent) this.#lastPingAtMs = Date.now();
       return sent;
     } catch {
       return false;
     } finally {
-      this.pinging = false;
+      this.#pinging = false;
     }
   }
 }
@@ -129,12 +129,12 @@ export class SystemdWatchdog {
  * true, or a string naming the loops that have not beaten within their limit.
  */
 export class Heartbeat {
-  private readonly last = new Map<string, number>();
-  private readonly limits = new Map<string, number>();
-  private readonly now: () => number;
+  readonly #last = new Map<string, number>();
+  readonly #limits = new Map<string, number>();
+  readonly #now: () => number;
 
   constructor(now: () => number = Date.now) {
-    this.now = now;
+    this.#now = now;
   }
 
   /**
@@ -142,26 +142,26 @@ export class Heartbeat {
    * as a beat, so a loop gets its full allowance to run its first round.
    */
   register(name: string, maxSilenceMs: number): void {
-    this.limits.set(name, maxSilenceMs);
-    this.last.set(name, this.now());
+    this.#limits.set(name, maxSilenceMs);
+    this.#last.set(name, this.#now());
   }
 
   /** Stops watching a loop (for example a wallet removed on reload). */
   unregister(name: string): void {
-    this.limits.delete(name);
-    this.last.delete(name);
+    this.#limits.delete(name);
+    this.#last.delete(name);
   }
 
   beat(name: string): void {
-    if (this.limits.has(name)) this.last.set(name, this.now());
+    if (this.#limits.has(name)) this.#last.set(name, this.#now());
   }
 
   /** Loops whose last beat is older than their limit, with how long ago (ms). */
   stale(): Array<{ name: string; silentMs: number }> {
-    const now = this.now();
+    const now = this.#now();
     const out: Array<{ name: string; silentMs: number }> = [];
-    for (const [name, limit] of this.limits) {
-      const silentMs = now - (this.last.get(name) ?? 0);
+    for (const [name, limit] of this.#limits) {
+      const silentMs = now - (this.#last.get(name) ?? 0);
       if (silentMs > limit) out.push({ name, silentMs });
     }
     return out;

@@ -115,14 +115,14 @@ function checkHeight(height: number): void {
  */
 export class SubsidyCalculator {
   /** perInterval[i] = full subsidy for reduction interval i, computed in order until it reaches 0. */
-  private readonly perInterval: bigint[];
-  private readonly totalProportions: bigint;
-  private readonly minVotesRequired: bigint;
+  readonly #perInterval: bigint[];
+  readonly #totalProportions: bigint;
+  readonly #minVotesRequired: bigint;
 
   constructor(readonly params: SubsidyParams) {
-    this.perInterval = [params.baseSubsidy];
-    this.totalProportions = params.workProportion + params.stakeProportion + params.treasuryProportion;
-    this.minVotesRequired = params.ticketsPerBlock / 2n + 1n;
+    this.#perInterval = [params.baseSubsidy];
+    this.#totalProportions = params.workProportion + params.stakeProportion + params.treasuryProportion;
+    this.#minVotesRequired = params.ticketsPerBlock / 2n + 1n;
   }
 
   /** dcrd CalcBlockSubsidy: the max potential subsidy of the block at `height`. */
@@ -131,12 +131,12 @@ export class SubsidyCalculator {
     if (height <= 0) return 0n;
     if (height === 1) return this.params.blockOneSubsidy;
     const interval = Math.floor(height / this.params.reductionInterval);
-    while (this.perInterval.length <= interval) {
-      const last = this.perInterval[this.perInterval.length - 1] as bigint;
+    while (this.#perInterval.length <= interval) {
+      const last = this.#perInterval[this.#perInterval.length - 1] as bigint;
       if (last === 0n) return 0n;
-      this.perInterval.push((last * this.params.mulSubsidy) / this.params.divSubsidy);
+      this.#perInterval.push((last * this.params.mulSubsidy) / this.params.divSubsidy);
     }
-    return this.perInterval[interval] as bigint;
+    return this.#perInterval[interval] as bigint;
   }
 
   /**
@@ -156,7 +156,7 @@ export class SubsidyCalculator {
     checkHeight(height);
     if (height === 1) return this.params.blockOneSubsidy;
     const v = BigInt(voters);
-    if (height >= this.params.stakeValidationHeight && v < this.minVotesRequired) return 0n;
+    if (height >= this.params.stakeValidationHeight && v < this.#minVotesRequired) return 0n;
     const [proportion, total] = workProportion(this.params, split);
     const subsidy = (this.blockSubsidy(height) * proportion) / total;
     if (height < this.params.stakeValidationHeight) return subsidy;
@@ -168,8 +168,8 @@ export class SubsidyCalculator {
     checkHeight(height);
     if (height <= 1) return 0n;
     const v = BigInt(voters);
-    if (height >= this.params.stakeValidationHeight && v < this.minVotesRequired) return 0n;
-    const subsidy = (this.blockSubsidy(height) * this.params.treasuryProportion) / this.totalProportions;
+    if (height >= this.params.stakeValidationHeight && v < this.#minVotesRequired) return 0n;
+    const subsidy = (this.blockSubsidy(height) * this.params.treasuryProportion) / this.#totalProportions;
     if (height < this.params.stakeValidationHeight || treasuryEnabled) return subsidy;
     return (v * subsidy) / this.params.ticketsPerBlock;
   }

@@ -89,54 +89,54 @@ export interface MsgTx {
 // ---------------------------------------------------------------- writing
 
 class Writer {
-  private buf: Uint8Array;
-  private view: DataView;
-  private len = 0;
+  #buf: Uint8Array;
+  #view: DataView;
+  #len = 0;
 
   constructor(capacity = 256) {
-    this.buf = new Uint8Array(capacity);
-    this.view = new DataView(this.buf.buffer);
+    this.#buf = new Uint8Array(capacity);
+    this.#view = new DataView(this.#buf.buffer);
   }
 
-  private reserve(n: number): void {
-    if (this.len + n <= this.buf.length) return;
-    let cap = this.buf.length * 2;
-    while (cap < this.len + n) cap *= 2;
+  #reserve(n: number): void {
+    if (this.#len + n <= this.#buf.length) return;
+    let cap = this.#buf.length * 2;
+    while (cap < this.#len + n) cap *= 2;
     const next = new Uint8Array(cap);
-    next.set(this.buf.subarray(0, this.len));
-    this.buf = next;
-    this.view = new DataView(next.buffer);
+    next.set(this.#buf.subarray(0, this.#len));
+    this.#buf = next;
+    this.#view = new DataView(next.buffer);
   }
 
   u8(v: number): void {
-    this.reserve(1);
-    this.view.setUint8(this.len, v);
-    this.len += 1;
+    this.#reserve(1);
+    this.#view.setUint8(this.#len, v);
+    this.#len += 1;
   }
 
   u16(v: number): void {
-    this.reserve(2);
-    this.view.setUint16(this.len, v, true);
-    this.len += 2;
+    this.#reserve(2);
+    this.#view.setUint16(this.#len, v, true);
+    this.#len += 2;
   }
 
   u32(v: number): void {
-    this.reserve(4);
-    this.view.setUint32(this.len, v, true);
-    this.len += 4;
+    this.#reserve(4);
+    this.#view.setUint32(this.#len, v, true);
+    this.#len += 4;
   }
 
   /** Writes an int64 as its two's-complement uint64 (how Go's uint64(int64) casts). */
   i64(v: bigint): void {
-    this.reserve(8);
-    this.view.setBigUint64(this.len, BigInt.asUintN(64, v), true);
-    this.len += 8;
+    this.#reserve(8);
+    this.#view.setBigUint64(this.#len, BigInt.asUintN(64, v), true);
+    this.#len += 8;
   }
 
   bytes(b: Uint8Array): void {
-    this.reserve(b.length);
-    this.buf.set(b, this.len);
-    this.len += b.length;
+    this.#reserve(b.length);
+    this.#buf.set(b, this.#len);
+    this.#len += b.length;
   }
 
   varInt(n: number): void {
@@ -150,9 +150,9 @@ class Writer {
       this.u32(n);
     } else {
       this.u8(0xff);
-      this.reserve(8);
-      this.view.setBigUint64(this.len, BigInt(n), true);
-      this.len += 8;
+      this.#reserve(8);
+      this.#view.setBigUint64(this.#len, BigInt(n), true);
+      this.#len += 8;
     }
   }
 
@@ -162,7 +162,7 @@ class Writer {
   }
 
   result(): Uint8Array {
-    return this.buf.slice(0, this.len);
+    return this.#buf.slice(0, this.#len);
   }
 }
 
@@ -252,51 +252,53 @@ export function txHashFull(tx: MsgTx): Uint8Array {
 class ShortRead extends Error {}
 
 class Reader {
-  private pos = 0;
-  private readonly view: DataView;
+  #pos = 0;
+  readonly #view: DataView;
+  readonly #buf: Uint8Array;
 
-  constructor(private readonly buf: Uint8Array) {
-    this.view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
+  constructor(buf: Uint8Array) {
+    this.#buf = buf;
+    this.#view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
   }
 
   get remaining(): number {
-    return this.buf.length - this.pos;
+    return this.#buf.length - this.#pos;
   }
 
-  private need(n: number, what: string): void {
-    if (this.pos + n > this.buf.length) throw new ShortRead(`short read of ${what} at byte ${this.pos}`);
+  #need(n: number, what: string): void {
+    if (this.#pos + n > this.#buf.length) throw new ShortRead(`short read of ${what} at byte ${this.#pos}`);
   }
 
   u8(what: string): number {
-    this.need(1, what);
-    return this.view.getUint8(this.pos++);
+    this.#need(1, what);
+    return this.#view.getUint8(this.#pos++);
   }
 
   u16(what: string): number {
-    this.need(2, what);
-    const v = this.view.getUint16(this.pos, true);
-    this.pos += 2;
+    this.#need(2, what);
+    const v = this.#view.getUint16(this.#pos, true);
+    this.#pos += 2;
     return v;
   }
 
   u32(what: string): number {
-    this.need(4, what);
-    const v = this.view.getUint32(this.pos, true);
-    this.pos += 4;
+    this.#need(4, what);
+    const v = this.#view.getUint32(this.#pos, true);
+    this.#pos += 4;
     return v;
   }
 
   i64(what: string): bigint {
-    this.need(8, what);
-    const v = this.view.getBigInt64(this.pos, true);
-    this.pos += 8;
+    this.#need(8, what);
+    const v = this.#view.getBigInt64(this.#pos, true);
+    this.#pos += 8;
     return v;
   }
 
   bytes(n: number, what: string): Uint8Array {
-    this.need(n, what);
-    const out = this.buf.slice(this.pos, this.pos + n);
-    this.pos += n;
+    this.#need(n, what);
+    const out = this.#buf.slice(this.#pos, this.#pos + n);
+    this.#pos += n;
     return out;
   }
 
@@ -312,9 +314,9 @@ class Reader {
       v = BigInt(this.u32(what));
       min = 0x10000n;
     } else {
-      this.need(8, what);
-      v = this.view.getBigUint64(this.pos, true);
-      this.pos += 8;
+      this.#need(8, what);
+      v = this.#view.getBigUint64(this.#pos, true);
+      this.#pos += 8;
       min = 0x100000000n;
     }
     if (v < min) throw new ShortRead(`non-canonical varint for ${what}: ${v} encoded with discriminant 0x${d.toString(16)}`);

@@ -207,11 +207,11 @@ export class WalletClient {
   readonly name: string;
   readonly address: string;
   readonly callTimeoutMs: number;
-  private readonly opts: WalletClientOptions;
-  private readonly def: protoLoader.PackageDefinition;
-  private readonly credentials: grpc.ChannelCredentials;
-  private client: grpc.Client;
-  private closed = false;
+  readonly #opts: WalletClientOptions;
+  readonly #def: protoLoader.PackageDefinition;
+  readonly #credentials: grpc.ChannelCredentials;
+  #client: grpc.Client;
+  #closed = false;
   /** Calls and streams in flight, cancelled by close(). */
   readonly #calls = new Set<grpc.ClientUnaryCall>();
   readonly #streams = new Set<RpcSyncHandle>();
@@ -221,24 +221,24 @@ export class WalletClient {
    * fetched again to build its vote: keep the second lookup off the wire.
    */
   readonly #ticketTxs = new Map<string, Buffer>();
-  private readonly errorContext: RpcErrorContext;
+  readonly #errorContext: RpcErrorContext;
 
   constructor(opts: WalletClientOptions) {
-    this.opts = opts;
+    this.#opts = opts;
     this.name = opts.name;
     this.address = opts.address;
     this.callTimeoutMs = opts.callTimeoutMs ?? 5000;
     splitHostPort(opts.address); // fail early on a malformed address
-    this.def = loadDefinition(opts.protoPath);
+    this.#def = loadDefinition(opts.protoPath);
     // An empty key/cert means "present none" (the wallet will refuse us; the
     // error then says which file to fix) rather than a TLS setup exception.
-    this.credentials = grpc.credentials.createSsl(
+    this.#credentials = grpc.credentials.createSsl(
       opts.caCert,
       opts.clientKey.length > 0 ? opts.clientKey : null,
       opts.clientCert.length > 0 ? opts.clientCert : null,
     );
-    this.client = this.makeClient();
-    this.errorContext = {
+    this.#client = this.#makeClient();
+    this.#errorContext = {
       name: this.name,
       address: this.address,
       callTimeoutMs: this.callTimeoutMs,
@@ -248,12 +248,12 @@ export class WalletClient {
       serverNameOverride: opts.serverNameOverride,
       hints: opts.hints,
       // Read at translation time: the channel is replaced after a hang.
-      channelState: () => this.client.getChannel().getConnectivityState(false),
-      recycleChannel: () => this.recycle(),
+      channelState: () => this.#client.getChannel().getConnectivityState(false),
+      recycleChannel: () => this.#recycle(),
     };
   }
 
-  private makeClient(): grpc.Client {
+  #makeClient(): grpc.Client {
     const options: grpc.ChannelOptions = {
       // grpc-js backs off up to 120 s between reconnects by default; a wallet
       // that restarts must be usable again within seconds.
@@ -266,11 +266,11 @@ export class WalletClient {
       'grpc.keepalive_timeout_ms': 20_000,
       'grpc.max_receive_message_length': WALLET_MAX_RECEIVE_BYTES,
     };
-    if (this.opts.serverNameOverride) {
-      options['grpc.ssl_target_name_override'] = this.opts.serverNameOverride;
-      options['grpc.default_authority'] = this.opts.serverNameOverride;
+    if (this.#opts.serverNameOverride) {
+      options['grpc.ssl_target_name_override'] = this.#opts.serverNameOverride;
+      options['grpc.default_authority'] = this.#opts.serverNameOverride;
     }
-    return new grpc.Client(this.address, this.credentials, options);
+    return new grpc.Client(this.address, this.#credentials, options);
   }
 
   /**
@@ -280,18 +280,18 @@ export class WalletClient {
    * socket, or the process, alive past a shutdown.
    */
   close(): void {
-    this.closed = true;
+    this.#closed = true;
     for (const call of [...this.#calls]) call.cancel();
     this.#calls.clear();
     for (const stream of [...this.#streams]) stream.cancel();
     this.#streams.clear();
-    this.client.close();
+    this.#client.close();
   }
 
   // ---- calls ---------------------------------------------------------------
 
   async version(): Promise<WalletVersion> {
-    const r = await this.unary<Raw>('VersionService', 'Version', {});
+    const r = await this.#unary<Raw>('VersionService', 'Version', {});
     return {
       versionString: String(r['version_string']),
       major: Number(r['major']),
@@ -303,11 +303,11 @@ export class WalletClient {
   }
 
   async ping(): Promise<void> {
-    await this.unary('WalletService', 'Ping', {});
+    await this.#unary('WalletService', 'Ping', {});
   }
 
   async networkInfo(): Promise<NetworkInfo> {
-    const r = await this.unary<Raw>('WalletService', 'Network', {});
+    const r = await this.#unary<Raw>('WalletService', 'Network', {});
     const netId = Number(r['active_network']);
     return { name: networkFromId(netId), netId };
   }
@@ -317,12 +317,12 @@ export class WalletClient {
   }
 
   async bestBlock(): Promise<BlockRef> {
-    const r = await this.unary<Raw>('WalletService', 'BestBlock', {});
+    const r = await this.#unary<Raw>('WalletService', 'BestBlock', {});
     return { hash: wireHashToHex(r['hash'] as Buffer), height: Number(r['height']) };
   }
 
   async stakeInfo(): Promise<StakeInfo> {
-    const r = await this.unary<Raw>('WalletService', 'StakeInfo', {});
+    const r = await this.#unary<Raw>('WalletService', 'StakeInfo', {});
     return {
       poolSize: Number(r['pool_size']),
       allMempoolTix: Number(r['all_mempool_tix']),
@@ -358,7 +358,7 @@ export class WalletClient {
   async #getTicketRaw(hashHex: string): Promise<RawGetTicketsResponse | null> {
     let r: RawGetTicketsResponse;
     try {
-      r = await this.unary<RawGetTicketsResponse>('WalletService', 'GetTicket', { ticket_hash: hashHexToWire(hashHex, 'ticket hash') });
+      r = await this.#unary<RawGetTicketsResponse>('WalletService', 'GetTicket', { ticket_hash: hashHexToWire(hashHex, 'ticket hash') });
     } catch (err) {
       if (err instanceof WalletRpcError && err.kind === 'not_found') return null;
       throw err;
@@ -374,7 +374,7 @@ export class WalletClient {
 
   /** The passphrase Buffer is sent as is and never copied into errors or logs. */
   async unlockWallet(passphrase: Buffer): Promise<void> {
-    await this.unary('WalletService', 'UnlockWallet', { passphrase }, [passphrase]);
+    await this.#unary('WalletService', 'UnlockWallet', { passphrase }, [passphrase]);
   }
 
   /** The ticket purchase transaction, serialized, if the ticket is the wallet's. */
@@ -392,7 +392,7 @@ export class WalletClient {
    * so callers send one only to a wallet they have just seen locked.
    */
   async signTransaction(passphrase: Buffer | null, tx: Uint8Array): Promise<{ tx: Buffer; unsignedInputIndexes: number[] }> {
-    const r = await this.unary<{ transaction: Buffer; unsigned_input_indexes: number[] }>(
+    const r = await this.#unary<{ transaction: Buffer; unsigned_input_indexes: number[] }>(
       'WalletService',
       'SignTransaction',
       { ...(passphrase ? { passphrase } : {}), serialized_transaction: Buffer.from(tx) },
@@ -403,16 +403,16 @@ export class WalletClient {
 
   /** Publishes through the wallet's own dcrd connection; returns the txid. */
   async publishTransaction(tx: Uint8Array): Promise<string> {
-    const r = await this.unary<{ transaction_hash: Buffer }>('WalletService', 'PublishTransaction', { signed_transaction: Buffer.from(tx) });
+    const r = await this.#unary<{ transaction_hash: Buffer }>('WalletService', 'PublishTransaction', { signed_transaction: Buffer.from(tx) });
     return wireHashToHex(r.transaction_hash);
   }
 
   async lockWallet(): Promise<void> {
-    await this.unary('WalletService', 'LockWallet', {});
+    await this.#unary('WalletService', 'LockWallet', {});
   }
 
   async walletExists(): Promise<boolean> {
-    const r = await this.unary<Raw>('WalletLoaderService', 'WalletExists', {});
+    const r = await this.#unary<Raw>('WalletLoaderService', 'WalletExists', {});
     return r['exists'] === true;
   }
 
@@ -423,7 +423,7 @@ export class WalletClient {
    */
   async openWallet(publicPassphrase?: Buffer): Promise<{ alreadyOpen: boolean; watchingOnly: boolean | null }> {
     try {
-      const r = await this.unary<Raw>(
+      const r = await this.#unary<Raw>(
         'WalletLoaderService',
         'OpenWallet',
         publicPassphrase && publicPassphrase.length > 0 ? { public_passphrase: publicPassphrase } : {},
@@ -440,7 +440,7 @@ export class WalletClient {
 
   /** Start the wallet's RPC sync with dcrd. The stream has no deadline: end it with cancel(). */
   rpcSync(opts: RpcSyncOptions): RpcSyncHandle {
-    const method = methodDef(this.def, 'WalletLoaderService', 'RpcSync');
+    const method = methodDef(this.#def, 'WalletLoaderService', 'RpcSync');
     const request = {
       network_address: opts.networkAddress,
       username: opts.username,
@@ -451,7 +451,7 @@ export class WalletClient {
         ? { private_passphrase: opts.privatePassphrase }
         : {}),
     };
-    const call = this.client.makeServerStreamRequest(
+    const call = this.#client.makeServerStreamRequest(
       method.path,
       method.requestSerialize,
       method.responseDeserialize,
@@ -460,8 +460,8 @@ export class WalletClient {
       {},
     );
     const secrets = [opts.password, ...(opts.privatePassphrase ? [opts.privatePassphrase] : [])];
-    const handle = new RpcSyncHandle(call, (err) => this.translate(err, 'WalletLoaderService.RpcSync', secrets));
-    if (this.closed) handle.cancel();
+    const handle = new RpcSyncHandle(call, (err) => this.#translate(err, 'WalletLoaderService.RpcSync', secrets));
+    if (this.#closed) handle.cancel();
     else {
       this.#streams.add(handle);
       call.on('status', () => this.#streams.delete(handle));
@@ -470,7 +470,7 @@ export class WalletClient {
   }
 
   async agendas(): Promise<AgendasResult> {
-    const r = await this.unary<Raw>('AgendaService', 'Agendas', {});
+    const r = await this.#unary<Raw>('AgendaService', 'Agendas', {});
     const agendas = (r['agendas'] as Raw[]).map((a) => ({
       id: String(a['id']),
       description: String(a['description']),
@@ -490,7 +490,7 @@ export class WalletClient {
 
   /** Wallet-wide choices, or one ticket's (NotFound if the ticket is not the wallet's). */
   async voteChoices(ticketHash?: string): Promise<VoteChoicesResult> {
-    const r = await this.unary<Raw>('VotingService', 'VoteChoices', ticketField(ticketHash));
+    const r = await this.#unary<Raw>('VotingService', 'VoteChoices', ticketField(ticketHash));
     return {
       version: Number(r['version']),
       choices: (r['choices'] as Raw[]).map((c) => ({
@@ -508,7 +508,7 @@ export class WalletClient {
     choices: ReadonlyArray<{ agendaId: string; choiceId: string }>,
     ticketHash?: string,
   ): Promise<{ voteBits: number }> {
-    const r = await this.unary<Raw>('VotingService', 'SetVoteChoices', {
+    const r = await this.#unary<Raw>('VotingService', 'SetVoteChoices', {
       choices: choices.map((c) => ({ agenda_id: c.agendaId, choice_id: c.choiceId })),
       ...ticketField(ticketHash),
     });
@@ -517,7 +517,7 @@ export class WalletClient {
 
   /** Treasury key policies the wallet stores (abstain is stored as "no entry"). */
   async treasuryPolicies(): Promise<TreasuryKeyPolicy[]> {
-    const r = await this.unary<Raw>('VotingService', 'TreasuryPolicies', {});
+    const r = await this.#unary<Raw>('VotingService', 'TreasuryPolicies', {});
     return (r['policies'] as Raw[]).map((p) => ({
       key: (p['key'] as Buffer).toString('hex'),
       policy: policyFromWire(String(p['policy'])),
@@ -529,7 +529,7 @@ export class WalletClient {
     if (!/^[0-9a-fA-F]{66}$/.test(keyHex)) {
       throw new TypeError(`treasury key must be 66 hex characters (33-byte compressed public key), got ${JSON.stringify(keyHex.slice(0, 80))}`);
     }
-    await this.unary('VotingService', 'SetTreasuryPolicy', {
+    await this.#unary('VotingService', 'SetTreasuryPolicy', {
       key: Buffer.from(keyHex, 'hex'),
       policy,
       ...ticketField(ticketHash),
@@ -543,7 +543,7 @@ export class WalletClient {
    */
   /** All tspends the wallet has seen, or one; with a ticket, that ticket's policy (as the wallet votes it). */
   async tspendPolicies(hashHex?: string, ticketHash?: string): Promise<TSpendPolicy[]> {
-    const r = await this.unary<Raw>('VotingService', 'TSpendPolicies', {
+    const r = await this.#unary<Raw>('VotingService', 'TSpendPolicies', {
       ...(hashHex ? { hash: hashHexToWire(hashHex, 'tspend hash') } : {}),
       ...ticketField(ticketHash),
     });
@@ -555,7 +555,7 @@ export class WalletClient {
   }
 
   async setTSpendPolicy(hashHex: string, policy: TreasuryChoice, ticketHash?: string): Promise<void> {
-    await this.unary('VotingService', 'SetTSpendPolicy', {
+    await this.#unary('VotingService', 'SetTSpendPolicy', {
       hash: hashHexToWire(hashHex, 'tspend hash'),
       policy,
       ...ticketField(ticketHash),
@@ -564,15 +564,15 @@ export class WalletClient {
 
   // ---- plumbing ------------------------------------------------------------
 
-  private unary<T>(service: string, method: string, request: object, secrets: readonly Buffer[] = []): Promise<T> {
-    const def = methodDef(this.def, service, method);
+  #unary<T>(service: string, method: string, request: object, secrets: readonly Buffer[] = []): Promise<T> {
+    const def = methodDef(this.#def, service, method);
     const fullMethod = `${service}.${method}`;
     return new Promise<T>((resolve, reject) => {
-      if (this.closed) {
-        reject(this.error(`wallet ${this.name} client is closed`, 'other', null, fullMethod));
+      if (this.#closed) {
+        reject(this.#error(`wallet ${this.name} client is closed`, 'other', null, fullMethod));
         return;
       }
-      const call = this.client.makeUnaryRequest(
+      const call = this.#client.makeUnaryRequest(
         def.path,
         def.requestSerialize,
         def.responseDeserialize,
@@ -581,11 +581,11 @@ export class WalletClient {
         { deadline: Date.now() + this.callTimeoutMs },
         (err, value) => {
           this.#calls.delete(call);
-          if (err && this.closed) {
+          if (err && this.#closed) {
             // Cancelled by close(): no diagnosis, no new channel.
-            reject(this.error(`wallet ${this.name} client closed before ${fullMethod} was answered`, 'other', err.code ?? null, fullMethod));
+            reject(this.#error(`wallet ${this.name} client closed before ${fullMethod} was answered`, 'other', err.code ?? null, fullMethod));
           } else if (err) {
-            this.translate(err, fullMethod, secrets).then(reject, reject);
+            this.#translate(err, fullMethod, secrets).then(reject, reject);
           } else {
             resolve(value as T);
           }
@@ -595,24 +595,24 @@ export class WalletClient {
     });
   }
 
-  private error(message: string, kind: WalletRpcErrorKind, code: grpc.status | null, method: string): WalletRpcError {
+  #error(message: string, kind: WalletRpcErrorKind, code: grpc.status | null, method: string): WalletRpcError {
     return new WalletRpcError(message, kind, code, method, this.name, this.address);
   }
 
   /** Turn a grpc-js error into a WalletRpcError with an operator-actionable message. */
-  private translate(
+  #translate(
     err: grpc.ServiceError | Error,
     method: string,
     secrets: readonly Buffer[] = [],
   ): Promise<WalletRpcError> {
-    return translateRpcError(this.errorContext, err, method, secrets);
+    return translateRpcError(this.#errorContext, err, method, secrets);
   }
 
   /** Replace the channel (after a hang); calls already in flight finish on the old one. */
-  private recycle(): void {
-    if (this.closed) return;
-    const old = this.client;
-    this.client = this.makeClient();
+  #recycle(): void {
+    if (this.#closed) return;
+    const old = this.#client;
+    this.#client = this.#makeClient();
     old.close();
   }
 }

@@ -57,14 +57,13 @@ export class RpcSyncHandle extends EventEmitter {
   synced = false;
   /** The error that ended the stream, if any. */
   lastError: WalletRpcError | null = null;
-  private cancelled = false;
-  private ended = false;
+  #cancelled = false;
+  #ended = false;
+  readonly #call: grpc.ClientReadableStream<object>;
 
-  constructor(
-    private readonly call: grpc.ClientReadableStream<object>,
-    translate: (err: grpc.ServiceError) => Promise<WalletRpcError>,
-  ) {
+  constructor(call: grpc.ClientReadableStream<object>, translate: (err: grpc.ServiceError) => Promise<WalletRpcError>) {
     super();
+    this.#call = call;
     call.on('data', (msg: RawRpcSyncResponse) => {
       this.emit('notification', msg.notification_type);
       // notification_type SYNCED is the proto3 zero value, so trust the
@@ -82,8 +81,8 @@ export class RpcSyncHandle extends EventEmitter {
     // drives the end of the handle.
     call.on('error', () => {});
     call.on('status', (s: grpc.StatusObject) => {
-      if (s.code === grpc.status.OK || (this.cancelled && s.code === grpc.status.CANCELLED)) {
-        this.finish();
+      if (s.code === grpc.status.OK || (this.#cancelled && s.code === grpc.status.CANCELLED)) {
+        this.#finish();
         return;
       }
       const err = Object.assign(new Error(s.details), s) as grpc.ServiceError;
@@ -91,23 +90,23 @@ export class RpcSyncHandle extends EventEmitter {
         (e) => {
           this.lastError = e;
           if (this.listenerCount('error') > 0) this.emit('error', e);
-          this.finish();
+          this.#finish();
         },
-        () => this.finish(),
+        () => this.#finish(),
       );
     });
   }
 
   /** End the sync stream (the wallet stops syncing when its stream context ends). */
   cancel(): void {
-    if (this.ended) return;
-    this.cancelled = true;
-    this.call.cancel();
+    if (this.#ended) return;
+    this.#cancelled = true;
+    this.#call.cancel();
   }
 
-  private finish(): void {
-    if (this.ended) return;
-    this.ended = true;
+  #finish(): void {
+    if (this.#ended) return;
+    this.#ended = true;
     this.synced = false;
     this.emit('end');
   }

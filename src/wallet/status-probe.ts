@@ -90,16 +90,16 @@ const MAX_WALLET_TEXT = 256;
 export const RPC_ERR_WALLET = -4;
 
 export class StatusProbe {
-  private readonly opts: StatusProbeOptions;
-  private readonly timeoutMs: number;
-  private nextId = 1;
-  private closed = false;
+  readonly #opts: StatusProbeOptions;
+  readonly #timeoutMs: number;
+  #nextId = 1;
+  #closed = false;
   /** Requests in flight, so close() can end them. */
-  private readonly inFlight = new Set<{ abort(): void }>();
+  readonly #inFlight = new Set<{ abort(): void }>();
 
   constructor(opts: StatusProbeOptions) {
-    this.opts = opts;
-    this.timeoutMs = opts.timeoutMs ?? 5000;
+    this.#opts = opts;
+    this.#timeoutMs = opts.timeoutMs ?? 5000;
   }
 
   /**
@@ -108,36 +108,36 @@ export class StatusProbe {
    * shutdown for the request timeout.
    */
   close(): void {
-    this.closed = true;
-    for (const r of [...this.inFlight]) r.abort();
+    this.#closed = true;
+    for (const r of [...this.#inFlight]) r.abort();
   }
 
   async walletInfo(): Promise<WalletStatus> {
-    const result = await this.call('walletinfo', []);
-    return parseWalletInfo(result, (msg) => this.fail(msg, 'bad_response'));
+    const result = await this.#call('walletinfo', []);
+    return parseWalletInfo(result, (msg) => this.#fail(msg, 'bad_response'));
   }
 
-  private fail(msg: string, kind: StatusProbeErrorKind, httpStatus: number | null = null, rpcCode: number | null = null): StatusProbeError {
-    return new StatusProbeError(msg, kind, this.opts.name, this.opts.address, httpStatus, rpcCode);
+  #fail(msg: string, kind: StatusProbeErrorKind, httpStatus: number | null = null, rpcCode: number | null = null): StatusProbeError {
+    return new StatusProbeError(msg, kind, this.#opts.name, this.#opts.address, httpStatus, rpcCode);
   }
 
-  private call(method: string, params: unknown[]): Promise<unknown> {
-    const { host, port } = splitAddress(this.opts.address);
-    const who = `wallet ${this.opts.name} JSON-RPC at ${this.opts.address}`;
-    const body = JSON.stringify({ jsonrpc: '1.0', id: this.nextId++, method, params });
+  #call(method: string, params: unknown[]): Promise<unknown> {
+    const { host, port } = splitAddress(this.#opts.address);
+    const who = `wallet ${this.#opts.name} JSON-RPC at ${this.#opts.address}`;
+    const body = JSON.stringify({ jsonrpc: '1.0', id: this.#nextId++, method, params });
     const headers: Record<string, string | number> = {
       'Content-Type': 'application/json',
       'Content-Length': Buffer.byteLength(body),
     };
-    const auth = this.opts.auth;
+    const auth = this.#opts.auth;
     if (auth.type === 'basic') {
       // Built from the Buffer without logging; lives only in this request.
       headers['Authorization'] =
         'Basic ' + Buffer.concat([Buffer.from(`${auth.user}:`, 'utf8'), auth.password]).toString('base64');
     }
     return new Promise((resolve, reject) => {
-      if (this.closed) {
-        reject(this.fail(`${who}: the probe is closed (dcrvoted is stopping)`, 'unreachable'));
+      if (this.#closed) {
+        reject(this.#fail(`${who}: the probe is closed (dcrvoted is stopping)`, 'unreachable'));
         return;
       }
       let handshakeDone = false;
@@ -146,18 +146,18 @@ export class StatusProbe {
         if (done) return;
         done = true;
         clearTimeout(timer);
-        this.inFlight.delete(handle);
+        this.#inFlight.delete(handle);
         // Whatever the answer held, a throw here would escape an event
         // handler and end the process: it becomes this call's error.
         try {
           fn();
         } catch (err) {
-          reject(this.fail(`${who} sent a reply that could not be read: ${String((err as Error)?.message).slice(0, MAX_WALLET_TEXT)}`, 'bad_response'));
+          reject(this.#fail(`${who} sent a reply that could not be read: ${String((err as Error)?.message).slice(0, MAX_WALLET_TEXT)}`, 'bad_response'));
         }
       };
       const handle = {
         abort: () => {
-          settle(() => reject(this.fail(`${who}: walletinfo cancelled (dcrvoted is stopping)`, 'unreachable')));
+          settle(() => reject(this.#fail(`${who}: walletinfo cancelled (dcrvoted is stopping)`, 'unreachable')));
           req.destroy();
         },
       };
@@ -167,26 +167,26 @@ export class StatusProbe {
         method: 'POST',
         path: '/',
         headers,
-        ca: this.opts.caCert,
+        ca: this.#opts.caCert,
         agent: false,
         ...(auth.type === 'clientcert' ? { cert: auth.cert, key: auth.key } : {}),
-        ...(this.opts.serverNameOverride ? { servername: this.opts.serverNameOverride } : {}),
+        ...(this.#opts.serverNameOverride ? { servername: this.#opts.serverNameOverride } : {}),
       });
-      this.inFlight.add(handle);
+      this.#inFlight.add(handle);
       const timer = setTimeout(() => {
         settle(() =>
           reject(
-            this.fail(
-              `${who} did not answer walletinfo within ${this.timeoutMs} ms: check that dcrwallet is running and wallets[].jsonrpc.address`,
+            this.#fail(
+              `${who} did not answer walletinfo within ${this.#timeoutMs} ms: check that dcrwallet is running and wallets[].jsonrpc.address`,
               'timeout',
             ),
           ),
         );
         req.destroy();
-      }, this.timeoutMs);
+      }, this.#timeoutMs);
       req.on('socket', (s) => s.once('secureConnect', () => (handshakeDone = true)));
       req.on('error', (err: NodeJS.ErrnoException) => {
-        settle(() => reject(this.classifyNetworkError(err, handshakeDone, who)));
+        settle(() => reject(this.#classifyNetworkError(err, handshakeDone, who)));
       });
       req.on('response', (res) => {
         const chunks: Buffer[] = [];
@@ -198,17 +198,17 @@ export class StatusProbe {
             return;
           }
           settle(() =>
-            reject(this.fail(`${who} sent more than ${WALLETINFO_MAX_BYTES} bytes for ${method}; refused (a real answer is a few hundred)`, 'bad_response', res.statusCode ?? null)),
+            reject(this.#fail(`${who} sent more than ${WALLETINFO_MAX_BYTES} bytes for ${method}; refused (a real answer is a few hundred)`, 'bad_response', res.statusCode ?? null)),
           );
           req.destroy();
         });
-        res.on('error', (err: NodeJS.ErrnoException) => settle(() => reject(this.classifyNetworkError(err, true, who))));
+        res.on('error', (err: NodeJS.ErrnoException) => settle(() => reject(this.#classifyNetworkError(err, true, who))));
         res.on('end', () => {
           settle(() => {
             const status = res.statusCode ?? 0;
             if (status === 401) {
               reject(
-                this.fail(
+                this.#fail(
                   `${who} rejected our credentials (HTTP 401): check wallets[].jsonrpc.user and the password in wallets[].jsonrpc.passwordFile against the wallet's --username/--password`,
                   'auth_failed',
                   status,
@@ -218,18 +218,18 @@ export class StatusProbe {
             }
             const text = Buffer.concat(chunks).toString('utf8');
             if (status !== 200) {
-              reject(this.fail(`${who} answered HTTP ${status}${status === 429 ? ' (too many JSON-RPC clients)' : ''}`, 'bad_response', status));
+              reject(this.#fail(`${who} answered HTTP ${status}${status === 429 ? ' (too many JSON-RPC clients)' : ''}`, 'bad_response', status));
               return;
             }
             let parsed: unknown;
             try {
               parsed = JSON.parse(text);
             } catch {
-              reject(this.fail(`${who} sent a reply that is not JSON`, 'bad_response', status));
+              reject(this.#fail(`${who} sent a reply that is not JSON`, 'bad_response', status));
               return;
             }
             if (typeof parsed !== 'object' || parsed === null) {
-              reject(this.fail(`${who} sent a malformed JSON-RPC reply`, 'bad_response', status));
+              reject(this.#fail(`${who} sent a malformed JSON-RPC reply`, 'bad_response', status));
               return;
             }
             const rpcErr = (parsed as { error?: unknown }).error;
@@ -240,7 +240,7 @@ export class StatusProbe {
               const raw = (rpcErr as { message?: unknown }).message;
               const message = typeof raw === 'string' ? raw.slice(0, MAX_WALLET_TEXT) : 'unknown error';
               const hint = code === RPC_ERR_WALLET ? ' (no wallet is open yet: managed mode opens it over gRPC)' : '';
-              reject(this.fail(`${who}: ${method} failed: ${message} (code ${code ?? '?'})${hint}`, 'rpc_error', status, code));
+              reject(this.#fail(`${who}: ${method} failed: ${message} (code ${code ?? '?'})${hint}`, 'rpc_error', status, code));
               return;
             }
             resolve((parsed as { result?: unknown }).result);
@@ -251,10 +251,10 @@ export class StatusProbe {
     });
   }
 
-  private classifyNetworkError(err: NodeJS.ErrnoException, handshakeDone: boolean, who: string): StatusProbeError {
+  #classifyNetworkError(err: NodeJS.ErrnoException, handshakeDone: boolean, who: string): StatusProbeError {
     const code = err.code ?? '';
     if (UNTRUSTED_TLS_CODES.has(code)) {
-      return this.fail(
+      return this.#fail(
         `${who} presented a TLS certificate we do not trust (${code}): set wallets[].caCert to the wallet's rpc.cert`,
         'tls_untrusted',
       );
@@ -262,15 +262,15 @@ export class StatusProbe {
     const alert = /ALERT/.test(code) || /alert/i.test(err.message);
     // A server that refuses a client certificate either sends a TLS alert or,
     // with TLS 1.3, hangs up right after the handshake.
-    if (alert || (handshakeDone && this.opts.auth.type === 'clientcert' && /ECONNRESET|socket hang up/i.test(`${code} ${err.message}`))) {
-      return this.fail(
-        this.opts.auth.type === 'clientcert'
+    if (alert || (handshakeDone && this.#opts.auth.type === 'clientcert' && /ECONNRESET|socket hang up/i.test(`${code} ${err.message}`))) {
+      return this.#fail(
+        this.#opts.auth.type === 'clientcert'
           ? `${who} rejected our client certificate: append the certificate from wallets[].clientCert to the wallet's clients.pem and restart the wallet (it must run with --jsonrpcauthtype=clientcert)`
           : `${who} refused the TLS connection (${code || 'alert'}): if the wallet runs with --jsonrpcauthtype=clientcert set wallets[].jsonrpc.auth = clientcert`,
         'tls_rejected',
       );
     }
-    return this.fail(
+    return this.#fail(
       `${who} is unreachable (${code || err.message}): check that dcrwallet is running with JSON-RPC enabled and wallets[].jsonrpc.address`,
       'unreachable',
     );

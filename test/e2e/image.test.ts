@@ -180,8 +180,10 @@ describe.skipIf(!hasDocker)('container image on a real simnet', () => {
     const stopMs = Date.now() - tStop;
     const state = JSON.parse((await sh('docker', ['inspect', '-f', '{{json .State}}', containerId])).stdout) as { ExitCode: number; OOMKilled: boolean };
     console.log(`[image] SIGTERM -> exit ${state.ExitCode} in ${(stopMs / 1000).toFixed(1)} s`);
+    // Exit 0 means the daemon stopped by itself: docker's SIGKILL after 5 s
+    // would have left 137. (npm run bench times SIGTERM to exit.)
     expect(state.ExitCode).toBe(0);
-    expect(stopMs).toBeLessThan(5000);
+    expect(state.OOMKilled).toBe(false);
 
     // Logs: every stdout line is a JSON log record; nothing secret anywhere.
     const logs = await sh('docker', ['logs', containerId]);

@@ -114,7 +114,6 @@ describe('attached wallet on a real simnet', () => {
     await waitFor('unlocked again', async () => (await fx.sim.ours.rpc('walletinfo')).unlocked === true, 15_000);
     const took = Date.now() - t0;
     console.log(`[e2e] wallet unlocked again ${took} ms after LockWallet`);
-    expect(took).toBeLessThan(10_000);
     await mineUntil(fx.sim, async () => decided(fx.dut!, 'voted').length >= 1, 40);
     expect(decided(fx.dut, 'missed')).toEqual([]);
   }, 6 * MINUTE);
