@@ -6,6 +6,7 @@ import { ConfigError, EXIT_CONFIG } from './config/load.js';
 import { USAGE, UsageError, parseArgs, type ParsedArgs } from './cli-args.js';
 import { quietIpServerNameWarning } from './process-warnings.js';
 import { VERSION } from './version.js';
+import { errorMessage } from './errors.js';
 
 quietIpServerNameWarning();
 
@@ -60,7 +61,7 @@ async function main(argv: string[]): Promise<number> {
       process.stderr.write(`dcrvoted: ${err.message}\n`);
       return EXIT_CONFIG;
     }
-    process.stderr.write(`dcrvoted: ${(err as Error).message}\n`);
+    process.stderr.write(`dcrvoted: ${errorMessage(err)}\n`);
     return 1;
   }
 }

@@ -8,6 +8,7 @@ import { LedgerLockedError } from '../ledger/ledger.js';
 import { configureNotifier, notifyReady, notifyStatus, notifyStopping } from '../systemd/notify.js';
 import { SystemdWatchdog } from '../systemd/watchdog.js';
 import { createLogger } from '../telemetry/logger.js';
+import { errorMessage } from '../errors.js';
 
 /**
  * From SIGTERM/SIGINT or a fatal error to the end of the process, whatever
@@ -36,7 +37,7 @@ export async function runCommand(args: ParsedArgs): Promise<number> {
   try {
     await daemon.start();
   } catch (err) {
-    const message = err instanceof LedgerLockedError ? err.message : `cannot start: ${(err as Error).message}`;
+    const message = err instanceof LedgerLockedError ? err.message : `cannot start: ${errorMessage(err)}`;
     logger.fatal({ event: 'start_failed' }, message);
     await daemon.stop();
     logger.flush();

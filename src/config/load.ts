@@ -165,7 +165,7 @@ export function loadConfig(opts: LoadOptions): DaemonConfig {
   // Every value read below was checked above: a missing one is an issue, and issues stop here.
   if (issues.length > 0 || !http || !dcrd.endpoint || !dcrd.caCert || !dcrd.password) throw new ConfigError(issues);
   const primary: DcrdNodeConfig = { name: raw.dcrd.name, endpoint: dcrd.endpoint, caCert: dcrd.caCert, user: dcrd.user, password: dcrd.password };
-  const others = extra.filter((n): n is DcrdNodeConfig => n !== null);
+  const others = extra.map((e) => e?.node ?? null).filter((n): n is DcrdNodeConfig => n !== null);
 
   return {
     configFile,
@@ -253,28 +253,32 @@ function resolveWallets(
       jsonPassword = files.secret(key('jsonrpc.passwordFile'), w.jsonrpc.passwordFile);
     }
     let managed: WalletConfig['managed'] = null;
+    // A value missing below has been reported as an issue, and issues stop the
+    // load, so the entry is simply not built.
+    let complete = true;
     if (w.mode === 'managed') {
-      managed = {
-        publicPassphrase: w.managed.publicPassphraseFile
-          ? files.secret(key('managed.publicPassphraseFile'), w.managed.publicPassphraseFile)
-          : null,
-        dcrdAddress: w.managed.dcrdAddress || dcrd.endpoint?.address || '',
-        dcrdUser: w.managed.dcrdUser || dcrd.user,
-        dcrdPassword: (w.managed.dcrdPasswordFile
-          ? files.secret(key('managed.dcrdPasswordFile'), w.managed.dcrdPasswordFile)
-          : dcrd.password) as Secret,
-        dcrdCaCert: (w.managed.dcrdCaCert
-          ? files.cert(key('managed.dcrdCaCert'), w.managed.dcrdCaCert)
-          : dcrd.caCert) as LoadedFile,
-      };
+      const dcrdPassword = w.managed.dcrdPasswordFile ? files.secret(key('managed.dcrdPasswordFile'), w.managed.dcrdPasswordFile) : dcrd.password;
+      const dcrdCaCert = w.managed.dcrdCaCert ? files.cert(key('managed.dcrdCaCert'), w.managed.dcrdCaCert) : dcrd.caCert;
+      if (dcrdPassword && dcrdCaCert) {
+        managed = {
+          publicPassphrase: w.managed.publicPassphraseFile ? files.secret(key('managed.publicPassphraseFile'), w.managed.publicPassphraseFile) : null,
+          dcrdAddress: w.managed.dcrdAddress || dcrd.endpoint?.address || '',
+          dcrdUser: w.managed.dcrdUser || dcrd.user,
+          dcrdPassword,
+          dcrdCaCert,
+        };
+      } else complete = false;
     }
     const clientKey = files.secret(key('clientKey'), w.clientKey, 'PRIVATE KEY');
+    const caCert = files.cert(key('caCert'), w.caCert);
+    const clientCert = files.cert(key('clientCert'), w.clientCert);
+    if (!complete || !grpc || !caCert || !clientCert || !clientKey || !jsonEndpoint) return;
     out.push({
       name: w.name,
-      grpc: grpc as HostPort,
-      caCert: files.cert(key('caCert'), w.caCert) as LoadedFile,
-      clientCert: files.cert(key('clientCert'), w.clientCert) as LoadedFile,
-      clientKey: clientKey as Secret,
+      grpc,
+      caCert,
+      clientCert,
+      clientKey,
       clientKeyPath: files.pathOf(w.clientKey),
       mode: w.mode,
       votingMode: w.votingMode,
@@ -283,7 +287,7 @@ function resolveWallets(
       passphrasePath: w.passphraseFile ? files.pathOf(w.passphraseFile) : null,
       callTimeoutMs: w.callTimeoutMs,
       jsonrpc: {
-        endpoint: jsonEndpoint as HostPort,
+        endpoint: jsonEndpoint,
         auth: w.jsonrpc.auth,
         user: w.jsonrpc.user,
         password: jsonPassword,
@@ -294,7 +298,8 @@ function resolveWallets(
   return out;
 }
 
-function resolveExtraNodes(entries: unknown[], defaultPort: number, files: FileReader, issues: ConfigIssue[]): (DcrdNodeConfig | null)[] {
+/** Each entry's name (for the duplicate check) and the node, null where a part of it was reported as an issue. */
+function resolveExtraNodes(entries: unknown[], defaultPort: number, files: FileReader, issues: ConfigIssue[]): ({ name: string; node: DcrdNodeConfig | null } | null)[] {
   return entries.map((entry, i) => {
     const key = (k: string) => `dcrd.additionalNodes[${i}].${k}`;
     if (entry === null) return null; // a bad entry, already reported by the schema check
@@ -310,13 +315,12 @@ function resolveExtraNodes(entries: unknown[], defaultPort: number, files: FileR
     }
     if (!NAME_RE.test(n.name)) issues.push({ key: key('name'), message: 'must be 1-32 letters, digits, - or _' });
     if (!n.address) issues.push({ key: key('address'), message: 'is required' });
-    return {
-      name: n.name,
-      endpoint: parseHostPort(key('address'), n.address, '127.0.0.1', defaultPort, issues) as HostPort,
-      caCert: files.cert(key('caCert'), n.caCert) as LoadedFile,
-      user: required(key('user'), n.user, issues),
-      password: files.secret(key('passwordFile'), n.passwordFile) as Secret,
-    };
+    const endpoint = parseHostPort(key('address'), n.address, '127.0.0.1', defaultPort, issues);
+    const caCert = files.cert(key('caCert'), n.caCert);
+    const user = required(key('user'), n.user, issues);
+    const password = files.secret(key('passwordFile'), n.passwordFile);
+    // Each missing part has been reported as an issue.
+    return { name: n.name, node: endpoint && caCert && password ? { name: n.name, endpoint, caCert, user, password } : null };
   });
 }
 

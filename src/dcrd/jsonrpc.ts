@@ -6,6 +6,7 @@
 // "params":[…],"id":null} (dcrd dcrjson, internal/rpcserver/rpcwebsocket.go).
 
 import { describe, isPlainObject } from './hex.js';
+import { errorMessage } from '../errors.js';
 
 export interface RpcErrorObject {
   code: number;
@@ -49,7 +50,7 @@ export function classifyFrame(text: string): Frame {
   try {
     msg = JSON.parse(text);
   } catch (err) {
-    return { type: 'malformed', reason: `invalid JSON: ${(err as Error).message}` };
+    return { type: 'malformed', reason: `invalid JSON: ${errorMessage(err)}` };
   }
   if (!isPlainObject(msg)) return { type: 'malformed', reason: `message is ${describe(msg)}, not an object` };
 

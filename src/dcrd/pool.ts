@@ -8,6 +8,7 @@ import { EventEmitter } from 'node:events';
 import { trimOldest } from '../bounded.js';
 import type { DcrdNotification } from './notifications.js';
 import { DcrdClient, DcrdNotConnectedError, type DcrdClientOptions, type DcrdClientStats, type DcrdConnectError } from './ws-client.js';
+import { errorMessage } from '../errors.js';
 
 export interface PoolNode {
   name: string;
@@ -115,7 +116,7 @@ export class DcrdPool extends EventEmitter<PoolEvents> {
           await client.request(method, params, opts);
           return { node: name, ok: true, ms: performance.now() - start };
         } catch (err) {
-          return { node: name, ok: false, ms: performance.now() - start, error: (err as Error).message };
+          return { node: name, ok: false, ms: performance.now() - start, error: errorMessage(err) };
         }
       }),
     );

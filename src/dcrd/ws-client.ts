@@ -19,6 +19,7 @@ import { EventEmitter } from 'node:events';
 import WebSocket from 'ws';
 import { DcrdRpcError, classifyFrame, peerText } from './jsonrpc.js';
 import { parseNotification, type DcrdNotification } from './notifications.js';
+import { errorMessage } from '../errors.js';
 
 export type ConnectErrorKind = 'auth' | 'tls' | 'network' | 'protocol';
 
@@ -564,7 +565,7 @@ export class DcrdClient {
       if (err instanceof DcrdRpcError) {
         throw new DcrdConnectError('protocol', `dcrd refused subscription: ${err.message}`, undefined, { cause: err });
       }
-      throw new DcrdConnectError('network', `subscribing to dcrd notifications failed: ${(err as Error).message}`, undefined, {
+      throw new DcrdConnectError('network', `subscribing to dcrd notifications failed: ${errorMessage(err)}`, undefined, {
         cause: err,
       });
     }

@@ -37,12 +37,6 @@ import {
   wireHashToHex,
 } from './wire.js';
 
-// The wallet client is what the rest of dcrvoted imports; the helpers it is
-// built from stay reachable through it so importers need not know the layout.
-export { NET_IDS, hashHexToWire, networkFromId, splitHostPort, wireHashToHex } from './wire.js';
-export { WalletRpcError, redact, type WalletErrorHints, type WalletRpcErrorKind } from './rpc-errors.js';
-export { UNTRUSTED_TLS_CODES, diagnoseTls } from './tls-diagnosis.js';
-export { RpcSyncHandle, type RpcSyncOptions, type SyncNotificationType } from './rpc-sync.js';
 
 /**
  * Largest gRPC message accepted from the wallet: 1 MiB. Real answers are

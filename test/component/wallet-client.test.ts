@@ -1,7 +1,9 @@
 // WalletClient and StatusProbe against the in-process fake dcrwallet: real
 // sockets, real TLS with client certificates, our proto on the wire.
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { WalletClient, WalletRpcError, hashHexToWire, type WalletClientOptions } from '../../src/wallet/grpc-client.js';
+import { WalletClient, type WalletClientOptions } from '../../src/wallet/grpc-client.js';
+import { WalletRpcError } from '../../src/wallet/rpc-errors.js';
+import { hashHexToWire } from '../../src/wallet/wire.js';
 import * as grpc from '@grpc/grpc-js';
 import { WALLET_MAX_RECEIVE_BYTES } from '../../src/wallet/grpc-client.js';
 import { StatusProbe, StatusProbeError, WALLETINFO_MAX_BYTES, type StatusProbeAuth } from '../../src/wallet/status-probe.js';

@@ -1,6 +1,7 @@
 // Pure helpers of the wallet client and status probe.
 import { describe, expect, it } from 'vitest';
-import { NET_IDS, hashHexToWire, networkFromId, redact, splitHostPort, wireHashToHex } from '../../src/wallet/grpc-client.js';
+import { redact } from '../../src/wallet/rpc-errors.js';
+import { NET_IDS, hashHexToWire, networkFromId, splitHostPort, wireHashToHex } from '../../src/wallet/wire.js';
 import { parseWalletInfo } from '../../src/wallet/status-probe.js';
 
 describe('wallet client helpers', () => {
