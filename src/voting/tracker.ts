@@ -218,8 +218,7 @@ export class VoteTracker {
   }
 
   /** What the wallet's state says about a possible miss; nothing, when dcrvoted alone votes. */
-  #readinessFor(wallet: string): WalletReadiness {
-    const r = this.#o.owners.readiness(wallet);
+  #readinessFor(wallet: string, r: WalletReadiness = this.#o.owners.readiness(wallet)): WalletReadiness {
     return this.#o.casters?.get(wallet)?.mode === 'daemon' ? { ...r, unlocked: null, voting: null } : r;
   }
 
@@ -293,7 +292,7 @@ export class VoteTracker {
     const a = this.#active.get(key(ticket, block.hash));
     if (!a || a.seen) return;
     const state = await this.#o.owners.probeNow(a.wallet).catch(() => null);
-    a.atDeadline = state;
+    a.atDeadline = state && this.#readinessFor(a.wallet, state);
     this.#log.warn(
       { event: 'vote_late', wallet: a.wallet, ticket, block, deadlineMs: this.#o.voteSeenDeadlineMs, walletState: state },
       `VOTE AT RISK: no vote for ticket ${short(ticket)} (wallet ${a.wallet}) in dcrd's mempool ${this.#o.voteSeenDeadlineMs} ms after it won in block ${block.height}`,

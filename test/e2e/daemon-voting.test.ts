@@ -8,7 +8,7 @@ import { writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { RunningDaemon as DaemonUnderTest } from '../support/daemon-under-test.js';
-import { chainOf, mineUntil, startInProcess, useSimnet, waitFor, writeConfig } from './dcrvoted.js';
+import { chainOf, mineUntil, mineWithOurVotes, startInProcess, useSimnet, waitFor, writeConfig } from './dcrvoted.js';
 
 const MINUTE = 60_000;
 const fx = useSimnet();
@@ -32,7 +32,7 @@ describe('dcrvoted casting votes on a real simnet', () => {
       await waitFor('policy', async () => (await fx.dut!.metric('dcrvoted_policy_in_sync', { wallet: 'ours' })) === 1, 30_000);
       const bits = (await fx.wallet.voteChoices()).voteBits;
       const from = (await fx.sim.tip()).height + 1;
-      await mineUntil(fx.sim, () => entries(fx.dut!, 'voted', from).length >= 3, 60);
+      await mineWithOurVotes(fx.sim, fx.dut, () => entries(fx.dut!, 'voted', from).length >= 3, 60);
       expect(entries(fx.dut, 'missed', from)).toEqual([]);
       const chain = chainOf(fx.sim);
       const casts = fx.dut.logs.events('vote_cast');
@@ -110,7 +110,7 @@ describe('dcrvoted casting votes on a real simnet', () => {
       writeFileSync(file, fx.sim.ours.passphrase);
       await waitFor('ready with the fixed file', async () => (await fx.dut!.get('/readyz')).status === 200, 60_000, 200);
       const from = (await fx.sim.tip()).height + 1;
-      await mineUntil(fx.sim, () => entries(fx.dut!, 'voted', from).length >= 3, 60);
+      await mineWithOurVotes(fx.sim, fx.dut, () => entries(fx.dut!, 'voted', from).length >= 3, 60);
       expect(entries(fx.dut, 'missed', from)).toEqual([]);
       // The passphrase unlocked the wallet for each signature only.
       expect((await fx.sim.ours.rpc('walletinfo')).unlocked).toBe(false);

@@ -159,3 +159,20 @@ export function useSimnet(opts: StartSimnetOptions = { ourWallet: { managed: fal
   }, 2 * MINUTE);
   return fx;
 }
+
+/**
+ * Like mineUntil, but each block waits (up to waitMs) until every winner of
+ * ours still pending has its vote in dcrd's mempool: the harness mines once
+ * three votes are in, and on a loaded machine a signature by a locked wallet
+ * (key derivation) can take longer than the other wallet's votes. Tests of
+ * what dcrvoted casts should not lose that race by chance.
+ */
+export async function mineWithOurVotes(sim: Simnet, dut: RunningDaemon, cond: () => boolean | Promise<boolean>, max: number, waitMs = 20_000): Promise<number> {
+  for (let i = 0; i < max; i++) {
+    if (await cond()) return i;
+    await waitFor('our pending votes in the mempool', () => dut.daemon.status().votes.pending.every((p) => p.voteSeenMs !== null), waitMs, 50).catch(() => undefined);
+    await sim.mine(1);
+  }
+  if (await cond()) return max;
+  throw new Error(`condition not met after mining ${max} blocks`);
+}

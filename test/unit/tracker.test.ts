@@ -377,6 +377,23 @@ describe('vote tracker', () => {
     expect(ledger.get(t(2), b10.hash)!.outcome).toMatchObject({ outcome: 'missed', reason: 'not_included' });
     expect(await metric('dcrvoted_missed_votes_total', { reason: 'late' })).toBe(1);
   });
+
+  it('votingMode daemon: a locked wallet is no reason for a miss (dcrvoted signs with the passphrase), even when the probe at the deadline saw it locked', async () => {
+    owners.owned.set(t(1), 'main');
+    owners.state = { ...READY, unlocked: false, voting: false };
+    let clock = 5_000_000;
+    // The signature is still in flight when the next block decides.
+    const caster = { mode: 'daemon' as const, cast: () => new Promise<never>(() => undefined) };
+    tracker.stop();
+    tracker = new VoteTracker({ chain, owners, ledger, cursor, metrics, logger: pino({ level: 'silent' }), walletNames: ['main'], casters: new Map([['main', caster]]), voteSeenDeadlineMs: 1, mempoolPollMs: 5, now: () => clock });
+    const b10 = { hash: chain.main[10]!, height: 10 };
+    await tracker.onWinningTickets(b10, [t(1)], clock);
+    await new Promise((r) => setTimeout(r, 30)); // past the vote-seen deadline: the probe says locked
+    const b11 = chain.add(11);
+    await tracker.onBlockConnected({ ...b11.ref, previousHash: b10.hash }, clock + 1_000);
+    expect(ledger.get(t(1), b10.hash)!.outcome).toMatchObject({ outcome: 'missed', reason: 'vote_not_broadcast' });
+  });
+
 });
 
 async function waitFor(cond: () => boolean): Promise<void> {
