@@ -21,7 +21,7 @@ import { WalletClient } from '../src/wallet/grpc-client.js';
 import { WalletRpcError } from '../src/wallet/rpc-errors.js';
 import { generateTestPki } from '../test/support/certs.js';
 import { startDaemonUnderTest, startFakePeers, waitFor } from '../test/support/daemon-under-test.js';
-import { startFakeDcrd, type FakeDcrd } from '../test/support/fake-dcrd.js';
+import { quickClientOptions, startFakeDcrd, type FakeDcrd } from '../test/support/fake-dcrd.js';
 import { FakeWallet } from '../test/support/fake-wallet.js';
 
 const RUNS = Number(process.env.BENCH_TIMING_RUNS ?? 5);
@@ -35,19 +35,7 @@ const line = (what: string, xs: number[], note = '') =>
   console.log(`  ${what.padEnd(14)} median ${ms(median(xs))} ms   max ${ms(max(xs))} ms   (${xs.length} runs${note})`);
 
 function dcrdClient(fake: FakeDcrd, over: Partial<DcrdClientOptions> = {}): DcrdClient {
-  return new DcrdClient({
-    host: '127.0.0.1',
-    port: fake.port,
-    user: 'rpcuser',
-    password: Buffer.from(PASSWORD),
-    caCert: fake.caCert,
-    requestTimeoutMs: 2_000,
-    handshakeTimeoutMs: 2_000,
-    pingIntervalMs: 1_000,
-    backoff: { initialMs: 20, maxMs: 200 },
-    authRetryMs: 100,
-    ...over,
-  });
+  return new DcrdClient(quickClientOptions(fake, PASSWORD, over));
 }
 
 function once<K extends keyof DcrdClientEvents>(client: DcrdClient, event: K): Promise<DcrdClientEvents[K][0]> {

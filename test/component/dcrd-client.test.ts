@@ -10,7 +10,7 @@ import {
 } from '../../src/dcrd/ws-client.js';
 import { DcrdRpc, isNotFoundError } from '../../src/dcrd/rpc.js';
 import type { DcrdNotification } from '../../src/dcrd/notifications.js';
-import { FakeDcrd, randomHash, startFakeDcrd } from '../support/fake-dcrd.js';
+import { FakeDcrd, quickClientOptions, randomHash, startFakeDcrd } from '../support/fake-dcrd.js';
 import { makeSelfSignedCert, type FakeTlsMaterial } from '../support/fake-dcrd-tls.js';
 
 const PASSWORD = 'hunter2-for-dcrd';
@@ -33,19 +33,7 @@ afterEach(async () => {
 });
 
 function makeClient(overrides: Partial<DcrdClientOptions> = {}): DcrdClient {
-  const client = new DcrdClient({
-    host: '127.0.0.1',
-    port: fake.port,
-    user: 'rpcuser',
-    password: Buffer.from(PASSWORD),
-    caCert: fake.caCert,
-    requestTimeoutMs: 2_000,
-    handshakeTimeoutMs: 2_000,
-    pingIntervalMs: 1_000,
-    backoff: { initialMs: 20, maxMs: 200 },
-    authRetryMs: 100,
-    ...overrides,
-  });
+  const client = new DcrdClient(quickClientOptions(fake, PASSWORD, overrides));
   clients.push(client);
   return client;
 }

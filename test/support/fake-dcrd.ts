@@ -33,6 +33,7 @@ import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
 import type { BlockRef, NetworkName } from '../../src/domain.js';
 import { CURRENCY_NET } from '../../src/dcrd/rpc.js';
+import type { DcrdClientOptions } from '../../src/dcrd/ws-client.js';
 import {
   buildBaseBlock,
   buildBlock,
@@ -519,4 +520,21 @@ export async function startFakeDcrd(options: FakeDcrdOptions = {}): Promise<Fake
   const fake = new FakeDcrd(options);
   await fake.start();
   return fake;
+}
+
+/** Options for a DcrdClient of this fake with short deadlines and backoff, for tests and benches. */
+export function quickClientOptions(fake: FakeDcrd, password: string, over: Partial<DcrdClientOptions> = {}): DcrdClientOptions {
+  return {
+    host: '127.0.0.1',
+    port: fake.port,
+    user: 'rpcuser',
+    password: Buffer.from(password),
+    caCert: fake.caCert,
+    requestTimeoutMs: 2_000,
+    handshakeTimeoutMs: 2_000,
+    pingIntervalMs: 1_000,
+    backoff: { initialMs: 20, maxMs: 200 },
+    authRetryMs: 100,
+    ...over,
+  };
 }
