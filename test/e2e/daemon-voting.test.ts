@@ -112,8 +112,9 @@ describe('dcrvoted casting votes on a real simnet', () => {
       const from = (await fx.sim.tip()).height + 1;
       await mineWithOurVotes(fx.sim, fx.dut, () => entries(fx.dut!, 'voted', from).length >= 3, 60);
       expect(entries(fx.dut, 'missed', from)).toEqual([]);
-      // The passphrase unlocked the wallet for each signature only.
-      expect((await fx.sim.ours.rpc('walletinfo')).unlocked).toBe(false);
+      // The passphrase unlocked the wallet for each signature only: dcrwallet
+      // locks it again just after the call returns.
+      await waitFor('the wallet locked again after the last signature', async () => (await fx.sim.ours.rpc('walletinfo')).unlocked === false, 10_000, 100);
       expect(await fx.dut.metric('dcrvoted_votes_cast_total', { wallet: 'ours', result: 'accepted' })).toBeGreaterThanOrEqual(3);
     } finally {
       await fx.dut?.stop();

@@ -161,16 +161,31 @@ export function useSimnet(opts: StartSimnetOptions = { ourWallet: { managed: fal
 }
 
 /**
- * Like mineUntil, but each block waits (up to waitMs) until every winner of
- * ours still pending has its vote in dcrd's mempool: the harness mines once
- * three votes are in, and on a loaded machine a signature by a locked wallet
- * (key derivation) can take longer than the other wallet's votes. Tests of
- * what dcrvoted casts should not lose that race by chance.
+ * Like mineUntil, but before each block waits (up to waitMs) until dcrvoted
+ * has recorded every winner of ours of the tip and seen its vote in dcrd's
+ * mempool: the harness mines once three votes are in, and on a loaded machine
+ * a signature by a locked wallet (key derivation) can take longer than the
+ * other wallet's votes. Tests of what dcrvoted casts should not lose that
+ * race by chance.
  */
 export async function mineWithOurVotes(sim: Simnet, dut: RunningDaemon, cond: () => boolean | Promise<boolean>, max: number, waitMs = 20_000): Promise<number> {
+  const ourVotesIn = async (): Promise<boolean> => {
+    const tip = await sim.tip();
+    const winners = sim.winnersAt(tip.hash);
+    if (!winners) return false;
+    const live = new Set(await sim.ourLiveTickets());
+    const pending = dut.daemon.status().votes.pending;
+    return winners.tickets
+      .filter((t) => live.has(t))
+      .every((t) => {
+        const e = dut.daemon.ledger?.get(t, tip.hash);
+        if (!e) return false;
+        return e.outcome !== undefined || pending.some((p) => p.ticket === t && p.block.hash === tip.hash && p.voteSeenMs !== null);
+      });
+  };
   for (let i = 0; i < max; i++) {
     if (await cond()) return i;
-    await waitFor('our pending votes in the mempool', () => dut.daemon.status().votes.pending.every((p) => p.voteSeenMs !== null), waitMs, 50).catch(() => undefined);
+    await waitFor('our votes for the tip in the mempool', ourVotesIn, waitMs, 50).catch(() => undefined);
     await sim.mine(1);
   }
   if (await cond()) return max;
