@@ -122,6 +122,8 @@ describe.skipIf(!canReceive)('SystemdNotifier against a fake NOTIFY_SOCKET', () 
 
   it('follows each message with a barrier, so the helper outlives PID 1 reading it', async () => {
     await notifier.watchdog();
+    // The fake socket's reader reports each datagram on its own schedule: wait for the barrier's.
+    await vi.waitFor(() => expect(sock.received.some((d) => d.vars[0] === 'BARRIER=1')).toBe(true), { timeout: 5_000, interval: 10 });
     const barrier = sock.received.find((d) => d.vars[0] === 'BARRIER=1');
     expect(barrier?.fds).toBe(1);
   });
