@@ -356,7 +356,7 @@ export class VoteTracker {
   }
 
   /** Records a deferred winner now known to be ours; false when the wallet could not finish answering. */
-  async #recordDeferred(d: DeferredWinner, wallet: string, readiness: WalletReadiness): Promise<boolean> {
+  async #recordDeferred(d: Pick<DeferredWinner, 'ticket' | 'block' | 'notifiedAt' | 'found'>, wallet: string, readiness: WalletReadiness): Promise<boolean> {
     if (!d.found) {
       await this.#recordWinner(d.ticket, wallet, d.block, d.notifiedAt, readiness);
       return true;
@@ -573,7 +573,7 @@ export class VoteTracker {
         if (answer.unreachable.length > 0) this.#defer(v.ticketHash, v.votedBlock, at, answer.unreachable, found);
         continue;
       }
-      await this.#recordDeferred({ ticket: v.ticketHash, block: v.votedBlock, notifiedAt: at, waiting: new Map(), found }, answer.owner, UNOBSERVED);
+      await this.#recordDeferred({ ticket: v.ticketHash, block: v.votedBlock, notifiedAt: at, found }, answer.owner, UNOBSERVED);
     }
     for (const r of bv.revocations) {
       if (this.#o.ledger.get(r.ticketHash, parent.hash)) continue;
@@ -583,9 +583,8 @@ export class VoteTracker {
         if (answer.unreachable.length > 0) this.#defer(r.ticketHash, parent, at, answer.unreachable, found);
         continue;
       }
-      const d: DeferredWinner = { ticket: r.ticketHash, block: parent, notifiedAt: at, waiting: new Map([[answer.owner, UNOBSERVED]]), found };
       // The wallet went away between the two questions: keep asking.
-      if (!(await this.#recordDeferred(d, answer.owner, UNOBSERVED))) this.#defer(r.ticketHash, parent, at, [answer.owner], found);
+      if (!(await this.#recordDeferred({ ticket: r.ticketHash, block: parent, notifiedAt: at, found }, answer.owner, UNOBSERVED))) this.#defer(r.ticketHash, parent, at, [answer.owner], found);
     }
   }
 
