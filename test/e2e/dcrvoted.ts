@@ -23,6 +23,10 @@ export interface E2eConfigOptions {
   clientKeyPath?: string;
   passphrase?: string;
   httpPort?: number;
+  /** Merged into the dcrd section (e.g. syncCheckIntervalMs, syncGraceMs). */
+  dcrd?: Record<string, unknown>;
+  /** Merged into the voting section. */
+  voting?: Record<string, unknown>;
 }
 
 let seq = 0;
@@ -40,7 +44,17 @@ export function writeConfig(sim: Simnet, opts: E2eConfigOptions = {}, dir?: stri
     stateDir: join(d, 'state'),
     log: { level: 'debug', format: 'json' },
     http: { listen: `127.0.0.1:${opts.httpPort ?? 0}` },
-    dcrd: { address: `${sim.dcrd.host}:${sim.dcrd.rpcPort}`, caCert: sim.dcrd.caCertPath, user: sim.dcrd.user, passwordFile: 'dcrd-password' },
+    dcrd: {
+      address: `${sim.dcrd.host}:${sim.dcrd.rpcPort}`,
+      caCert: sim.dcrd.caCertPath,
+      user: sim.dcrd.user,
+      passwordFile: 'dcrd-password',
+      // With a second dcrd in the simnet, dcrvoted is configured with both.
+      ...(sim.dcrd2
+        ? { additionalNodes: [{ name: 'dcrd2', address: `${sim.dcrd2.host}:${sim.dcrd2.rpcPort}`, caCert: sim.dcrd2.caCertPath, user: sim.dcrd2.user, passwordFile: 'dcrd-password' }] }
+        : {}),
+      ...opts.dcrd,
+    },
     wallets: [
       {
         name: 'ours',
@@ -55,7 +69,7 @@ export function writeConfig(sim: Simnet, opts: E2eConfigOptions = {}, dir?: stri
       },
     ],
     policy: { agendas: opts.agendas ?? {} },
-    voting: { voteSeenDeadlineMs: 2000, mempoolPollMs: 25 },
+    voting: { voteSeenDeadlineMs: 2000, mempoolPollMs: 25, ...opts.voting },
     supervisor: { probeIntervalMs: 250, policyCheckIntervalMs: 1000, backoffMinMs: 100, backoffMaxMs: 1000, wrongPassphraseRetryMs: 60_000 },
   };
   const file = join(d, 'dcrvoted.yaml');

@@ -84,9 +84,17 @@ export interface StartSimnetOptions {
   useSnapshot?: boolean;
   /** Progress lines; default console.log with a "[simnet]" prefix. */
   log?: (line: string) => void;
+  /**
+   * Also run a second dcrd ("dcrd2") on a copy of the first one's chain,
+   * linked to it over p2p (the first connects out to the second). The
+   * wallets talk to the first dcrd only. Default false.
+   */
+  secondDcrd?: boolean;
 }
 
 export interface DcrdNode {
+  /** dcrd | dcrd2: log file and container name. */
+  readonly name: string;
   readonly host: string;
   readonly rpcPort: number;
   /** wss://127.0.0.1:<port>/ws */
@@ -95,6 +103,8 @@ export interface DcrdNode {
   readonly user: string;
   readonly password: string;
   readonly logFile: string;
+  /** host:port of its p2p listener; null when it does not listen (the first dcrd). */
+  readonly p2pAddress: string | null;
   rpc(method: string, params?: unknown[], timeoutMs?: number): Promise<any>;
   isRunning(): boolean;
   /** Stops the node; data and ports are kept for start(). */
@@ -110,6 +120,14 @@ export interface WalletStartOptions {
   managed?: boolean;
   /** Unlock over JSON-RPC once synced (default: !managed). Ignored when managed. */
   unlock?: boolean;
+  /**
+   * Start with `pass=` in the wallet's config for this start only (default
+   * false): the wallet is unlocked from the moment it opens, so the vote it
+   * casts at startup for the tip's winners it owns can be signed. Without it
+   * that startup vote fails with "wallet locked" and the JSON-RPC unlock
+   * comes too late for it.
+   */
+  unlockedAtStart?: boolean;
 }
 
 export interface WalletNode {
@@ -179,6 +197,25 @@ export interface Simnet {
   /** Milliseconds from startSimnet() to ready. */
   readonly bringUpMs: number;
   readonly dcrd: DcrdNode;
+  /** The second dcrd (option secondDcrd); null when not asked for. */
+  readonly dcrd2: DcrdNode | null;
+  /**
+   * Ends the p2p link between the two dcrds (`addnode <dcrd2> remove` on the
+   * first: the connection is dropped and not retried) and waits until
+   * neither lists the other as a peer. From now on neither relays blocks or
+   * transactions to the other.
+   */
+  cutLink(): Promise<void>;
+  /**
+   * Links the dcrds again (`addnode <dcrd2> add`) and waits until both list
+   * the other as a peer. It does not wait for them to agree on a tip (after a
+   * fork they may not until the next block): use waitDcrdsAgree().
+   */
+  restoreLink(): Promise<void>;
+  /** Resolves when both dcrds report the same best block. */
+  waitDcrdsAgree(timeoutMs?: number): Promise<{ hash: string; height: number }>;
+  /** Votes in that dcrd's mempool on the given block, with the tickets they spend. */
+  mempoolVotes(node: DcrdNode, blockHash: string): Promise<VoteInBlock[]>;
   readonly ours: WalletNode;
   readonly other: WalletNode;
   /** The harness's own websocket observer of dcrd (winningtickets log). */
@@ -219,6 +256,7 @@ interface Layout {
   baseDir: string;
   logDir: string;
   dcrdDir: string;
+  dcrd2Dir: string;
   certDir: string;
   secretDir: string;
   walletDir: (name: 'ours' | 'other') => string;
@@ -230,6 +268,7 @@ function layoutFor(baseDir: string, logDir: string): Layout {
     baseDir,
     logDir,
     dcrdDir: join(baseDir, 'dcrd'),
+    dcrd2Dir: join(baseDir, 'dcrd2'),
     certDir: join(baseDir, 'certs'),
     secretDir: join(baseDir, 'secrets'),
     walletDir: (name) => join(baseDir, name),
@@ -269,9 +308,9 @@ function createWallet(bin: string, appDir: string, emptyConf: string, passphrase
   });
 }
 
-function writeDcrdConf(l: Layout, rpcPort: number, miningAddress: string): string {
-  const conf = join(l.dcrdDir, 'dcrd.conf');
-  mkdirSync(l.dcrdDir, { recursive: true });
+function writeDcrdConf(dir: string, rpcPort: number, miningAddress: string, p2pPort: number | null): string {
+  const conf = join(dir, 'dcrd.conf');
+  mkdirSync(dir, { recursive: true });
   writeFileSync(
     conf,
     [
@@ -279,7 +318,9 @@ function writeDcrdConf(l: Layout, rpcPort: number, miningAddress: string): strin
       `rpcuser=${DCRD_USER}`,
       `rpcpass=${DCRD_PASSWORD}`,
       `rpclisten=${LOOPBACK}:${rpcPort}`,
-      'nolisten=1',
+      // Only the second dcrd listens: the first connects out to it, so the
+      // link has one direction to cut (addnode remove) and nothing redials it.
+      ...(p2pPort === null ? ['nolisten=1'] : [`listen=${LOOPBACK}:${p2pPort}`]),
       'txindex=1',
       `miningaddr=${miningAddress}`,
       'nofilelogging=1',
@@ -389,7 +430,16 @@ export async function startSimnet(opts: StartSimnetOptions = {}): Promise<Simnet
     say(`restored snapshot ${snapDir}`);
   }
 
-  const [dcrdPort, oursGrpc, oursJson, otherGrpc, otherJson] = (await freePorts(5)) as [number, number, number, number, number];
+  const withSecond = opts.secondDcrd ?? false;
+  const [dcrdPort, oursGrpc, oursJson, otherGrpc, otherJson, dcrd2Port, dcrd2P2p] = (await freePorts(7)) as [
+    number,
+    number,
+    number,
+    number,
+    number,
+    number,
+    number,
+  ];
 
   // Certificates and secrets.
   const clientCert = await makeClientCert(join(l.certDir, 'dcrvoted-client.pem'), join(l.certDir, 'dcrvoted-client.key'), 'dcrvoted');
@@ -419,23 +469,13 @@ export async function startSimnet(opts: StartSimnetOptions = {}): Promise<Simnet
     writeFileSync(join(l.secretDir, `${name}.passphrase`), walletPassphrase(name), { mode: 0o600 });
   }
 
-  const dcrdConf = writeDcrdConf(l, dcrdPort, meta.otherMiningAddress);
+  const dcrdConf = writeDcrdConf(l.dcrdDir, dcrdPort, meta.otherMiningAddress, null);
   const walletConf = {
     ours: writeWalletConf(l, 'ours', { grpc: oursGrpc, json: oursJson, dcrd: dcrdPort }, false),
     other: writeWalletConf(l, 'other', { grpc: otherGrpc, json: otherJson, dcrd: dcrdPort }, true),
   };
 
   // ---- nodes ----
-  const dcrdEp: JsonRpcEndpoint = {
-    host: LOOPBACK,
-    port: dcrdPort,
-    caCertPath: join(l.dcrdDir, 'rpc.cert'),
-    user: DCRD_USER,
-    password: DCRD_PASSWORD,
-  };
-  const dcrdLog = join(logDir, 'dcrd.log');
-  let dcrdHandle: NodeHandle | undefined;
-
   const logHint = () => `logs: ${logDir}`;
 
   async function waitReady(handle: NodeHandle, what: string, probe: () => Promise<boolean>, timeoutMs: number): Promise<void> {
@@ -460,39 +500,49 @@ export async function startSimnet(opts: StartSimnetOptions = {}): Promise<Simnet
     if (fatal !== undefined) throw new Error(`${what}: ${handle.spec.name} ${fatal}; see ${handle.spec.logFile}`);
   }
 
-  const dcrd: DcrdNode = {
-    host: LOOPBACK,
-    rpcPort: dcrdPort,
-    wsUrl: `wss://${LOOPBACK}:${dcrdPort}/ws`,
-    caCertPath: dcrdEp.caCertPath,
-    user: DCRD_USER,
-    password: DCRD_PASSWORD,
-    logFile: dcrdLog,
-    rpc: (method, params = [], timeoutMs) => jsonRpcCall(dcrdEp, method, params, timeoutMs),
-    isRunning: () => dcrdHandle !== undefined && dcrdHandle.exitReason() === undefined,
-    async stop() {
-      const h = dcrdHandle;
-      dcrdHandle = undefined;
-      await h?.stop();
-    },
-    async start() {
-      if (dcrd.isRunning()) return;
-      const spec: NodeSpec = {
-        name: 'dcrd',
-        binary: 'dcrd',
-        args: [`--appdata=${l.dcrdDir}`, `--configfile=${dcrdConf}`],
-        logFile: dcrdLog,
-      };
-      const h = await runner.start(spec);
-      dcrdHandle = h;
-      await waitReady(
-        h,
-        'dcrd RPC',
-        async () => existsSync(dcrdEp.caCertPath) && (await jsonRpcCall(dcrdEp, 'getbestblock', [], 5_000)) !== undefined,
-        60_000,
-      );
-    },
-  };
+  function makeDcrd(name: 'dcrd' | 'dcrd2', dir: string, rpcPort: number, p2pPort: number | null, conf: () => string): { node: DcrdNode; ep: JsonRpcEndpoint } {
+    const ep: JsonRpcEndpoint = { host: LOOPBACK, port: rpcPort, caCertPath: join(dir, 'rpc.cert'), user: DCRD_USER, password: DCRD_PASSWORD };
+    const logFile = join(logDir, `${name}.log`);
+    let handle: NodeHandle | undefined;
+    const node: DcrdNode = {
+      name,
+      host: LOOPBACK,
+      rpcPort,
+      wsUrl: `wss://${LOOPBACK}:${rpcPort}/ws`,
+      caCertPath: ep.caCertPath,
+      user: DCRD_USER,
+      password: DCRD_PASSWORD,
+      logFile,
+      p2pAddress: p2pPort === null ? null : `${LOOPBACK}:${p2pPort}`,
+      rpc: (method, params = [], timeoutMs) => jsonRpcCall(ep, method, params, timeoutMs),
+      isRunning: () => handle !== undefined && handle.exitReason() === undefined,
+      async stop() {
+        const h = handle;
+        handle = undefined;
+        await h?.stop();
+      },
+      async start() {
+        if (node.isRunning()) return;
+        const spec: NodeSpec = { name, binary: 'dcrd', args: [`--appdata=${dir}`, `--configfile=${conf()}`], logFile };
+        const h = await runner.start(spec);
+        handle = h;
+        await waitReady(
+          h,
+          `${name} RPC`,
+          async () => existsSync(ep.caCertPath) && (await jsonRpcCall(ep, 'getbestblock', [], 5_000)) !== undefined,
+          60_000,
+        );
+      },
+    };
+    return { node, ep };
+  }
+
+  const { node: dcrd, ep: dcrdEp } = makeDcrd('dcrd', l.dcrdDir, dcrdPort, null, () => dcrdConf);
+  const dcrdLog = dcrd.logFile;
+  // The second dcrd mines to an address of its own, so a block it mines at
+  // the same height as the first one's is a different block (a fork).
+  let dcrd2Conf = '';
+  const dcrd2 = withSecond ? makeDcrd('dcrd2', l.dcrd2Dir, dcrd2Port, dcrd2P2p, () => dcrd2Conf).node : null;
 
   function makeWallet(name: 'ours' | 'other', grpcPort: number, jsonPort: number): WalletNode {
     const dir = l.walletDir(name);
@@ -508,6 +558,31 @@ export async function startSimnet(opts: StartSimnetOptions = {}): Promise<Simnet
     let runningManaged = false;
     let managedClient: WalletGrpc | undefined;
     const defaultManaged = name === 'ours' ? managed : false;
+
+    /** Managed: until JSON-RPC answers (with an error: no wallet loaded); otherwise until the initial sync is done. */
+    async function waitStarted(h: NodeHandle, asManaged: boolean, logOffset: number): Promise<void> {
+      if (asManaged) {
+        await waitReady(
+          h,
+          `${name} wallet RPC server`,
+          async () => {
+            if (!existsSync(ep.caCertPath)) return false;
+            try {
+              await jsonRpcCall(ep, 'walletinfo', [], 5_000);
+            } catch (err) {
+              if (!(err instanceof JsonRpcError)) throw err;
+            }
+            return true;
+          },
+          60_000,
+        );
+        return;
+      }
+      // Readiness is read from the wallet's own log: its best block moves
+      // before address discovery and rescan finish, and no RPC reports the
+      // end of the initial sync.
+      await waitReady(h, `${name} wallet to finish its initial sync`, async () => logContainsSince(logFile, logOffset, SYNC_DONE_LINE), 120_000);
+    }
 
     const node: WalletNode = {
       name,
@@ -543,40 +618,22 @@ export async function startSimnet(opts: StartSimnetOptions = {}): Promise<Simnet
       async start(so: WalletStartOptions = {}) {
         if (node.isRunning()) return;
         const asManaged = so.managed ?? defaultManaged;
+        const ports = { grpc: grpcPort, json: jsonPort, dcrd: dcrdPort };
+        if (so.unlockedAtStart) writeWalletConf(l, name, ports, true);
         const args = [`--appdata=${dir}`, `--configfile=${walletConf[name]}`];
         if (so.enableVoting ?? true) args.push('--enablevoting');
         if (asManaged) args.push('--noinitialload');
-        // Readiness is read from the wallet's own log: its best block moves
-        // before address discovery and rescan finish, and no RPC reports the
-        // end of the initial sync.
         const logOffset = existsSync(logFile) ? statSync(logFile).size : 0;
         const h = await runner.start({ name, binary: 'dcrwallet', args, logFile });
         handle = h;
         runningManaged = asManaged;
-        if (asManaged) {
-          // Without a loaded wallet JSON-RPC still answers (with an error): that means "up".
-          await waitReady(
-            h,
-            `${name} wallet RPC server`,
-            async () => {
-              if (!existsSync(ep.caCertPath)) return false;
-              try {
-                await jsonRpcCall(ep, 'walletinfo', [], 5_000);
-              } catch (err) {
-                if (!(err instanceof JsonRpcError)) throw err;
-              }
-              return true;
-            },
-            60_000,
-          );
-          return;
+        // dcrwallet has read its config by the time its log says it is ready; the next start is as configured.
+        try {
+          await waitStarted(h, asManaged, logOffset);
+        } finally {
+          if (so.unlockedAtStart) writeWalletConf(l, name, ports, name === 'other');
         }
-        await waitReady(
-          h,
-          `${name} wallet to finish its initial sync`,
-          async () => logContainsSince(logFile, logOffset, SYNC_DONE_LINE),
-          120_000,
-        );
+        if (asManaged) return;
         if (dcrd.isRunning()) await syncWallet(node, 60_000);
         if (so.unlock ?? true) {
           await node.rpc('walletpassphrase', [node.passphrase, 0]);
@@ -726,6 +783,74 @@ export async function startSimnet(opts: StartSimnetOptions = {}): Promise<Simnet
     return mined;
   }
 
+  function needSecond(what: string): DcrdNode {
+    if (!dcrd2) throw new Error(`${what} needs the second dcrd (startSimnet({ secondDcrd: true }))`);
+    return dcrd2;
+  }
+
+  /** The addresses each dcrd lists in getpeerinfo. */
+  async function peerAddrs(node: DcrdNode): Promise<string[]> {
+    return ((await node.rpc('getpeerinfo')) as { addr: string }[]).map((p) => p.addr);
+  }
+
+  async function cutLink(): Promise<void> {
+    const second = needSecond('cutLink()');
+    await dcrd.rpc('addnode', [second.p2pAddress, 'remove']);
+    await waitFor(
+      async () => (await peerAddrs(dcrd)).length === 0 && (await peerAddrs(second)).length === 0,
+      15_000,
+      'the two dcrds to drop their p2p link',
+      50,
+    );
+    say('p2p link between dcrd and dcrd2 cut');
+  }
+
+  async function restoreLink(): Promise<void> {
+    const second = needSecond('restoreLink()');
+    await dcrd.rpc('addnode', [second.p2pAddress, 'add']);
+    await waitFor(
+      async () => (await peerAddrs(dcrd)).includes(second.p2pAddress ?? '') && (await peerAddrs(second)).length > 0,
+      30_000,
+      `dcrd to connect to dcrd2 at ${second.p2pAddress} (${logHint()})`,
+      50,
+    );
+    say('p2p link between dcrd and dcrd2 up');
+  }
+
+  async function waitDcrdsAgree(timeoutMs = 30_000): Promise<{ hash: string; height: number }> {
+    const second = needSecond('waitDcrdsAgree()');
+    return waitFor(
+      async () => {
+        const [a, b] = (await Promise.all([dcrd.rpc('getbestblock'), second.rpc('getbestblock')])) as { hash: string; height: number }[];
+        return a && b && a.hash === b.hash ? a : null;
+      },
+      timeoutMs,
+      `dcrd and dcrd2 to report the same best block (${logHint()})`,
+      50,
+    );
+  }
+
+  async function mempoolVotes(node: DcrdNode, blockHash: string): Promise<VoteInBlock[]> {
+    const out: VoteInBlock[] = [];
+    for (const h of (await node.rpc('getrawmempool', [false, 'votes'])) as string[]) {
+      try {
+        const tx = await node.rpc('getrawtransaction', [h, 1]);
+        const ticket = tx?.vin?.[1]?.txid as string | undefined;
+        if (ticket && votedBlockHash(tx?.vout?.[0]?.scriptPubKey?.hex ?? '') === blockHash) out.push({ voteTxid: h, ticket });
+      } catch {
+        // mined or evicted meanwhile
+      }
+    }
+    return out;
+  }
+
+  /** dcrd2 starts on a copy of the first dcrd's chain (taken while it is stopped). */
+  function cloneChainForSecond(): void {
+    rmSync(l.dcrd2Dir, { recursive: true, force: true });
+    cpSync(l.dcrdDir, l.dcrd2Dir, { recursive: true });
+    rmSync(join(l.dcrd2Dir, 'dcrd.conf'), { force: true });
+  }
+
   const sim: Simnet = {
     backend,
     baseDir,
@@ -733,6 +858,11 @@ export async function startSimnet(opts: StartSimnetOptions = {}): Promise<Simnet
     fromSnapshot,
     bringUpMs: 0,
     dcrd,
+    dcrd2,
+    cutLink,
+    restoreLink,
+    waitDcrdsAgree,
+    mempoolVotes,
     ours,
     other,
     observer,
@@ -760,38 +890,46 @@ export async function startSimnet(opts: StartSimnetOptions = {}): Promise<Simnet
       return (await w.rpc('purchaseticket', ['default', 1, count])) as string[];
     },
     waitWalletSynced: (wallet, timeoutMs = 30_000) => syncWallet(wallet === 'ours' ? ours : other, timeoutMs),
-    logFiles: () => [dcrdLog, ours.logFile, other.logFile],
+    logFiles: () => [dcrdLog, ...(dcrd2 ? [dcrd2.logFile] : []), ours.logFile, other.logFile],
     async stop() {
       await observer.close();
       await Promise.all([ours.stop(), other.stop()]);
-      await dcrd.stop();
+      await Promise.all([dcrd.stop(), dcrd2?.stop()]);
       if (ownBaseDir && process.env.DCRVOTED_SIMNET_KEEP !== '1') {
-        for (const part of ['dcrd', 'ours', 'other']) rmSync(join(baseDir, part), { recursive: true, force: true });
+        for (const part of ['dcrd', 'dcrd2', 'ours', 'other']) rmSync(join(baseDir, part), { recursive: true, force: true });
       }
       say(`stopped; logs kept in ${logDir}`);
     },
   };
 
   try {
-    await dcrd.start();
-    await observer.start();
-
     if (!fromSnapshot) {
+      await dcrd.start();
+      await observer.start();
       await coldBringUp();
       await Promise.all([ours.stop(), other.stop()]);
       await dcrd.stop();
       if (useSnapshot) saveSnapshot();
-      await dcrd.start();
     }
+    if (dcrd2) cloneChainForSecond();
+    await dcrd.start();
+    if (fromSnapshot) await observer.start();
 
     await other.start();
     await ours.start({ managed });
+    if (dcrd2) {
+      const miningAddress = (await other.rpc('getnewaddress', ['default'])) as string;
+      dcrd2Conf = writeDcrdConf(l.dcrd2Dir, dcrd2Port, miningAddress, dcrd2P2p);
+      await dcrd2.start();
+      await restoreLink();
+      await waitDcrdsAgree();
+    }
     const bringUpMs = Date.now() - t0;
     (sim as { bringUpMs: number }).bringUpMs = bringUpMs;
     const tip = await sim.tip();
     say(
       `ready in ${(bringUpMs / 1000).toFixed(1)} s (${fromSnapshot ? 'from snapshot' : 'cold'}, backend=${backend}, ` +
-        `height ${tip.height}, ours ${managed ? 'managed (not opened)' : 'unlocked'}); logs: ${logDir}`,
+        `height ${tip.height}, ours ${managed ? 'managed (not opened)' : 'unlocked'}${dcrd2 ? `, dcrd2 linked at ${dcrd2.p2pAddress}` : ''}); logs: ${logDir}`,
     );
     return sim;
   } catch (err) {
