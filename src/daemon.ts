@@ -13,6 +13,7 @@ import { EXIT_CONFIG, type DaemonConfig, type WalletConfig } from './config/load
 import { ChainTracker } from './dcrd/chain.js';
 import { DcrdPool } from './dcrd/pool.js';
 import { DcrdRpc } from './dcrd/rpc.js';
+import { SyncGuard } from './dcrd/sync-guard.js';
 import { HttpServer, type Readiness } from './http/server.js';
 import { Ledger } from './ledger/ledger.js';
 import { PolicyReconciler } from './policy/reconciler.js';
@@ -58,6 +59,7 @@ export class Daemon {
   #ledger: Ledger | null = null;
   #dcrd: DcrdPool | null = null;
   #chain: ChainTracker | null = null;
+  #sync: SyncGuard | null = null;
   #supervisors: WalletSupervisor[] = [];
   #tracker: VoteTracker | null = null;
   #http: HttpServer | null = null;
@@ -84,6 +86,14 @@ export class Daemon {
   /** The dcrd connections (for their counters of refused and dropped frames). */
   get dcrdPool(): DcrdPool | null {
     return this.#dcrd;
+  }
+
+  /**
+   * The sync guard (lagging, forked or not-current dcrd nodes): its
+   * 'problem' and 'recovered' events and view() are for notifiers.
+   */
+  get syncGuard(): SyncGuard | null {
+    return this.#sync;
   }
 
   get ledger(): Ledger | null {
@@ -128,6 +138,18 @@ export class Daemon {
     });
     this.#chain = chain;
     chain.on('fatal', ({ message, exitCode }) => this.#fatal(message, exitCode));
+    const sync = new SyncGuard({
+      nodes: c.dcrd.nodes.map((n) => n.name),
+      request: (node, method, params) => dcrd.requestTo(node, method, params),
+      connectedNodes: () => dcrd.connectedNodes(),
+      metrics: this.metrics,
+      logger: log,
+      intervalMs: c.dcrd.sync.intervalMs,
+      graceMs: c.dcrd.sync.graceMs,
+    });
+    this.#sync = sync;
+    // A node that just (re)connected is compared at once, not a whole interval later.
+    chain.on('reconnected', () => void sync.check());
 
     const casterChain = new PoolCasterChain(dcrd, rpc);
     if (c.wallets.some((w) => w.votingMode !== 'wallet')) casterChain.follow(chain, log.child({ component: 'caster' }));
@@ -181,6 +203,7 @@ export class Daemon {
     this.#httpAddress = addr.family === 'IPv6' ? `[${addr.address}]:${addr.port}` : `${addr.address}:${addr.port}`;
 
     chain.start();
+    sync.start();
     for (const s of this.#supervisors) s.start();
     // The main loop's heartbeat: the watchdog and /healthz trust the daemon
     // only while this keeps firing.
@@ -253,6 +276,7 @@ export class Daemon {
         ...(chain?.view() ?? { connected: false, bestBlock: null, lastBlockAt: null, reconnects: 0, nodes: this.config.dcrd.nodes.map((n) => ({ name: n.name, address: n.endpoint.address, connected: false })) }),
         lastError: chain?.lastError ?? null,
       },
+      sync: this.#sync ? { reasons: this.#sync.reasons(), view: this.#sync.view() } : null,
       wallets: this.#supervisors.map((s) => ({ name: s.name, reasons: s.reasons(), status: s.status() })),
       counts: this.#ledger?.counts() ?? null,
       recent: this.#ledger?.recent(200) ?? [],
@@ -285,6 +309,7 @@ export class Daemon {
     if (this.#progressTimer) clearInterval(this.#progressTimer);
     const work = (async () => {
       this.#tracker?.stop();
+      this.#sync?.stop();
       const stopped = Promise.allSettled([
         ...this.#supervisors.map((s) => s.stop()),
         this.#chain?.stop(),

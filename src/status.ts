@@ -2,6 +2,7 @@
 // whether every wallet could vote right now, and if not, why.
 
 import type { ChainView } from './dcrd/chain.js';
+import type { SyncGuardView } from './dcrd/sync-guard.js';
 import { MISS_REASONS, type BlockRef, type MissReason } from './domain.js';
 import type { LedgerCounts, LedgerEntry } from './ledger/ledger.js';
 import type { WalletStatusView } from './wallet/wallet-state.js';
@@ -19,6 +20,8 @@ export interface StatusDocument {
     lastBlockAt: string | null;
     reconnects: number;
     nodes: { name: string; address: string; connected: boolean }[];
+    /** The sync guard: each node's tip, lag and problems (lagging, forked, not_current). */
+    sync: SyncGuardView | null;
   };
   wallets: WalletStatusView[];
   votes: {
@@ -40,19 +43,25 @@ export interface StatusParts {
   /** The primary dcrd's address, as configured. */
   dcrdAddress: string;
   chain: ChainView & { lastError: Error | null };
+  /** Problems the sync guard has seen past their grace period, and its view. */
+  sync: { reasons: string[]; view: SyncGuardView } | null;
   wallets: { name: string; reasons: string[]; status: WalletStatusView }[];
   counts: LedgerCounts | null;
   recent: LedgerEntry[];
   pending: StatusDocument['votes']['pending'];
 }
 
-/** Every wallet can vote and dcrd is connected; otherwise, why not, per part. */
-export function readinessOf(p: Pick<StatusParts, 'wallets' | 'chain' | 'stopping'>): { ready: boolean; reasons: Record<string, string[]> } {
+/** Every wallet can vote and every dcrd is connected and in sync; otherwise, why not, per part. */
+export function readinessOf(p: Pick<StatusParts, 'wallets' | 'chain' | 'stopping' | 'sync'>): { ready: boolean; reasons: Record<string, string[]> } {
   const reasons: Record<string, string[]> = {};
   for (const w of p.wallets) if (w.reasons.length > 0) reasons[w.name] = w.reasons;
+  const dcrd: string[] = [];
   if (!p.chain.connected) {
-    reasons.dcrd = [`not connected to dcrd at ${p.chain.nodes.map((n) => n.address).join(', ')}${p.chain.lastError ? `: ${p.chain.lastError.message}` : ''}`];
+    dcrd.push(`not connected to dcrd at ${p.chain.nodes.map((n) => n.address).join(', ')}${p.chain.lastError ? `: ${p.chain.lastError.message}` : ''}`);
   }
+  // A dcrd behind or on a fork sends no winning tickets, or the wrong ones.
+  if (p.sync) dcrd.push(...p.sync.reasons);
+  if (dcrd.length > 0) reasons.dcrd = dcrd;
   if (p.stopping) reasons.dcrvoted = ['shutting down'];
   return { ready: Object.keys(reasons).length === 0, reasons };
 }
@@ -73,6 +82,7 @@ export function buildStatus(p: StatusParts): StatusDocument {
       lastBlockAt: p.chain.lastBlockAt,
       reconnects: p.chain.reconnects,
       nodes: p.chain.nodes,
+      sync: p.sync?.view ?? null,
     },
     wallets: p.wallets.map((w) => w.status),
     votes: {

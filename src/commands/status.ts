@@ -32,6 +32,12 @@ export function formatStatus(doc: StatusDocument): string {
   const d = doc.dcrd;
   out.push(`\ndcrd ${d.address}: ${d.connected ? 'connected' : 'DISCONNECTED'}${d.bestBlock ? `, best block ${d.bestBlock.height}` : ''}${d.lastBlockAt ? ` (last new block seen ${d.lastBlockAt})` : ''}`);
   if (d.nodes.length > 1) for (const n of d.nodes) out.push(`  node ${n.name} ${n.address}: ${n.connected ? 'connected' : 'DISCONNECTED'}`);
+  // The sync guard's view: each node's height and, when something is wrong, what (heights and hashes).
+  for (const n of d.sync?.nodes ?? []) {
+    if (d.nodes.length === 1 && n.problems.length === 0) continue;
+    out.push(`  sync ${n.name}: height ${n.height ?? '?'}${n.blocksBehind ? `, ${n.blocksBehind} block(s) behind` : ''}${n.current === false ? ', NOT CURRENT' : ''}, ${n.peers ?? '?'} p2p peer(s)`);
+    for (const p of n.problems) out.push(`    ${p.active ? 'OUT OF SYNC' : 'suspect'} since ${p.since}: ${p.message}`);
+  }
   for (const w of doc.wallets) {
     const r = w.readiness;
     out.push(`\nwallet ${w.name} (${w.mode}, votes by ${w.votingMode}, ${w.address}): ${w.ready ? 'ready' : 'NOT READY: ' + w.reasons.join('; ')}`);

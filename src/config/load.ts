@@ -91,6 +91,8 @@ export interface DaemonConfig {
     nodes: [DcrdNodeConfig, ...DcrdNodeConfig[]];
     callTimeoutMs: number;
     reconnect: { minMs: number; maxMs: number };
+    /** The sync guard's schedule and grace period (src/dcrd/sync-guard.ts). */
+    sync: { intervalMs: number; graceMs: number };
   };
   wallets: WalletConfig[];
   policy: PolicyConfig;
@@ -177,6 +179,7 @@ export function loadConfig(opts: LoadOptions): DaemonConfig {
       nodes: [primary, ...others],
       callTimeoutMs: raw.dcrd.callTimeoutMs,
       reconnect: { minMs: raw.dcrd.reconnectMinMs, maxMs: raw.dcrd.reconnectMaxMs },
+      sync: { intervalMs: raw.dcrd.syncCheckIntervalMs, graceMs: raw.dcrd.syncGraceMs },
     },
     wallets,
     policy,

@@ -27,6 +27,8 @@ export interface DaemonConfigShape {
     callTimeoutMs: number;
     reconnectMinMs: number;
     reconnectMaxMs: number;
+    syncCheckIntervalMs: number;
+    syncGraceMs: number;
     name: string;
     additionalNodes: unknown[];
   };
@@ -129,6 +131,16 @@ export const daemonSchema: Schema<DaemonConfigShape> = {
       doc: 'Cap on the delay between reconnection attempts to a dcrd node.',
       format: millis,
       default: 30_000,
+    },
+    syncCheckIntervalMs: {
+      doc: "How often the sync guard asks every dcrd node for its tip, its peers' heights and whether it is current (getblockchaininfo, getpeerinfo), to catch a node that lags, sits on a fork or is not current.",
+      format: millis,
+      default: 10_000,
+    },
+    syncGraceMs: {
+      doc: 'How long a dcrd node may lag by 2 or more blocks, disagree with another node about the block at a height, or not be current, before dcrvoted reports it not ready (a node catching up, or a one-block tie between miners, is normal for a short while).',
+      format: millis,
+      default: 60_000,
     },
     name: {
       doc: 'Name of this dcrd node in logs and metrics labels.',

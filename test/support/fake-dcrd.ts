@@ -103,6 +103,12 @@ export class FakeDcrd {
   private portNumber = 0;
   private tlsMaterial: FakeTlsMaterial | null;
   private ownsTls: boolean;
+  /** What getpeerinfo lists: each peer's address and last announced height (0: none yet). */
+  peers: { addr: string; currentHeight: number; inbound?: boolean }[] = [];
+  /** getblockchaininfo initialblockdownload: true while dcrd does not consider itself current. */
+  initialBlockDownload = false;
+  /** getblockchaininfo headers, when the fake knows of headers past its tip. */
+  bestHeaderHeight: number | null = null;
   /** Raw transactions received through sendrawtransaction, in order. */
   readonly sent: string[] = [];
   /** Connections refused with 401 (lets tests see retries). */
@@ -485,17 +491,44 @@ export class FakeDcrd {
         return {
           chain: net === 'testnet' ? 'testnet3' : net,
           blocks: t.height,
-          headers: t.height,
+          headers: Math.max(t.height, this.bestHeaderHeight ?? t.height),
           syncheight: t.height,
           bestblockhash: t.hash,
           difficulty: t.header.bits,
           difficultyratio: 1,
           verificationprogress: 1,
           chainwork: t.height.toString(16).padStart(64, '0'),
-          initialblockdownload: false,
+          initialblockdownload: this.initialBlockDownload,
           maxblocksize: 393216,
           deployments: this.options.deployments ?? SIMNET_DEPLOYMENTS,
         };
+      }
+      case 'getpeerinfo': {
+        // Shape of dcrd 2.1.6 rpcserver.go handleGetPeerInfo
+        // (types.GetPeerInfoResult): sorted by id, currentheight omitted
+        // when 0 (omitempty); the counters are plausible constants.
+        const now = Math.floor(Date.now() / 1000);
+        return this.peers.map((p, i) => ({
+          id: i + 1,
+          addr: p.addr,
+          addrlocal: '127.0.0.1:0',
+          services: '00000005',
+          relaytxes: true,
+          lastsend: now,
+          lastrecv: now,
+          bytessent: 1000,
+          bytesrecv: 1000,
+          conntime: now,
+          timeoffset: 0,
+          pingtime: 100,
+          version: 11,
+          subver: '/dcrwire:1.0.0/dcrd:2.1.6/',
+          inbound: p.inbound ?? false,
+          startingheight: p.currentHeight,
+          ...(p.currentHeight > 0 ? { currentheight: p.currentHeight } : {}),
+          banscore: 0,
+          syncnode: i === 0,
+        }));
       }
       case 'getcurrentnet':
         return CURRENCY_NET[this.options.network ?? 'simnet'];

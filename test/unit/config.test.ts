@@ -200,3 +200,21 @@ describe('dcrd reconnect backoff', () => {
     expect(issuesOf(() => loadConfig({ configFile: bad, env: {} }))).toContainEqual({ key: 'dcrd.reconnectMinMs', message: 'must not exceed dcrd.reconnectMaxMs' });
   });
 });
+
+describe('dcrd sync guard settings', () => {
+  const withDcrd = (lines: string) => GOOD.replace('  passwordFile: ./dcrd-pass\n', `  passwordFile: ./dcrd-pass\n${lines}`);
+
+  it('default to a check every 10 s and a grace period of 60 s, and take other values', () => {
+    expect(loadConfig({ configFile: setup(GOOD), env: {} }).dcrd.sync).toEqual({ intervalMs: 10_000, graceMs: 60_000 });
+    const c = loadConfig({ configFile: setup(withDcrd('  syncCheckIntervalMs: 2000\n  syncGraceMs: 300000\n')), env: {} });
+    expect(c.dcrd.sync).toEqual({ intervalMs: 2_000, graceMs: 300_000 });
+  });
+
+  it('refuse a value that is not a whole, positive number of milliseconds, naming the key', () => {
+    const issues = issuesOf(() => loadConfig({ configFile: setup(withDcrd('  syncCheckIntervalMs: 0\n  syncGraceMs: 1m\n')), env: {} }));
+    expect(issues).toEqual([
+      { key: 'dcrd.syncCheckIntervalMs', message: 'must be a whole number of milliseconds from 1 to 2147483647, got the number 0' },
+      { key: 'dcrd.syncGraceMs', message: 'must be a whole number of milliseconds from 1 to 2147483647, got "1m" (write 60000 for 1m)' },
+    ]);
+  });
+});
