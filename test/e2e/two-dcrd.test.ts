@@ -1,0 +1,244 @@
+/**
+ * Two dcrd nodes linked over p2p, dcrvoted configured with both
+ * (dcrd.additionalNodes), and the link between them cut and restored:
+ *
+ * - the harness's link: blocks relay over it, not once it is cut;
+ * - the fake dcrd answers getpeerinfo and getblockchaininfo like dcrd 2.1.6;
+ * - rebroadcast: our vote reaches the first dcrd only, dcrvoted sends it to
+ *   the second;
+ * - the sync guard: the second dcrd left behind, then a fork (each node
+ *   mines its own block at the same height), each making dcrvoted not ready
+ *   with the heights and hashes, and ready again once the link is back;
+ * - a `late` miss: the next block is found (by the cut-off second dcrd)
+ *   before our vote reached any dcrd.
+ *
+ * One simnet for the file; the tests run in order and each leaves the two
+ * dcrds linked and agreeing on the tip. The wallets talk to the first dcrd
+ * only.
+ */
+import { describe, expect, it } from 'vitest';
+import { parseNodeChainInfo } from '../../src/dcrd/sync-guard.js';
+import type { RunningDaemon } from '../support/daemon-under-test.js';
+import { DcrdClient } from '../../src/dcrd/ws-client.js';
+import { quickClientOptions, startFakeDcrd } from '../support/fake-dcrd.js';
+import { startInProcess, useSimnet, waitFor, writeConfig } from './dcrvoted.js';
+import type { DcrdNode, Simnet } from './harness/index.js';
+
+/** The guard looks often and forgives little, so the test needs few blocks and little waiting. */
+const GUARD = { syncCheckIntervalMs: 250, syncGraceMs: 1_500 };
+
+function shape(obj: Record<string, unknown>, skip: readonly string[] = []): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const k of Object.keys(obj).sort()) {
+    if (skip.includes(k)) continue;
+    const v = obj[k];
+    out[k] = v === null ? 'null' : Array.isArray(v) ? 'array' : typeof v;
+  }
+  return out;
+}
+
+async function tipOf(node: DcrdNode): Promise<{ hash: string; height: number }> {
+  return (await node.rpc('getbestblock')) as { hash: string; height: number };
+}
+
+async function startDut(sim: Simnet): Promise<RunningDaemon> {
+  const dut = await startInProcess(writeConfig(sim, { dcrd: GUARD }));
+  await waitFor('dcrvoted ready with both dcrd nodes connected', async () => (await dut.get('/readyz')).status === 200, 60_000, 100);
+  return dut;
+}
+
+async function readyz(dut: RunningDaemon): Promise<{ status: number; reasons: string[] }> {
+  const r = await dut.get('/readyz');
+  const body = r.body as { reasons?: Record<string, string[]> } | null;
+  return { status: r.status, reasons: body?.reasons?.dcrd ?? [] };
+}
+
+/** Our votes on `blockHash` in the first dcrd's mempool. */
+async function ourVotes(sim: Simnet, blockHash: string, ours: ReadonlySet<string>) {
+  return (await sim.mempoolVotes(sim.dcrd, blockHash)).filter((v) => ours.has(v.ticket));
+}
+
+describe('two dcrd nodes', () => {
+  const fx = useSimnet({ ourWallet: { managed: false }, secondDcrd: true });
+
+  it('relays blocks over the link, not once it is cut, and catches up when it is restored', async () => {
+    const sim = fx.sim;
+    const dcrd2 = sim.dcrd2!;
+    const [linked] = await sim.mine(1);
+    await sim.waitFor(async () => (await tipOf(dcrd2)).hash === linked, 15_000, 'dcrd2 to get the block over p2p');
+
+    await sim.cutLink();
+    const [alone] = await sim.mine(1);
+    expect((await tipOf(dcrd2)).hash).toBe(linked);
+    await expect(dcrd2.rpc('getblockheader', [alone, true])).rejects.toThrow();
+
+    await sim.restoreLink();
+    expect((await sim.waitDcrdsAgree()).hash).toBe(alone);
+  });
+
+  it('the fake dcrd answers getpeerinfo and getblockchaininfo as dcrd 2.1.6 does with a peer', async () => {
+    const sim = fx.sim;
+    const realPeers = (await sim.dcrd.rpc('getpeerinfo')) as Record<string, unknown>[];
+    const realChain = (await sim.dcrd.rpc('getblockchaininfo')) as Record<string, unknown>;
+    const fake = await startFakeDcrd({ password: 'fake-pw' });
+    const client = new DcrdClient(quickClientOptions(fake, 'fake-pw'));
+    try {
+      client.start();
+      await waitFor('a connection to the fake dcrd', () => client.isConnected, 10_000);
+      fake.peers = [{ addr: sim.dcrd2!.p2pAddress!, currentHeight: fake.tip.height }];
+      const fakePeers = await client.request<Record<string, unknown>[]>('getpeerinfo', []);
+      const fakeChain = await client.request<Record<string, unknown>>('getblockchaininfo', []);
+      expect(realPeers).toHaveLength(1);
+      // pingwait is there only while a ping is unanswered (omitempty).
+      expect(shape(fakePeers[0]!, ['pingwait'])).toEqual(shape(realPeers[0]!, ['pingwait']));
+      expect(shape(fakeChain)).toEqual(shape(realChain));
+      // What the guard reads from each agrees in kind: a current node, one peer with a height.
+      const real = parseNodeChainInfo('real', realChain, realPeers);
+      const fromFake = parseNodeChainInfo('fake', fakeChain, fakePeers);
+      expect({ current: fromFake.current, peers: fromFake.peers.length, headers: fromFake.headers === fromFake.height }).toEqual({
+        current: real.current,
+        peers: real.peers.length,
+        headers: real.headers === real.height,
+      });
+      expect(real.peers[0]!.height).toBe((await tipOf(sim.dcrd2!)).height);
+    } finally {
+      await client.close();
+      await fake.dispose();
+    }
+  });
+
+  it('sends our vote again to the dcrd that lacks it (the link cut, the block relayed by hand)', async () => {
+    const sim = fx.sim;
+    const dcrd2 = sim.dcrd2!;
+    const dut = (fx.dut = await startDut(sim));
+    const ours = new Set(await sim.ourLiveTickets());
+    await sim.cutLink();
+    let found: { txid: string; ticket: string; height: number } | null = null;
+    for (let i = 0; i < 8 && !found; i++) {
+      const [hash] = await sim.mine(1);
+      // dcrd2 gets the block, not the votes on it: it has no p2p link.
+      expect(await dcrd2.rpc('submitblock', [await sim.dcrd.rpc('getblock', [hash, false])])).toBeNull();
+      const winners = sim.winnersAt(hash!)?.tickets.filter((t) => ours.has(t)) ?? [];
+      if (winners.length === 0) continue;
+      const votes = await waitFor('our wallet\'s votes in the first dcrd\'s mempool', async () => {
+        const v = await ourVotes(sim, hash!, ours);
+        return v.length === winners.length ? v : null;
+      }, 15_000);
+      found = { txid: votes[0]!.voteTxid, ticket: votes[0]!.ticket, height: (await tipOf(sim.dcrd)).height };
+    }
+    expect(found, 'one of our tickets won within 8 blocks').not.toBeNull();
+    const { txid } = found!;
+    await waitFor('dcrvoted to rebroadcast to dcrd2', async () => (await dut.metric('dcrvoted_votes_rebroadcast_total', { wallet: 'ours', node: 'dcrd2' })) > 0, 15_000);
+    expect(await dcrd2.rpc('existsmempooltxs', [[txid]])).toBe('01');
+    expect(await dut.metric('dcrvoted_votes_rebroadcast_total', { wallet: 'ours', node: 'dcrd' })).toBe(0);
+    expect(dut.logs.events('vote_rebroadcast').some((l) => l.txid === txid && l.node === 'dcrd2')).toBe(true);
+
+    await sim.restoreLink();
+    await sim.waitDcrdsAgree();
+  });
+
+  it('a dcrd left behind makes dcrvoted not ready, naming both heights; the restored link makes it ready again', async () => {
+    const sim = fx.sim;
+    const dut = (fx.dut = await startDut(sim));
+    await sim.cutLink();
+    const behind = await tipOf(sim.dcrd2!);
+    await sim.mine(2);
+    const ahead = await tipOf(sim.dcrd);
+
+    const r = await waitFor('dcrvoted not ready because dcrd2 lags', async () => {
+      const x = await readyz(dut);
+      return x.status === 503 && x.reasons.some((m) => m.includes('dcrd2 is 2 blocks behind')) ? x : null;
+    }, 20_000, 100);
+    expect(r.reasons).toContainEqual(expect.stringContaining(`dcrd dcrd2 is 2 blocks behind: its tip is height ${behind.height} (${behind.hash}) while dcrd dcrd is at height ${ahead.height}`));
+    expect(await dut.metric('dcrvoted_dcrd_sync_problem', { node: 'dcrd2', kind: 'lagging' })).toBe(1);
+    expect(await dut.metric('dcrvoted_dcrd_blocks_behind', { node: 'dcrd2' })).toBe(2);
+    expect(await dut.metric('dcrvoted_dcrd_sync_problem', { node: 'dcrd', kind: 'lagging' })).toBe(0);
+    expect(dut.logs.events('dcrd_sync_problem').some((l) => l.node === 'dcrd2' && l.kind === 'lagging')).toBe(true);
+
+    await sim.restoreLink();
+    await sim.waitDcrdsAgree();
+    await waitFor('dcrvoted ready again', async () => (await readyz(dut)).status === 200, 20_000, 100);
+    expect(await dut.metric('dcrvoted_dcrd_sync_problem', { node: 'dcrd2', kind: 'lagging' })).toBe(0);
+    expect(dut.logs.events('dcrd_sync_recovered').some((l) => l.node === 'dcrd2' && l.kind === 'lagging')).toBe(true);
+  });
+
+  it('a fork (each dcrd mines its own block at the same height) is reported with both hashes, and heals', async () => {
+    const sim = fx.sim;
+    const dcrd2 = sim.dcrd2!;
+    const dut = (fx.dut = await startDut(sim));
+    const tip = await sim.waitDcrdsAgree();
+    // dcrd2 needs votes on the tip to mine on it: they come over the link.
+    await waitFor('3 votes on the tip in dcrd2\'s mempool', async () => (await sim.mempoolVotes(dcrd2, tip.hash)).length >= 3, 15_000);
+    await sim.cutLink();
+    const [mine1] = await sim.mine(1);
+    const [mine2] = (await dcrd2.rpc('generate', [1], 45_000)) as string[];
+    expect(mine2).not.toBe(mine1);
+    const height = tip.height + 1;
+
+    const r = await waitFor('dcrvoted not ready because of the fork', async () => {
+      const x = await readyz(dut);
+      return x.status === 503 && x.reasons.some((m) => m.includes('disagree')) ? x : null;
+    }, 20_000, 100);
+    expect(r.reasons).toContainEqual(expect.stringContaining(`dcrd dcrd and dcrd dcrd2 disagree at height ${height}: dcrd has ${mine1}, dcrd2 has ${mine2}`));
+    expect(r.reasons).toContainEqual(expect.stringContaining(`dcrd dcrd2 and dcrd dcrd disagree at height ${height}: dcrd2 has ${mine2}, dcrd has ${mine1}`));
+    expect(await dut.metric('dcrvoted_dcrd_fork_info', { node: 'dcrd', height: String(height), hash: mine1!, other_node: 'dcrd2', other_hash: mine2! })).toBe(1);
+
+    // Equal work: neither node gives up its block until the next one is mined.
+    await sim.restoreLink();
+    await sim.mine(1);
+    const healed = await sim.waitDcrdsAgree();
+    expect(await dcrd2.rpc('getblockhash', [height])).toBe(mine1);
+    expect(healed.height).toBe(height + 1);
+    await waitFor('dcrvoted ready again', async () => (await readyz(dut)).status === 200, 20_000, 100);
+    expect(await dut.metric('dcrvoted_dcrd_sync_problem', { node: 'dcrd2', kind: 'forked' })).toBe(0);
+  });
+
+  it('a vote that reaches dcrd only after the next block arrived is a `late` miss', async () => {
+    // The race, made to happen: our wallet is not voting when its ticket
+    // wins; the second dcrd, cut off, mines the next block with the other
+    // wallet's votes; only then does our wallet vote, on the first dcrd,
+    // which has not seen that block yet. The link comes back, the next block
+    // holds no vote of ours.
+    const sim = fx.sim;
+    const dcrd2 = sim.dcrd2!;
+    const dut = (fx.dut = await startDut(sim));
+    const ours = new Set(await sim.ourLiveTickets());
+    await sim.ours.stop();
+    await sim.ours.start({ enableVoting: false });
+
+    let won: { hash: string; height: number; tickets: string[] } | null = null;
+    for (let i = 0; i < 10 && !won; i++) {
+      const [hash] = await sim.mine(1);
+      const tickets = sim.winnersAt(hash!)?.tickets.filter((t) => ours.has(t)) ?? [];
+      // 1 or 2 of ours: the other 3+ winners let a block be mined without us.
+      if (tickets.length >= 1 && tickets.length <= 2) won = { hash: hash!, height: (await tipOf(sim.dcrd)).height, tickets };
+    }
+    expect(won, 'one or two of our tickets won within 10 blocks').not.toBeNull();
+    const { hash, height, tickets } = won!;
+    await sim.waitDcrdsAgree();
+    await waitFor('the other wallet\'s votes in dcrd2\'s mempool', async () => (await sim.mempoolVotes(dcrd2, hash)).length >= 5 - tickets.length, 15_000);
+    await waitFor('dcrvoted to record our winners', () => tickets.every((t) => dut.daemon.ledger?.get(t, hash)), 15_000);
+
+    await sim.cutLink();
+    const [next] = (await dcrd2.rpc('generate', [1], 45_000)) as string[];
+    await waitFor('dcrvoted to see the next block (from dcrd2)', () => dut.daemon.status().dcrd.bestBlock?.hash === next, 15_000);
+
+    // Now our wallet votes, on the first dcrd, whose tip is still `hash`.
+    // Unlocked from the moment it opens: dcrwallet votes at startup for the
+    // tip's winners it owns, and a wallet unlocked only afterwards misses that.
+    await sim.ours.stop();
+    await sim.ours.start({ enableVoting: true, unlockedAtStart: true });
+    await waitFor('our votes in the first dcrd\'s mempool', async () => (await ourVotes(sim, hash, ours)).length === tickets.length, 30_000);
+    await waitFor('dcrvoted to see our votes', () => dut.daemon.status().votes.pending.filter((p) => p.block.hash === hash && p.voteSeenMs !== null).length === tickets.length, 15_000);
+
+    await sim.restoreLink();
+    await sim.waitDcrdsAgree();
+    expect(await sim.dcrd.rpc('getblockhash', [height + 1])).toBe(next);
+    await sim.mine(1);
+    const decided = await waitFor('the ledger to decide our winners', () => {
+      const entries = tickets.map((t) => dut.daemon.ledger?.get(t, hash));
+      return entries.every((e) => e?.outcome) ? entries : null;
+    }, 20_000);
+    for (const e of decided) expect(e?.outcome).toMatchObject({ outcome: 'missed', reason: 'late', decidedBy: { hash: next, height: height + 1 } });
+  });
+});
