@@ -356,7 +356,7 @@ export class SyncGuard extends EventEmitter<SyncGuardEvents> {
     if (!fork) return;
     const labels = { node: t.finding.node, height: String(fork.height), hash: t.finding.hash, other_node: fork.otherNode, other_hash: fork.otherHash };
     const old = this.#forkSeries.get(key);
-    if (old && Object.keys(labels).every((k) => old[k] === labels[k as keyof typeof labels])) return;
+    if (old && JSON.stringify(old) === JSON.stringify(labels)) return;
     this.#clearFork(key);
     this.#o.metrics.dcrdForkInfo.set(labels, 1);
     this.#forkSeries.set(key, labels);
