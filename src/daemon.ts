@@ -30,6 +30,8 @@ import { statusProbeFor, walletClientFor } from './wallet/from-config.js';
 import { SupervisedOwners } from './wallet/owners.js';
 import { WalletPassphrase } from './wallet/passphrase.js';
 import { Heartbeat } from './systemd/watchdog.js';
+import { Notifications } from './notify/service.js';
+import type { Transport } from './notify/delivery.js';
 import { WalletSupervisor } from './wallet/supervisor.js';
 
 /** Why the daemon stopped on its own: a setup problem the operator must fix. */
@@ -49,6 +51,8 @@ export interface DaemonOptions {
   metrics?: Metrics;
   /** Called once when the daemon hits a problem it cannot fix by retrying. */
   onFatal?: (err: DaemonFatalError) => void;
+  /** Replaces HTTP delivery of notifications (tests of what is raised). */
+  notifyTransport?: Transport;
 }
 
 export class Daemon {
@@ -62,6 +66,7 @@ export class Daemon {
   #sync: SyncGuard | null = null;
   #supervisors: WalletSupervisor[] = [];
   #tracker: VoteTracker | null = null;
+  readonly #notifications: Notifications;
   #http: HttpServer | null = null;
   #startedAt = new Date();
   #stopping = false;
@@ -77,6 +82,19 @@ export class Daemon {
     this.#log = opts.logger;
     this.metrics = opts.metrics ?? createMetrics({ version: VERSION, network: opts.config.network });
     this.#onFatal = opts.onFatal ?? (() => undefined);
+    this.#notifications = new Notifications({
+      config: opts.config.notify,
+      network: opts.config.network,
+      metrics: this.metrics,
+      logger: opts.logger,
+      readiness: () => this.readiness(),
+      ...(opts.notifyTransport ? { transport: opts.notifyTransport } : {}),
+    });
+  }
+
+  /** What the notifier is doing (tests, /status). */
+  get notifications(): Notifications {
+    return this.#notifications;
   }
 
   get httpAddress(): string {
@@ -188,6 +206,7 @@ export class Daemon {
       voteSeenDeadlineMs: c.voting.voteSeenDeadlineMs,
       mempoolPollMs: c.voting.mempoolPollMs,
       rebroadcaster: new VoteRebroadcaster({ chain: casterChain, metrics: this.metrics, logger: log.child({ component: 'rebroadcast' }) }),
+      alerts: this.#notifications.alerts,
     });
     this.#tracker = tracker;
     tracker.follow(chain);
@@ -211,12 +230,14 @@ export class Daemon {
     this.#progressTimer = setInterval(() => {
       this.heartbeat.beat('main');
       this.#publishLedgerCounts();
+      this.#notifications.tick();
     }, 1000);
     this.#progressTimer.unref();
     log.info(
       { event: 'started', version: VERSION, network: c.network, wallets: c.wallets.map((w) => w.name), http: this.#httpAddress, stateDir: c.stateDir },
       `dcrvoted ${VERSION} started on ${c.network}: ${c.wallets.length} wallet(s), dcrd ${c.dcrd.nodes.map((n) => n.endpoint.address).join(', ')}, http://${this.#httpAddress}`,
     );
+    this.#notifications.start({ version: VERSION, network: c.network, wallets: c.wallets.map((w) => w.name).join(', ') });
   }
 
   #makeSupervisor(w: WalletConfig, client: WalletClient, passphrase: WalletPassphrase): WalletSupervisor {
@@ -281,6 +302,7 @@ export class Daemon {
       counts: this.#ledger?.counts() ?? null,
       recent: this.#ledger?.recent(200) ?? [],
       pending: this.#tracker?.pendingView() ?? [],
+      notify: this.#notifications.view(),
     };
   }
 
@@ -311,6 +333,7 @@ export class Daemon {
       this.#tracker?.stop();
       this.#sync?.stop();
       const stopped = Promise.allSettled([
+        this.#notifications.stop(),
         ...this.#supervisors.map((s) => s.stop()),
         this.#chain?.stop(),
         this.#http?.close(),

@@ -6,6 +6,7 @@ import type { SyncGuardView } from './dcrd/sync-guard.js';
 import { MISS_REASONS, type BlockRef, type MissReason } from './domain.js';
 import type { LedgerCounts, LedgerEntry } from './ledger/ledger.js';
 import type { WalletStatusView } from './wallet/wallet-state.js';
+import type { NotifierView } from './notify/notifier.js';
 
 export interface StatusDocument {
   version: string;
@@ -32,7 +33,11 @@ export interface StatusDocument {
     pending: { ticket: string; wallet: string; block: BlockRef; voteSeenMs: number | null }[];
     recentMisses: { ticket: string; wallet: string; height: number; reason: MissReason | undefined; at: string }[];
   };
+  /** Notification targets by name and origin only (never a URL path or token), what is firing, the heartbeat's origin. */
+  notify: NotifyView;
 }
+
+export type NotifyView = NotifierView & { heartbeat: string | null };
 
 /** What each part shows of itself; /status and /readyz are assembled from these views alone. */
 export interface StatusParts {
@@ -49,6 +54,7 @@ export interface StatusParts {
   counts: LedgerCounts | null;
   recent: LedgerEntry[];
   pending: StatusDocument['votes']['pending'];
+  notify: NotifyView;
 }
 
 /** Every wallet can vote and every dcrd is connected and in sync; otherwise, why not, per part. */
@@ -102,6 +108,7 @@ export function buildStatus(p: StatusParts): StatusDocument {
           at: new Date(e.outcome?.decidedAt ?? e.winner.notifiedAt).toISOString(),
         })),
     },
+    notify: p.notify,
   };
 }
 

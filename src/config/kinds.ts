@@ -205,3 +205,16 @@ export function checkMapping(schema: SchemaNode, value: unknown, path: string, w
   }
   return ok ? out : BAD;
 }
+
+/** A whole number within bounds (queue sizes, retry counts). */
+export function wholeNumber(min: number, max: number): OptionKind {
+  return kind(
+    `a whole number from ${min} to ${max}`,
+    (v, key, issues) => {
+      if (typeof v === 'number' && Number.isInteger(v) && v >= min && v <= max) return v;
+      const hint = typeof v === 'string' && /^\d+$/.test(v) ? ' (without quotes)' : '';
+      return bad(issues, key, `must be a whole number from ${min} to ${max}, got ${describeValue(v)}${hint}`);
+    },
+    (t) => (/^[0-9]{1,10}$/.test(t) ? Number(t) : t),
+  );
+}

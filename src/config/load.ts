@@ -22,6 +22,7 @@ import {
 } from './schema.js';
 import { Secret } from './secret.js';
 import { readConfigFile } from './yaml-file.js';
+import { resolveNotify, type NotifyConfig } from './notify.js';
 import { errorMessage } from '../errors.js';
 
 export { ConfigError, EXIT_CONFIG, type ConfigIssue } from './issues.js';
@@ -98,6 +99,7 @@ export interface DaemonConfig {
   policy: PolicyConfig;
   voting: DaemonConfigShape['voting'];
   supervisor: DaemonConfigShape['supervisor'];
+  notify: NotifyConfig;
 }
 
 export interface LoadOptions {
@@ -110,7 +112,7 @@ export interface LoadOptions {
 const TREASURY_CHOICES: readonly TreasuryChoice[] = ['yes', 'no', 'abstain'];
 const HASH_RE = /^[0-9a-f]{64}$/;
 const PIKEY_RE = /^[0-9a-f]{66}$/;
-const NAME_RE = /^[A-Za-z0-9_-]{1,32}$/;
+export const NAME_RE = /^[A-Za-z0-9_-]{1,32}$/;
 
 /** Loads and validates; throws ConfigError listing every problem found. */
 export function loadConfig(opts: LoadOptions): DaemonConfig {
@@ -157,6 +159,7 @@ export function loadConfig(opts: LoadOptions): DaemonConfig {
   const wallets = resolveWallets(raw.wallets, network, dcrd, files, issues);
   const policy = resolvePolicy(raw.policy, issues);
   const http = parseHostPort('http.listen', raw.http.listen, '127.0.0.1', 9198, issues, true);
+  const notify = resolveNotify(raw.notify, files, issues);
   if (!raw.stateDir) issues.push({ key: 'stateDir', message: 'must be set to a writable directory' });
   if (raw.supervisor.backoffMinMs > raw.supervisor.backoffMaxMs) {
     issues.push({ key: 'supervisor.backoffMinMs', message: 'must not exceed supervisor.backoffMaxMs' });
@@ -185,6 +188,7 @@ export function loadConfig(opts: LoadOptions): DaemonConfig {
     policy,
     voting: raw.voting,
     supervisor: raw.supervisor,
+    notify,
   };
 }
 
@@ -365,7 +369,7 @@ function treasuryMap(
 }
 
 /** Reads the files a config names, recording a keyed issue for each failure. */
-class FileReader {
+export class FileReader {
   constructor(
     private readonly baseDir: string,
     private readonly credentialsDir: string | undefined,
@@ -464,7 +468,7 @@ export function hostPort(host: string, port: number): HostPort {
  * convict reports all problems in one string, one per line, in the form
  * "key: message: value was ...". Split it back into keyed issues.
  */
-function convictIssues(text: string): ConfigIssue[] {
+export function convictIssues(text: string): ConfigIssue[] {
   return text
     .split('\n')
     .map((line) => line.trim())

@@ -3,7 +3,9 @@
 // follow them. Secrets never appear here as values: only as paths to files.
 
 import type { Schema } from 'convict';
-import { flag, listOf, millis, oneOf, text, textMap } from './kinds.js';
+import { flag, listOf, millis, oneOf, text, textMap, wholeNumber } from './kinds.js';
+import { SEVERITIES } from '../notify/message.js';
+import { TARGET_KINDS } from '../notify/wire.js';
 
 export const NETWORKS = ['mainnet', 'testnet', 'simnet'] as const;
 
@@ -48,6 +50,19 @@ export interface DaemonConfigShape {
     backoffMinMs: number;
     backoffMaxMs: number;
     wrongPassphraseRetryMs: number;
+  };
+  notify: {
+    targets: unknown[];
+    notReadyAfterMs: number;
+    startupMessage: boolean;
+    queueSize: number;
+    timeoutMs: number;
+    retries: number;
+    backoffMinMs: number;
+    backoffMaxMs: number;
+    heartbeatUrl: string;
+    heartbeatUrlFile: string;
+    heartbeatIntervalMs: number;
   };
 }
 
@@ -214,6 +229,88 @@ export const daemonSchema: Schema<DaemonConfigShape> = {
       default: 300_000,
     },
   },
+  notify: {
+    targets: {
+      doc: 'Where notifications go without Alertmanager: each entry is described by the notify target schema (name, kind webhook or ntfy, url or urlFile, tokenFile, caCert, minSeverity). Empty: no notifications.',
+      format: listOf(() => notifyTargetSchema, 'notify target'),
+      default: [],
+    },
+    notReadyAfterMs: {
+      doc: 'A wallet or dcrd that stays not ready this long is notified (critical), and notified again as resolved when it recovers. Shorter blips page nobody.',
+      format: millis,
+      default: 120_000,
+    },
+    startupMessage: {
+      doc: 'Send a test message to every target (whatever its minSeverity) when the daemon starts, so a broken receiver is found before it matters.',
+      format: flag,
+      default: true,
+    },
+    queueSize: {
+      doc: 'Messages kept per target while its receiver is slow or down; past this the oldest are dropped (and counted). Sending never delays voting.',
+      format: wholeNumber(1, 10_000),
+      default: 100,
+    },
+    timeoutMs: {
+      doc: 'Deadline for each delivery attempt and each heartbeat ping.',
+      format: millis,
+      default: 10_000,
+    },
+    retries: {
+      doc: 'Attempts after the first for one message (a 4xx answer is not retried).',
+      format: wholeNumber(0, 100),
+      default: 5,
+    },
+    backoffMinMs: {
+      doc: 'First delay before retrying a failed delivery (then doubled, with jitter).',
+      format: millis,
+      default: 1_000,
+    },
+    backoffMaxMs: {
+      doc: 'Cap on the delay between delivery retries.',
+      format: millis,
+      default: 60_000,
+    },
+    heartbeatUrl: {
+      doc: "Dead-man's switch: a URL (healthchecks.io, Uptime Kuma push, …) fetched with GET every heartbeatIntervalMs while dcrvoted is ready. A URL with credentials in it (user:password@) must go in heartbeatUrlFile instead.",
+      format: text,
+      default: '',
+      env: 'DCRVOTED_NOTIFY_HEARTBEAT_URL',
+    },
+    heartbeatUrlFile: {
+      doc: 'File holding the heartbeat URL, for a URL that carries a secret (a bare name is looked up in $CREDENTIALS_DIRECTORY).',
+      format: text,
+      default: '',
+    },
+    heartbeatIntervalMs: {
+      doc: 'How often the heartbeat URL is pinged while ready; set the monitor\'s grace period to a few intervals.',
+      format: millis,
+      default: 60_000,
+    },
+  },
+};
+
+export interface NotifyTargetShape {
+  name: string;
+  kind: (typeof TARGET_KINDS)[number];
+  url: string;
+  urlFile: string;
+  tokenFile: string;
+  caCert: string;
+  minSeverity: (typeof SEVERITIES)[number];
+}
+
+export const notifyTargetSchema: Schema<NotifyTargetShape> = {
+  name: { doc: 'Name of the target in logs, /status and the metrics label (letters, digits, - and _).', format: text, default: '' },
+  kind: {
+    doc: 'webhook: POST of a JSON document ({version, key, state, severity, title, details, at, source}). ntfy: POST of the message text to the topic URL with Title, Priority and Tags headers.',
+    format: oneOf(TARGET_KINDS),
+    default: 'webhook',
+  },
+  url: { doc: 'http(s) URL to POST to (ntfy: the topic URL, e.g. https://ntfy.sh/my-secret-topic). A URL with credentials in it must go in urlFile instead.', format: text, default: '' },
+  urlFile: { doc: 'File holding the URL, for a URL that carries a secret (a bare name is looked up in $CREDENTIALS_DIRECTORY).', format: text, default: '' },
+  tokenFile: { doc: 'File holding a token sent as "Authorization: Bearer <token>" (ntfy access tokens tk_…); optional.', format: text, default: '' },
+  caCert: { doc: "Path to a CA certificate to trust for this receiver (a self-hosted receiver with a private certificate); optional.", format: text, default: '' },
+  minSeverity: { doc: 'Least severity sent to this target: info, warning or critical.', format: oneOf(SEVERITIES), default: 'info' },
 };
 
 export interface DcrdNodeShape {

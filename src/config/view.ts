@@ -3,7 +3,7 @@
 
 import type { DaemonConfig } from './load.js';
 import type { OptionKind } from './kinds.js';
-import { daemonSchema, walletSchema } from './schema.js';
+import { daemonSchema, notifyTargetSchema, walletSchema } from './schema.js';
 
 export function configView(c: DaemonConfig): unknown {
   return JSON.parse(
@@ -41,6 +41,7 @@ export function schemaDocs(): string {
   const lines = [
     ...collectDocs(daemonSchema as unknown as Record<string, unknown>, '', []),
     ...collectDocs(walletSchema as unknown as Record<string, unknown>, 'wallets[].', []),
+    ...collectDocs(notifyTargetSchema as unknown as Record<string, unknown>, 'notify.targets[].', []),
   ];
   return lines
     .map((l) => {

@@ -82,6 +82,11 @@ export function createMetrics(opts: MetricsOptions) {
       registers: r,
     }),
     votesRebroadcastTotal: new Counter({ name: `${p}votes_rebroadcast_total`, help: "Votes of ours sent again to a dcrd node whose mempool lacked them before the next block (dcrd never rebroadcasts votes itself).", labelNames: ['wallet', 'node'], registers: r }),
+    notificationsSentTotal: new Counter({ name: `${p}notifications_sent_total`, help: 'Notifications delivered, by configured target name (notify.targets).', labelNames: ['target'], registers: r }),
+    notificationsFailedTotal: new Counter({ name: `${p}notifications_failed_total`, help: 'Notifications given up on after every retry (receiver down, refusing or too slow), by target.', labelNames: ['target'], registers: r }),
+    notificationsDroppedTotal: new Counter({ name: `${p}notifications_dropped_total`, help: "Notifications dropped unsent because the target's queue was full (notify.queueSize), by target.", labelNames: ['target'], registers: r }),
+    notificationQueueLength: new Gauge({ name: `${p}notification_queue_length`, help: 'Notifications waiting to be sent, by target.', labelNames: ['target'], registers: r }),
+    heartbeatFailuresTotal: new Counter({ name: `${p}heartbeat_failures_total`, help: "Failed pings of the dead-man's switch (notify.heartbeatUrl).", registers: r }),
     voteSigningFailuresTotal: new Counter({ name: `${p}vote_signing_failures_total`, help: 'Votes dcrvoted could not cast, by reason (no_passphrase, wrong_passphrase, ticket_unknown, not_signed, build_failed, no_vote_version, wallet_error).', labelNames: ['wallet', 'reason'], registers: r }),
   };
   m.buildInfo.set({ version: opts.version, node_version: process.version, network: opts.network }, 1);

@@ -21,6 +21,7 @@ import type { VoteRebroadcaster } from './rebroadcast.js';
 import type { BlockVotes, ChainReader, LedgerEntry, OutcomeRecord, OwnerAnswer, TicketOwners, VoteLedger, WinnerRecord } from './ports.js';
 import { errorFields, errorMessage } from '../errors.js';
 import { CastError } from '../vote/caster.js';
+import { NO_ALERTS, type Alerts } from '../notify/api.js';
 
 export interface ConnectedBlock extends BlockRef {
   previousHash: string;
@@ -58,6 +59,8 @@ export interface VoteTrackerOptions {
   rebroadcaster?: VoteRebroadcaster;
   /** Blocks examined at most when catching up after an outage. */
   maxCatchUpBlocks?: number;
+  /** Tells a person about votes at risk and missed (src/notify); never waited for. */
+  alerts?: Alerts;
   now?: () => number;
 }
 
@@ -107,9 +110,12 @@ export class VoteTracker {
   readonly #early = new Map<string, number>();
   #stopped = false;
 
+  readonly #alerts: Alerts;
+
   constructor(opts: VoteTrackerOptions) {
     this.#o = opts;
     this.#log = opts.logger.child({ component: 'voting' });
+    this.#alerts = opts.alerts ?? NO_ALERTS;
   }
 
   /** Reacts to the chain tracker's events, in the order it emits them. */
@@ -232,7 +238,13 @@ export class VoteTracker {
         { event: 'vote_cast_failed', wallet, ticket, block, reason: err instanceof CastError ? err.reason : undefined, err: errorFields(err) },
         `VOTE AT RISK: dcrvoted could not cast the vote for ticket ${short(ticket)} (wallet ${wallet}): ${errorMessage(err)}`,
       );
+      this.#atRisk(wallet, ticket, block, `dcrvoted could not cast the vote: ${errorMessage(err)}`);
     }
+  }
+
+  #atRisk(wallet: string, ticket: string, block: BlockRef, why: string): void {
+    // One condition per (ticket, block) whichever path saw it first; resolved when the vote is seen or decided.
+    this.#alerts.raise(atRiskKey(ticket, block.hash), 'critical', `VOTE AT RISK: ticket ${short(ticket)} of wallet ${wallet}`, { wallet, ticket, height: block.height, block: block.hash, reason: why });
   }
 
   /** Records a new winner of ours; null when the ledger already has it. */
@@ -278,6 +290,7 @@ export class VoteTracker {
         this.#o.metrics.voteSeenSeconds.observe({ wallet: a.wallet }, afterMs / 1000);
         if (this.#o.casters?.get(a.wallet)?.mode !== 'daemon') this.#o.metrics.voteAcceptedSeconds.observe({ wallet: a.wallet, path: 'wallet' }, afterMs / 1000);
         this.#log.info({ event: 'vote_seen', wallet: a.wallet, ticket, txid, afterMs }, `vote for ticket ${short(ticket)} in mempool after ${afterMs} ms`);
+        this.#alerts.clear(atRiskKey(ticket, block.hash), { wallet: a.wallet, ticket, height: block.height, outcome: `vote in dcrd's mempool after ${afterMs} ms` });
       },
       onDeadline: (unseen) => {
         for (const ticket of unseen) void this.#lateVote(ticket, block);
@@ -297,6 +310,7 @@ export class VoteTracker {
       { event: 'vote_late', wallet: a.wallet, ticket, block, deadlineMs: this.#o.voteSeenDeadlineMs, walletState: state },
       `VOTE AT RISK: no vote for ticket ${short(ticket)} (wallet ${a.wallet}) in dcrd's mempool ${this.#o.voteSeenDeadlineMs} ms after it won in block ${block.height}`,
     );
+    this.#atRisk(a.wallet, ticket, block, `no vote in dcrd's mempool ${this.#o.voteSeenDeadlineMs} ms after the ticket won`);
   }
 
   /**
@@ -471,6 +485,7 @@ export class VoteTracker {
     if (![...this.#active.keys()].some((ak) => ak.endsWith(w.block.hash))) this.#stopWatch(w.block.hash);
     if (!(await this.#o.ledger.recordOutcome(rec))) return;
     const wallet = w.wallet;
+    this.#alerts.clear(atRiskKey(w.ticket, w.block.hash), { wallet, ticket: w.ticket, height: w.block.height, outcome: rec.reason ? `${rec.outcome} (${rec.reason})` : rec.outcome });
     if (prev?.outcome) this.#countRevision(wallet, prev.outcome, rec.outcome);
     this.#o.metrics.votesTotal.inc({ wallet, outcome: rec.outcome });
     const fields = { event: 'vote_outcome', wallet, ticket: w.ticket, block: w.block, outcome: rec.outcome, reason: rec.reason, voteTxid: rec.voteTxid, includedIn: rec.includedIn, voteSeenMs: rec.voteSeenMs };
@@ -480,6 +495,14 @@ export class VoteTracker {
       const reason = rec.reason as MissReason;
       this.#o.metrics.missedVotesTotal.inc({ wallet, reason });
       this.#log.error(fields, `MISSED VOTE: ticket ${short(w.ticket)} (wallet ${wallet}) won in block ${w.block.height}: ${reason}: ${describeMiss(reason)}`);
+      this.#alerts.event(`vote_missed:${w.ticket}:${w.block.hash}`, 'critical', `MISSED VOTE: ticket ${short(w.ticket)} of wallet ${wallet}`, {
+        wallet,
+        ticket: w.ticket,
+        height: w.block.height,
+        block: w.block.hash,
+        reason,
+        explanation: describeMiss(reason),
+      });
     } else if (prev?.outcome) {
       this.#log.warn(
         { ...fields, revisedFrom: prev.outcome.outcome, revisedReason: prev.outcome.reason },
@@ -616,5 +639,9 @@ function stripUndefined<T extends object>(o: T): T {
   return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as T;
 }
 
+
+function atRiskKey(ticket: string, blockHash: string): string {
+  return `vote_at_risk:${ticket}:${blockHash}`;
+}
 
 export type { LedgerEntry };

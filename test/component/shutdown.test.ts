@@ -35,6 +35,7 @@ async function silent(start: Promise<SilentPeer>): Promise<SilentPeer> {
 }
 
 interface Config {
+  notify?: Record<string, unknown>;
   http: { listen: string };
   dcrd: { address: string };
   wallets: { grpcAddress: string; jsonrpc: { address: string } }[];
@@ -98,6 +99,21 @@ describe('dcrvoted run stops whatever its peers do', () => {
     const d = runDaemon(p.configFile);
     await waitFor('daemon up', healthy(port), 20_000, 100);
     await waitFor('handshakes done', () => dcrd.accepted >= 1 && grpc.accepted >= 1, 20_000, 50);
+    d.child.kill('SIGTERM');
+    expect(await d.exited).toEqual({ code: 0, signal: null });
+    expect(d.output()).toContain('"event":"stopped"');
+  }, 60_000);
+
+  it('SIGTERM exits 0 while a notification receiver and the heartbeat monitor accept and never answer', async () => {
+    const p = await peers();
+    const hole = await silent(startSilentTcp());
+    const port = rewrite(p, (c) => {
+      c.notify = { timeoutMs: 600_000, heartbeatUrl: `http://${hole.address}/ping`, heartbeatIntervalMs: 100, targets: [{ name: 'hook', url: `http://${hole.address}/hook` }] };
+    });
+    const d = runDaemon(p.configFile);
+    await waitFor('daemon up', healthy(port), 20_000, 100);
+    // The start-up message and, once ready, the heartbeat are both stuck.
+    await waitFor('receiver and monitor connected', () => hole.accepted >= 2, 20_000, 50);
     d.child.kill('SIGTERM');
     expect(await d.exited).toEqual({ code: 0, signal: null });
     expect(d.output()).toContain('"event":"stopped"');

@@ -7,16 +7,18 @@ import { parse, stringify } from 'yaml';
 import { loadConfig } from '../../src/config/load.js';
 import { flag, isOption, kindOf, millis, text, type OptionKind, type SchemaNode } from '../../src/config/kinds.js';
 import { textOverrides } from '../../src/config/overrides.js';
-import { daemonSchema, dcrdNodeSchema, walletSchema } from '../../src/config/schema.js';
+import { daemonSchema, dcrdNodeSchema, notifyTargetSchema, walletSchema } from '../../src/config/schema.js';
 import type { ConfigIssue } from '../../src/config/issues.js';
 import { GOOD, issuesOf, setup } from '../support/config-files.js';
 
+const TARGET = { name: 'phone', kind: 'ntfy', url: 'https://ntfy.example/topic' };
 const NODE = { name: 'backup', address: '10.0.0.2:19556', caCert: 'dcrd.cert', user: 'u2', passwordFile: 'dcrd-pass' };
 
 /** GOOD plus one additional dcrd node, with `value` put at `path` (a.b, wallets[0].x). */
 function configWith(path: string, value: unknown): string {
   const doc = parse(GOOD) as Record<string, unknown>;
   (doc.dcrd as Record<string, unknown>).additionalNodes = [{ ...NODE }];
+  doc.notify = { targets: [{ ...TARGET }] };
   const parts = path.replace(/\[(\d+)\]/g, '.$1').split('.');
   let at = doc as Record<string, unknown>;
   for (const p of parts.slice(0, -1)) at = (at[p] ??= {}) as Record<string, unknown>;
@@ -38,6 +40,7 @@ const ALL = [
   ...options(daemonSchema as unknown as SchemaNode, ''),
   ...options(walletSchema as unknown as SchemaNode, 'wallets[0].'),
   ...options(dcrdNodeSchema as unknown as SchemaNode, 'dcrd.additionalNodes[0].'),
+  ...options(notifyTargetSchema as unknown as SchemaNode, 'notify.targets[0].'),
 ];
 
 /** A value of the wrong type for each kind of option, as YAML would give it. */
