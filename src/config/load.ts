@@ -3,8 +3,7 @@
 // reported with the key that holds it, so an operator fixes all of them in
 // one pass instead of one per restart.
 
-import { readFileSync, statSync } from 'node:fs';
-import { dirname, isAbsolute, join, resolve } from 'node:path';
+import { dirname, resolve } from 'node:path';
 import convict from 'convict';
 import type { NetworkName, TreasuryChoice } from '../domain.js';
 import { ConfigError, type ConfigIssue } from './issues.js';
@@ -20,8 +19,10 @@ import {
   type DaemonConfigShape,
   type WalletConfigShape,
 } from './schema.js';
-import { Secret } from './secret.js';
+import type { Secret } from './secret.js';
 import { readConfigFile } from './yaml-file.js';
+import { FileReader, type LoadedFile } from './file-reader.js';
+import { convictIssues, NAME_RE } from './convict-issues.js';
 import { resolveNotify, type NotifyConfig } from './notify.js';
 import { errorMessage } from '../errors.js';
 
@@ -32,11 +33,6 @@ export interface HostPort {
   port: number;
   /** host:port as given to sockets (IPv6 hosts in brackets). */
   address: string;
-}
-
-export interface LoadedFile {
-  path: string;
-  bytes: Buffer;
 }
 
 export interface WalletConfig {
@@ -112,7 +108,6 @@ export interface LoadOptions {
 const TREASURY_CHOICES: readonly TreasuryChoice[] = ['yes', 'no', 'abstain'];
 const HASH_RE = /^[0-9a-f]{64}$/;
 const PIKEY_RE = /^[0-9a-f]{66}$/;
-export const NAME_RE = /^[A-Za-z0-9_-]{1,32}$/;
 
 /** Loads and validates; throws ConfigError listing every problem found. */
 export function loadConfig(opts: LoadOptions): DaemonConfig {
@@ -368,74 +363,6 @@ function treasuryMap(
   return out;
 }
 
-/** Reads the files a config names, recording a keyed issue for each failure. */
-export class FileReader {
-  constructor(
-    private readonly baseDir: string,
-    private readonly credentialsDir: string | undefined,
-    private readonly issues: ConfigIssue[],
-  ) {}
-
-  /**
-   * A bare secret file name (no slash) is a systemd credential when
-   * $CREDENTIALS_DIRECTORY is set; anything else is relative to the config file.
-   */
-  pathOf(value: string, secret = true): string {
-    if (isAbsolute(value)) return value;
-    if (secret && this.credentialsDir && !value.includes('/')) return join(this.credentialsDir, value);
-    return resolve(this.baseDir, value);
-  }
-
-  private read(key: string, value: string, secret: boolean): { path: string; bytes: Buffer } | null {
-    if (!value) {
-      this.issues.push({ key, message: 'is required' });
-      return null;
-    }
-    const path = this.pathOf(value, secret);
-    try {
-      if (!statSync(path).isFile()) {
-        this.issues.push({ key, message: `${path} is not a regular file` });
-        return null;
-      }
-      return { path, bytes: readFileSync(path) };
-    } catch (err) {
-      const code = (err as NodeJS.ErrnoException).code;
-      const why = code === 'ENOENT' ? 'does not exist' : code === 'EACCES' ? 'is not readable by this user' : errorMessage(err);
-      this.issues.push({ key, message: `${path} ${why}` });
-      return null;
-    }
-  }
-
-  cert(key: string, value: string): LoadedFile | null {
-    const file = this.read(key, value, false);
-    if (file && !file.bytes.includes('-----BEGIN CERTIFICATE-----')) {
-      this.issues.push({ key, message: `${file.path} holds no PEM certificate` });
-      return null;
-    }
-    return file;
-  }
-
-  /** Secrets: the file's content, minus one trailing newline. Never echoed. */
-  secret(key: string, value: string, mustContain?: string): Secret | null {
-    const file = this.read(key, value, true);
-    if (!file) return null;
-    let bytes = file.bytes;
-    if (mustContain) {
-      if (!bytes.includes(mustContain)) {
-        this.issues.push({ key, message: `${file.path} holds no PEM private key` });
-        return null;
-      }
-      return new Secret(bytes);
-    }
-    if (bytes.at(-1) === 0x0a) bytes = bytes.subarray(0, bytes.at(-2) === 0x0d ? -2 : -1);
-    if (bytes.length === 0) {
-      this.issues.push({ key, message: `${file.path} is empty` });
-      return null;
-    }
-    return new Secret(Buffer.from(bytes));
-  }
-}
-
 function required(key: string, value: string, issues: ConfigIssue[]): string {
   if (!value) issues.push({ key, message: 'is required' });
   return value;
@@ -463,24 +390,3 @@ function parseHostPort(
 export function hostPort(host: string, port: number): HostPort {
   return { host, port, address: host.includes(':') ? `[${host}]:${port}` : `${host}:${port}` };
 }
-
-/**
- * convict reports all problems in one string, one per line, in the form
- * "key: message: value was ...". Split it back into keyed issues.
- */
-export function convictIssues(text: string): ConfigIssue[] {
-  return text
-    .split('\n')
-    .map((line) => line.trim())
-    .filter(Boolean)
-    .map((line) => {
-      const undeclared = /^configuration param '([^']+)' not declared in the schema$/.exec(line);
-      if (undeclared) return { key: undeclared[1] as string, message: 'is not a known option (check the spelling)' };
-      const idx = line.indexOf(': ');
-      // convict appends the whole value; errors quote excerpts only.
-      return idx > 0
-        ? { key: line.slice(0, idx), message: line.slice(idx + 2).replace(/: value was .*$/, '') }
-        : { key: '(config)', message: line };
-    });
-}
-

@@ -8,7 +8,8 @@ import { errorMessage } from '../errors.js';
 import type { DeliveryPolicy } from '../notify/delivery.js';
 import { originOf, type NotifyTarget } from '../notify/target.js';
 import type { ConfigIssue } from './issues.js';
-import { convictIssues, NAME_RE, type FileReader } from './load.js';
+import { convictIssues, NAME_RE } from './convict-issues.js';
+import type { FileReader } from './file-reader.js';
 import { notifyTargetSchema, type DaemonConfigShape, type NotifyTargetShape } from './schema.js';
 import { Secret } from './secret.js';
 
