@@ -18,6 +18,10 @@ Commands:
   agendas        list each wallet's agendas and choices and what the policy says
   votes          show recent winning tickets and their outcomes from the ledger
                  (--limit N, --json)
+  plan           expected wins of our tickets in the next --minutes M and the
+                 chance of at least one, to pick a maintenance window (--json).
+                 Approximation: blocks = M / the target block time, 5 winners
+                 per block from the live pool, pool and our tickets as now
   version        print the version
 
 Options:
@@ -44,7 +48,7 @@ export interface ParsedArgs {
 }
 
 const CONVICT_FLAGS = new Set(collectArgNames(daemonSchema as unknown as Record<string, unknown>));
-const COMMAND_FLAGS = new Set(['schema', 'json', 'limit', 'url', 'help']);
+const COMMAND_FLAGS = new Set(['schema', 'json', 'limit', 'url', 'help', 'minutes']);
 
 export class UsageError extends Error {}
 
@@ -74,7 +78,7 @@ export function parseArgs(argv: string[]): ParsedArgs {
         },
       ]);
     }
-    const takesValue = name === 'config' || name === 'c' || CONVICT_FLAGS.has(name) || name === 'limit' || name === 'url';
+    const takesValue = name === 'config' || name === 'c' || CONVICT_FLAGS.has(name) || name === 'limit' || name === 'url' || name === 'minutes';
     let value: string | true = true;
     if (takesValue) {
       if (eq > 0) value = a.slice(eq + 1);

@@ -48,6 +48,10 @@ async function main(argv: string[]): Promise<number> {
         const { agendasCommand } = await import('./commands/agendas.js');
         return await agendasCommand(args);
       }
+      case 'plan': {
+        const { planCommand } = await import('./commands/plan.js');
+        return await planCommand(args);
+      }
       case 'votes': {
         const { votesCommand } = await import('./commands/votes.js');
         return await votesCommand(args);
@@ -60,6 +64,10 @@ async function main(argv: string[]): Promise<number> {
     if (err instanceof ConfigError) {
       process.stderr.write(`dcrvoted: ${err.message}\n`);
       return EXIT_CONFIG;
+    }
+    if (err instanceof UsageError) {
+      process.stderr.write(`dcrvoted: ${err.message}\n`);
+      return 64;
     }
     process.stderr.write(`dcrvoted: ${errorMessage(err)}\n`);
     return 1;

@@ -42,6 +42,8 @@ export interface HeaderInfo {
   time: number;
   /** -1 when the block is not on the main chain (side chain). */
   confirmations: number;
+  /** Live tickets in the pool as of this block (the header's PoolSize). */
+  poolSize: number;
 }
 
 export interface BlockVotes {
@@ -141,6 +143,7 @@ export class DcrdRpc {
       previousHash: isHashHex(previousHash) ? previousHash : '0'.repeat(64),
       time: int(m, r, 'time'),
       confirmations: int(m, r, 'confirmations'),
+      poolSize: int(m, r, 'poolsize'),
     };
   }
 
