@@ -27,6 +27,8 @@ export interface E2eConfigOptions {
   dcrd?: Record<string, unknown>;
   /** Merged into the voting section. */
   voting?: Record<string, unknown>;
+  /** The notify: section as is. */
+  notify?: Record<string, unknown>;
 }
 
 let seq = 0;
@@ -71,6 +73,7 @@ export function writeConfig(sim: Simnet, opts: E2eConfigOptions = {}, dir?: stri
     policy: { agendas: opts.agendas ?? {} },
     voting: { voteSeenDeadlineMs: 2000, mempoolPollMs: 25, ...opts.voting },
     supervisor: { probeIntervalMs: 250, policyCheckIntervalMs: 1000, backoffMinMs: 100, backoffMaxMs: 1000, wrongPassphraseRetryMs: 60_000 },
+    ...(opts.notify ? { notify: opts.notify } : {}),
   };
   const file = join(d, 'dcrvoted.yaml');
   writeFileSync(file, stringify(config));
