@@ -56,6 +56,8 @@ export class DeliveryQueue {
   #draining: Promise<void> | null = null;
   readonly #counts = { sent: 0, failed: 0, dropped: 0 };
   #lastError: string | null = null;
+  /** Drops are logged once per outage (until the next delivery), counted always. */
+  #dropLogged = false;
 
   constructor(target: NotifyTarget, policy: DeliveryPolicy, metrics: Metrics, logger: Logger, transport: Transport = httpTransport) {
     this.target = target;
@@ -75,9 +77,11 @@ export class DeliveryQueue {
       const dropped = this.#queue.shift();
       this.#counts.dropped++;
       this.#metrics.notificationsDroppedTotal.inc({ target: this.target.name });
+      if (this.#dropLogged) continue;
+      this.#dropLogged = true;
       this.#log.warn(
         { event: 'notification_dropped', target: this.target.name, key: dropped?.key, state: dropped?.state, queueSize: this.#policy.maxQueue },
-        `notification target ${this.target.name}: queue full (${this.#policy.maxQueue}), dropped the oldest message (${dropped?.key})`,
+        `notification target ${this.target.name}: queue full (${this.#policy.maxQueue}), dropping the oldest messages (first: ${dropped?.key}) until the receiver takes one; dcrvoted_notifications_dropped_total counts them`,
       );
     }
     this.#metrics.notificationQueueLength.set({ target: this.target.name }, this.#queue.length);
@@ -144,6 +148,7 @@ export class DeliveryQueue {
       );
       this.#counts.sent++;
       this.#lastError = null;
+      this.#dropLogged = false;
       this.#metrics.notificationsSentTotal.inc({ target: name });
       this.#log.debug({ event: 'notification_sent', target: name, key: n.key, state: n.state }, `notification sent to ${name}: ${n.title}`);
     } catch (err) {

@@ -154,11 +154,13 @@ describe('DeliveryQueue', () => {
       });
       got.push(n.key);
     };
-    const { notifier, queues, count } = setup([target('hook')], transport, { ...FAST, maxQueue: 3 });
+    const { notifier, queues, count, log } = setup([target('hook')], transport, { ...FAST, maxQueue: 3 });
     for (let i = 0; i < 10; i++) notifier.event(`e${i}`, 'critical', 'x'); // returns although nothing is delivered
     // e0 is in flight; e1..e9 wanted the queue of 3: e1..e6 dropped.
     expect(queues[0]?.counts()).toMatchObject({ queued: 3, dropped: 6, sent: 0 });
     expect(await count('dcrvoted_notifications_dropped_total', 'hook')).toBe(6);
+    // One warning per outage, not one per dropped message.
+    expect(log.text().match(/"event":"notification_dropped"/g)).toHaveLength(1);
     release();
     await notifier.idle();
     expect(got).toEqual(['e0', 'e7', 'e8', 'e9']);
