@@ -51,5 +51,13 @@ export function formatStatus(doc: StatusDocument): string {
   out.push(`\nvotes: ${v.voted} voted, ${v.missed} missed, ${v.superseded} superseded, ${v.pending.length} pending`);
   for (const p of v.pending) out.push(`  pending: ticket ${p.ticket.slice(0, 16)} (${p.wallet}) won in block ${p.block.height}${p.voteSeenMs !== null ? `, vote seen after ${p.voteSeenMs} ms` : ''}`);
   for (const m of v.recentMisses) out.push(`  missed: ticket ${m.ticket.slice(0, 16)} (${m.wallet}) block ${m.height}: ${m.reason}`);
+  const n = doc.notify;
+  if (n && (n.targets.length > 0 || n.heartbeat)) {
+    out.push(`\nnotifications: ${n.targets.length} target(s)${n.heartbeat ? `, heartbeat to ${n.heartbeat}` : ''}`);
+    for (const t of n.targets) {
+      out.push(`  ${t.name} (${t.kind}, ${t.origin}, from ${t.minSeverity}): ${t.sent} sent, ${t.failed} failed, ${t.dropped} dropped, ${t.queued} queued${t.lastError ? `; last error: ${t.lastError}` : ''}`);
+    }
+    for (const f of n.firing) out.push(`  firing: ${f.title} (${f.severity})`);
+  }
   return out.join('\n');
 }

@@ -10,6 +10,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { randomHash } from '../support/fake-dcrd.js';
 import { dispose, launch, startFakePeers, waitFor, type DaemonUnderTest, type DaemonUnderTestOptions } from '../support/daemon-under-test.js';
 import { startReceiver, type Receiver } from '../support/receiver.js';
+import { formatStatus } from '../../src/commands/status.js';
+import type { StatusDocument } from '../../src/status.js';
 
 const TOPIC = 'dcrvoted-topic-s3cret';
 const TOKEN = 'tk_ntfys3crettoken';
@@ -103,6 +105,9 @@ describe('notifications', () => {
       ['hook', new URL(hook.url).origin],
       ['phone', new URL(ntfy.url).origin],
     ]);
+    const human = formatStatus((await d.get('/status')).body as StatusDocument);
+    expect(human).toContain(`phone (ntfy, ${new URL(ntfy.url).origin}, from info): 1 sent, 0 failed, 0 dropped, 0 queued`);
+    expect(human).not.toContain(TOPIC);
     await expectNoNotifySecrets(d)();
   });
 

@@ -394,6 +394,28 @@ describe('vote tracker', () => {
     expect(ledger.get(t(1), b10.hash)!.outcome).toMatchObject({ outcome: 'missed', reason: 'vote_not_broadcast' });
   });
 
+  it('a vote dcrvoted could not cast is raised as at risk with the cast error, and resolved with the outcome; no miss is sent for a vote that got in', async () => {
+    owners.owned.set(t(1), 'main');
+    const calls: string[] = [];
+    const alerts = {
+      raise: (key: string, severity: string, _title: string, d: Record<string, unknown> = {}) => calls.push(`raise ${key} ${severity} ${String(d.reason)}`),
+      clear: (key: string, d: Record<string, unknown> = {}) => calls.push(`clear ${key} ${String(d.outcome)}`),
+      event: (key: string, severity: string) => calls.push(`event ${key} ${severity}`),
+    };
+    const caster = { mode: 'both' as const, cast: () => Promise.reject(new Error('wallet refused to sign')) };
+    tracker.stop();
+    tracker = new VoteTracker({ chain, owners, ledger, cursor, metrics, logger: pino({ level: 'silent' }), walletNames: ['main'], casters: new Map([['main', caster]]), voteSeenDeadlineMs: 1, mempoolPollMs: 5, alerts });
+    const b10 = { hash: chain.main[10]!, height: 10 };
+    await tracker.onWinningTickets(b10, [t(1)], Date.now());
+    await waitFor(() => calls.length >= 2);
+    const b11 = chain.add(11, { votes: [chain.vote(t(1), b10)] });
+    await tracker.onBlockConnected({ ...b11.ref, previousHash: b10.hash }, Date.now());
+    const key = `vote_at_risk:${t(1)}:${b10.hash}`;
+    expect(calls.filter((c) => c.startsWith(`raise ${key}`))).toContain(`raise ${key} critical dcrvoted could not cast the vote: wallet refused to sign`);
+    expect(calls.at(-1)).toBe(`clear ${key} voted`);
+    expect(calls.some((c) => c.startsWith('event'))).toBe(false);
+  });
+
 });
 
 async function waitFor(cond: () => boolean): Promise<void> {
