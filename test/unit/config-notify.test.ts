@@ -66,12 +66,14 @@ describe('notify config', () => {
     ['a CA file without a certificate', '  targets: [{ name: h, url: "https://x.example/y", caCert: dcrd-pass }]', 'notify.targets[0].caCert', expect.stringContaining('holds no PEM certificate')],
     ['a heartbeat URL with credentials inline', '  heartbeatUrl: "https://u:p@hc.example/ping"', 'notify.heartbeatUrl', 'carries credentials: put the URL in a file readable only by dcrvoted and name it in heartbeatUrlFile'],
     ['both heartbeat forms', '  heartbeatUrl: "https://hc.example/ping"\n  heartbeatUrlFile: hb', 'notify.heartbeatUrl', 'set either heartbeatUrl or heartbeatUrlFile, not both'],
+    ['a heartbeat that is not a URL', '  heartbeatUrl: "hc-ping.com/abc"', 'notify.heartbeatUrl', 'must be a URL like https://host/path'],
+    ['an empty URL file', '  targets: [{ name: h, urlFile: empty }]', 'notify.targets[0].urlFile', expect.stringMatching(/empty is empty$/)],
     ['a zero queue', '  queueSize: 0', 'notify.queueSize', 'must be a whole number from 1 to 10000, got the number 0'],
     ['a quoted retry count', '  retries: "3"', 'notify.retries', 'must be a whole number from 0 to 100, got "3" (without quotes)'],
     ['a backoff floor above its cap', '  backoffMinMs: 5000\n  backoffMaxMs: 1000', 'notify.backoffMinMs', 'must not exceed notify.backoffMaxMs'],
     ['a threshold with a unit', '  notReadyAfterMs: 2m', 'notify.notReadyAfterMs', 'must be a whole number of milliseconds from 1 to 2147483647, got "2m" (write 120000 for 2m)'],
   ])('rejects %s', (_what, yaml, key, message) => {
-    expect(issuesOf(() => load(`${yaml}\n`))).toEqual([{ key, message }]);
+    expect(issuesOf(() => load(`${yaml}\n`, { empty: '' }))).toEqual([{ key, message }]);
   });
 
   it('a duplicate target name, a token with spaces and a URL file holding no URL are all reported in one pass', () => {
