@@ -31,6 +31,7 @@ import { SupervisedOwners } from './wallet/owners.js';
 import { WalletPassphrase } from './wallet/passphrase.js';
 import { Heartbeat } from './systemd/watchdog.js';
 import { Notifications } from './notify/service.js';
+import { notifySyncProblems } from './notify/guard-alerts.js';
 import type { Transport } from './notify/delivery.js';
 import { WalletSupervisor } from './wallet/supervisor.js';
 
@@ -168,6 +169,7 @@ export class Daemon {
     this.#sync = sync;
     // A node that just (re)connected is compared at once, not a whole interval later.
     chain.on('reconnected', () => void sync.check());
+    notifySyncProblems(sync, this.#notifications.alerts);
 
     const casterChain = new PoolCasterChain(dcrd, rpc);
     if (c.wallets.some((w) => w.votingMode !== 'wallet')) casterChain.follow(chain, log.child({ component: 'caster' }));

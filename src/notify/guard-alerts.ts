@@ -1,0 +1,22 @@
+// Turns each guard's findings into notifications: one firing/resolved pair
+// per (subject, kind), with a title that never changes while it lasts (the
+// heights and hashes go in the details, so dedup holds while a node keeps
+// falling behind).
+
+import type { SyncGuard, SyncProblemKind } from '../dcrd/sync-guard.js';
+import type { Alerts } from './api.js';
+
+const SYNC_TITLES: Record<SyncProblemKind, (node: string) => string> = {
+  lagging: (node) => `dcrd ${node} is behind the chain: winners it does not see are not voted through it`,
+  forked: (node) => `dcrd ${node} is on a different block than another dcrd node`,
+  not_current: (node) => `dcrd ${node} does not consider itself current: it announces no winning tickets`,
+};
+
+export function syncAlertKey(node: string, kind: SyncProblemKind): string {
+  return `dcrd_sync:${node}:${kind}`;
+}
+
+export function notifySyncProblems(guard: Pick<SyncGuard, 'on'>, alerts: Alerts): void {
+  guard.on('problem', (e) => alerts.raise(syncAlertKey(e.node, e.kind), 'critical', SYNC_TITLES[e.kind](e.node), { node: e.node, kind: e.kind, message: e.message }));
+  guard.on('recovered', (e) => alerts.clear(syncAlertKey(e.node, e.kind), { node: e.node, kind: e.kind, lastedSeconds: Math.round(e.durationMs / 1000) }));
+}
