@@ -56,7 +56,7 @@ async function daemonWithBackupNode(): Promise<FakeDcrd> {
   return backup;
 }
 
-const VOTE_HEX = (JSON.parse(readFileSync('test/fixtures/votes/simnet-152-23a0100ce0d8.json', 'utf8')) as { voteHex: string }).voteHex;
+const VOTE_HEX = (JSON.parse(readFileSync('test/fixtures/votes/simnet-152-43bb640c5849.json', 'utf8')) as { voteHex: string }).voteHex;
 
 describe('several dcrd nodes', () => {
   it('acts on a notification from whichever node reports it first, once', async () => {
