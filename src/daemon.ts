@@ -22,6 +22,8 @@ import { createMetrics, initWalletSeries, type Metrics } from './telemetry/metri
 import { VERSION } from './version.js';
 import { VoteCaster } from './vote/caster.js';
 import { PoolCasterChain } from './vote/chain-adapter.js';
+import { WalletTicketListing } from './vote/live-tickets.js';
+import { VotingKeyStore } from './vote/voting-keys.js';
 import { FileChainCursor } from './voting/cursor.js';
 import { VoteRebroadcaster } from './voting/rebroadcast.js';
 import { VoteTracker, type WalletVoteCaster } from './voting/tracker.js';
@@ -75,6 +77,8 @@ export class Daemon {
   #httpAddress = '';
   /** Ends each wallet client's and probe's requests in flight (see stop()). */
   readonly #peerClosers: (() => void)[] = [];
+  /** Zero the voting keys held for signing: local (see stop()). */
+  readonly #keyClearers: (() => void)[] = [];
   /** Progress marks of every long-running loop, for /healthz and the systemd watchdog. */
   readonly heartbeat = new Heartbeat();
 
@@ -180,6 +184,7 @@ export class Daemon {
       const passphrase = new WalletPassphrase(w.passphrase, w.passphrasePath);
       const sup = this.#makeSupervisor(w, client, passphrase);
       if (w.votingMode !== 'wallet') {
+        const keys = w.signing === 'local' ? this.#votingKeys(w, client, sup, chain) : undefined;
         const caster = new VoteCaster({
           walletName: w.name,
           network: c.network,
@@ -188,6 +193,7 @@ export class Daemon {
           passphrase,
           lockState: sup.lockState(),
           voteVersion: () => sup.voteVersion(),
+          ...(keys ? { keys } : {}),
           metrics: this.metrics,
           logger: log.child({ component: 'caster', wallet: w.name }),
         });
@@ -242,9 +248,26 @@ export class Daemon {
     this.#notifications.start({ version: VERSION, network: c.network, wallets: c.wallets.map((w) => w.name).join(', ') });
   }
 
+  /**
+   * signing: local — the wallet's voting keys, listed from the wallet at
+   * start, on each block and when the wallet becomes ready (unlocked).
+   */
+  #votingKeys(w: WalletConfig, client: WalletClient, sup: WalletSupervisor, chain: ChainTracker): VotingKeyStore {
+    const log = this.#log.child({ component: 'voting-keys', wallet: w.name });
+    const store = new VotingKeyStore({ walletName: w.name, network: this.config.network, wallet: client, lockState: sup.lockState(), metrics: this.metrics, logger: log });
+    const listing = new WalletTicketListing({ walletName: w.name, wallet: client, sink: store, logger: log, fullListingEvery: FULL_TICKET_LISTING_EVERY });
+    chain.on('blockConnected', ({ block }) => listing.onBlock(block.height));
+    sup.on('ready', () => listing.onWalletReady());
+    this.#keyClearers.push(() => {
+      listing.stop();
+      store.clear();
+    });
+    return store;
+  }
+
   #makeSupervisor(w: WalletConfig, client: WalletClient, passphrase: WalletPassphrase): WalletSupervisor {
     const c = this.config;
-    initWalletSeries(this.metrics, w.name, w.votingMode);
+    initWalletSeries(this.metrics, w.name, w.votingMode, w.signing);
     // A supervisor round takes at most a probe interval plus the backoff cap
     // plus a few call deadlines; silence well past that means it is stuck.
     const loop = `supervisor:${w.name}`;
@@ -347,12 +370,19 @@ export class Daemon {
       await stopped;
       // Let a decision already in flight finish writing before closing.
       await Promise.race([this.#tracker?.idle(), delay(1000)]);
+      for (const clear of this.#keyClearers) clear();
       await this.#ledger?.close();
     })();
     await Promise.race([work, delay(timeoutMs)]);
     this.#log.info({ event: 'stopped' }, 'dcrvoted stopped');
   }
 }
+
+/**
+ * Blocks between two full ticket listings for signing: local (when spent and
+ * expired tickets' keys are dropped): half a day on mainnet, 144 s on simnet.
+ */
+const FULL_TICKET_LISTING_EVERY = 144;
 
 function delay(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms).unref());

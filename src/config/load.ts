@@ -44,6 +44,7 @@ export interface WalletConfig {
   clientKeyPath: string;
   mode: 'attached' | 'managed';
   votingMode: 'wallet' | 'daemon' | 'both';
+  signing: 'wallet' | 'local';
   unlock: boolean;
   passphrase: Secret | null;
   passphrasePath: string | null;
@@ -230,6 +231,12 @@ function resolveWallets(
       ports.walletJsonRpc,
       issues,
     );
+    if (w.signing === 'local' && w.votingMode === 'wallet') {
+      issues.push({
+        key: key('signing'),
+        message: 'local signing needs votingMode daemon or both: with votingMode wallet dcrvoted casts no vote to sign',
+      });
+    }
     let passphrase: Secret | null = null;
     if (w.votingMode !== 'wallet' && !w.passphraseFile) {
       issues.push({
@@ -284,6 +291,7 @@ function resolveWallets(
       clientKeyPath: files.pathOf(w.clientKey),
       mode: w.mode,
       votingMode: w.votingMode,
+      signing: w.signing,
       unlock: w.unlock,
       passphrase,
       passphrasePath: w.passphraseFile ? files.pathOf(w.passphraseFile) : null,

@@ -337,6 +337,7 @@ export interface WalletConfigShape {
   clientKey: string;
   mode: 'attached' | 'managed';
   votingMode: 'wallet' | 'daemon' | 'both';
+  signing: 'wallet' | 'local';
   unlock: boolean;
   passphraseFile: string;
   callTimeoutMs: number;
@@ -389,6 +390,11 @@ export const walletSchema: Schema<WalletConfigShape> = {
   votingMode: {
     doc: "wallet: the wallet votes (--enablevoting) and dcrvoted verifies. daemon: dcrvoted builds each vote, has the wallet sign it (SignTransaction, with the passphrase file) and broadcasts it to every dcrd and through the wallet; the wallet may run without --enablevoting. both: the wallet votes and dcrvoted casts the same, byte-identical vote as a safety net.",
     format: oneOf(['wallet', 'daemon', 'both']),
+    default: 'wallet',
+  },
+  signing: {
+    doc: "Who signs the votes dcrvoted casts (votingMode daemon or both). wallet: the wallet (SignTransaction) after each win. local: dcrvoted fetches each owned ticket's voting key from the wallet ahead of time (DumpPrivateKey, only while the wallet is unlocked), holds it in memory only and signs itself, byte-identical to the wallet; a ticket without a key yet (or a P2SH ticket) is still signed by the wallet. A voting key can only vote or revoke its ticket: see docs/operations.md for what it exposes.",
+    format: oneOf(['wallet', 'local']),
     default: 'wallet',
   },
   unlock: {

@@ -7,6 +7,9 @@ import { MISS_REASONS } from '../domain.js';
 
 export const METRIC_PREFIX = 'dcrvoted_';
 
+/** Reasons a signing: local vote is signed by the wallet after all (caster.ts LocalFallback). */
+export const LOCAL_SIGNING_FALLBACK_REASONS = ['ticket_not_listed', 'key_not_fetched', 'not_p2pkh', 'key_refused', 'sign_failed'] as const;
+
 const UNLABELLED_TOTAL_GAUGES = ['nodejs_active_handles_total', 'nodejs_active_requests_total', 'nodejs_active_resources_total'];
 
 export interface MetricsOptions {
@@ -87,6 +90,8 @@ export function createMetrics(opts: MetricsOptions) {
     notificationsDroppedTotal: new Counter({ name: `${p}notifications_dropped_total`, help: "Notifications dropped unsent because the target's queue was full (notify.queueSize), by target.", labelNames: ['target'], registers: r }),
     notificationQueueLength: new Gauge({ name: `${p}notification_queue_length`, help: 'Notifications waiting to be sent, by target.', labelNames: ['target'], registers: r }),
     heartbeatFailuresTotal: new Counter({ name: `${p}heartbeat_failures_total`, help: "Failed pings of the dead-man's switch (notify.heartbeatUrl).", registers: r }),
+    votingKeys: new Gauge({ name: `${p}voting_keys`, help: 'Voting keys of owned tickets held in memory for signing: local (a count; the keys themselves are never exported).', labelNames: ['wallet'], registers: r }),
+    localSigningFallbacksTotal: new Counter({ name: `${p}local_signing_fallbacks_total`, help: 'Votes of a signing: local wallet that the wallet had to sign instead (SignTransaction), by reason (ticket_not_listed, key_not_fetched, not_p2pkh, key_refused, sign_failed).', labelNames: ['wallet', 'reason'], registers: r }),
     voteSigningFailuresTotal: new Counter({ name: `${p}vote_signing_failures_total`, help: 'Votes dcrvoted could not cast, by reason (no_passphrase, wrong_passphrase, ticket_unknown, not_signed, build_failed, no_vote_version, wallet_error).', labelNames: ['wallet', 'reason'], registers: r }),
   };
   m.buildInfo.set({ version: opts.version, node_version: process.version, network: opts.network }, 1);
@@ -96,8 +101,12 @@ export function createMetrics(opts: MetricsOptions) {
 export type Metrics = ReturnType<typeof createMetrics>;
 
 /** Pre-creates the per-wallet series so alerts see zeros instead of absent series. */
-export function initWalletSeries(m: Metrics, wallet: string, votingMode: 'wallet' | 'daemon' | 'both' = 'wallet'): void {
+export function initWalletSeries(m: Metrics, wallet: string, votingMode: 'wallet' | 'daemon' | 'both' = 'wallet', signing: 'wallet' | 'local' = 'wallet'): void {
   m.walletVotingMode.set({ wallet, mode: votingMode }, 1);
+  if (signing === 'local') {
+    m.votingKeys.set({ wallet }, 0);
+    for (const reason of LOCAL_SIGNING_FALLBACK_REASONS) m.localSigningFallbacksTotal.inc({ wallet, reason }, 0);
+  }
   if (votingMode !== 'wallet') for (const result of ['accepted', 'rejected']) m.votesCastTotal.inc({ wallet, result }, 0);
   for (const g of [m.walletUp, m.walletUnlocked, m.walletVotingEnabled, m.walletSynced, m.policyInSync]) g.set({ wallet }, 0);
   m.winningTicketsTotal.inc({ wallet }, 0);

@@ -1,16 +1,20 @@
 // Casts a vote ourselves: build it exactly as the wallet would (same inputs,
-// outputs, bits and treasury votes, so the same txid), have the wallet sign
-// the ticket input, and broadcast it to every dcrd node at once and through
-// the wallet. Used for wallets whose votingMode is "daemon" or "both".
+// outputs, bits and treasury votes, so the same txid), sign the ticket input
+// (with `signing: local` and the ticket's voting key at hand, ourselves,
+// byte-identical to the wallet; else the wallet signs it), and broadcast it to
+// every dcrd node at once and through the wallet. Used for wallets whose
+// votingMode is "daemon" or "both".
 
 import type { Logger } from 'pino';
 import type { BlockRef, NetworkName } from '../domain.js';
-import type { Metrics } from '../telemetry/metrics.js';
+import type { LOCAL_SIGNING_FALLBACK_REASONS, Metrics } from '../telemetry/metrics.js';
 import type { WalletPassphrase } from '../wallet/passphrase.js';
 import { WalletRpcError } from '../wallet/rpc-errors.js';
 import { buildUnsignedVote, type TreasuryVote } from './builder.js';
 import { subsidySplitFor, type DeploymentState } from './subsidy.js';
-import { decodeTx, txToHex } from './tx.js';
+import { LocalSignError, signVoteTicketInput } from './sign-local.js';
+import { decodeTx, serializeTx, txToHex, type MsgTx } from './tx.js';
+import type { LocalSigningMaterial, NoLocalKey } from './voting-keys.js';
 import { errorMessage } from '../errors.js';
 
 /** chaincfg TreasuryVoteInterval and its multiplier (dcrd chaincfg/v3 *params.go). */
@@ -77,6 +81,14 @@ export interface CastResult {
   rejected: { node: string; error: string }[];
 }
 
+/** The voting keys a signing: local wallet holds (voting-keys.ts). */
+export interface CasterKeys {
+  lookup(ticketHash: string): LocalSigningMaterial | { missing: NoLocalKey };
+}
+
+/** Why a signing: local vote was signed by the wallet after all. */
+export type LocalFallback = (typeof LOCAL_SIGNING_FALLBACK_REASONS)[number];
+
 export interface VoteCasterOptions {
   walletName: string;
   network: NetworkName;
@@ -85,6 +97,8 @@ export interface VoteCasterOptions {
   passphrase: WalletPassphrase;
   lockState: CasterLockState;
   voteVersion: () => number | null;
+  /** signing: local — the wallet's voting keys; absent for signing: wallet. */
+  keys?: CasterKeys;
   metrics: Metrics;
   logger: Logger;
   now?: () => number;
@@ -92,6 +106,8 @@ export interface VoteCasterOptions {
 
 export class VoteCaster {
   readonly #o: VoteCasterOptions;
+  /** Fallback reasons already logged: each is logged once, then only counted. */
+  readonly #fallbacksLogged = new Set<LocalFallback>();
 
   constructor(opts: VoteCasterOptions) {
     this.#o = opts;
@@ -116,8 +132,11 @@ export class VoteCaster {
     const o = this.#o;
     const voteVersion = o.voteVersion();
     if (voteVersion === null) throw new CastError('no_vote_version', `wallet ${o.walletName}: vote version unknown (walletinfo has not answered yet)`);
+    const found = o.keys?.lookup(ticket);
+    const local = found && 'key' in found ? found : null;
     const [ticketTx, choices, deployments, treasuryVotes] = await Promise.all([
-      o.wallet.getTicketTx(ticket),
+      // A locally signed vote reads the ticket the key store listed: no GetTicket.
+      local ? local.ticketTx : o.wallet.getTicketTx(ticket),
       o.wallet.voteChoices(ticket),
       o.chain.deployments(),
       this.#treasuryVotes(block.height, ticket),
@@ -137,14 +156,17 @@ export class VoteCaster {
     } catch (err) {
       throw new CastError('build_failed', `cannot build the vote for ticket ${ticket}: ${errorMessage(err)}`);
     }
-    const signed = await this.#sign(Buffer.from(unsigned.hex, 'hex'));
-    const decoded = decodeTx(signed.tx);
-    const hex = decoded.ok ? txToHex(decoded.value.tx) : signed.tx.toString('hex');
+    if (found && 'missing' in found) this.#fellBack(ticket, found.missing, FALLBACK_WHY[found.missing]);
+    const locallySigned = local ? this.#signLocally(ticket, unsigned.tx, local) : null;
+    const signer = locallySigned ? 'local' : 'wallet';
+    const signedTx = locallySigned ?? (await this.#sign(Buffer.from(unsigned.hex, 'hex'))).tx;
+    const decoded = locallySigned ? null : decodeTx(signedTx);
+    const hex = locallySigned ? signedTx.toString('hex') : decoded?.ok ? txToHex(decoded.value.tx) : signedTx.toString('hex');
 
     const broadcastAt = (o.now ?? Date.now)();
     const [results, viaWallet] = await Promise.all([
       o.chain.broadcast(hex),
-      o.wallet.publishTransaction(signed.tx).then(
+      o.wallet.publishTransaction(signedTx).then(
         () => null,
         (err: Error) => err.message,
       ),
@@ -159,10 +181,33 @@ export class VoteCaster {
       rejected: results.filter((r) => !accepted.includes(r)).map((r) => ({ node: r.node, error: r.error ?? 'rejected' })),
     };
     o.logger.info(
-      { event: 'vote_cast', wallet: o.walletName, ticket, block, txid: result.txid, accepted: result.accepted, rejected: result.rejected, viaWallet: viaWallet ?? 'ok', firstAcceptedMs: result.firstAcceptedMs },
+      { event: 'vote_cast', wallet: o.walletName, ticket, block, txid: result.txid, signer, accepted: result.accepted, rejected: result.rejected, viaWallet: viaWallet ?? 'ok', firstAcceptedMs: result.firstAcceptedMs },
       `cast vote ${result.txid.slice(0, 12)} for ticket ${ticket.slice(0, 12)} (wallet ${o.walletName}); accepted by ${result.accepted.join(', ') || 'no dcrd node'}`,
     );
     return result;
+  }
+
+  /** The signed vote, serialized; null (counted, logged once) if the key cannot sign it. */
+  #signLocally(ticket: string, vote: MsgTx, material: LocalSigningMaterial): Buffer | null {
+    try {
+      return Buffer.from(serializeTx(signVoteTicketInput(vote, material.ticketScript, material.key)));
+    } catch (err) {
+      if (!(err instanceof LocalSignError)) throw err;
+      this.#fellBack(ticket, 'sign_failed', err.message);
+      return null;
+    }
+  }
+
+  /** A signing: local vote goes to the wallet after all: counted each time, logged once per reason. */
+  #fellBack(ticket: string, reason: LocalFallback, why: string): void {
+    const o = this.#o;
+    o.metrics.localSigningFallbacksTotal.inc({ wallet: o.walletName, reason });
+    if (this.#fallbacksLogged.has(reason)) return;
+    this.#fallbacksLogged.add(reason);
+    o.logger.warn(
+      { event: 'local_signing_fallback', wallet: o.walletName, ticket, reason },
+      `wallet ${o.walletName} (signing: local): the wallet signs the vote of ticket ${ticket.slice(0, 12)}: ${why} (logged once per reason; dcrvoted_local_signing_fallbacks_total counts them all)`,
+    );
   }
 
   /**
@@ -237,6 +282,13 @@ export class VoteCaster {
   }
 
 }
+
+const FALLBACK_WHY: Readonly<Record<NoLocalKey, string>> = {
+  ticket_not_listed: 'dcrvoted had not listed this ticket yet (bought since the last listing)',
+  key_not_fetched: 'its voting key is not fetched yet: the wallet has not been seen unlocked since the ticket was listed',
+  not_p2pkh: 'the ticket does not pay to a single key (P2SH, e.g. multisig)',
+  key_refused: 'the wallet would not give its voting key (not held, or in a locked account)',
+};
 
 /** The stakebase input carries no signature; every other input must be signed. */
 function unsignedInputs(signed: { unsignedInputIndexes: number[] }): number[] {

@@ -62,11 +62,16 @@ export function base58Encode(bytes: Uint8Array): string {
   return out;
 }
 
-/** null when the text holds a character outside the alphabet. */
-export function base58Decode(text: string): Uint8Array | null {
+/**
+ * null when the text holds a character outside the alphabet. Text may come
+ * as ASCII bytes, so that a secret read from the wallet never becomes a
+ * JavaScript string (which cannot be wiped).
+ */
+export function base58Decode(text: string | Uint8Array): Uint8Array | null {
+  const charAt = (i: number): string => (typeof text === 'string' ? (text[i] ?? '') : String.fromCharCode(text[i] ?? 0));
   let n = 0n;
-  for (const c of text) {
-    const v = ALPHABET_INDEX.get(c);
+  for (let i = 0; i < text.length; i++) {
+    const v = ALPHABET_INDEX.get(charAt(i));
     if (v === undefined) return null;
     n = n * 58n + BigInt(v);
   }
@@ -76,7 +81,7 @@ export function base58Decode(text: string): Uint8Array | null {
     n >>= 8n;
   }
   let zeros = 0;
-  while (text[zeros] === '1') zeros++;
+  while (zeros < text.length && charAt(zeros) === '1') zeros++;
   return Uint8Array.from([...new Array<number>(zeros).fill(0), ...body]);
 }
 
@@ -113,7 +118,7 @@ export function ticketVotingKeyHash(pkScript: Uint8Array): Uint8Array | null {
  * checksum, network and signature type are checked. The caller owns the
  * returned 32 bytes and zeroes them when done. Errors never carry the key.
  */
-export function decodeWif(wif: string, network: NetworkName): Uint8Array {
+export function decodeWif(wif: string | Uint8Array, network: NetworkName): Uint8Array {
   // dcrutil: at most 54 characters; 39 bytes decoded.
   if (wif.length > 54) throw new KeyFormatError('the private key is not a WIF (too long)');
   const raw = base58Decode(wif);

@@ -56,7 +56,7 @@ export interface VotingKey {
 }
 
 /** Decodes the wallet's WIF for this network into a key pair. */
-export function votingKeyFromWif(wif: string, network: NetworkName): VotingKey {
+export function votingKeyFromWif(wif: string | Uint8Array, network: NetworkName): VotingKey {
   const privateKey = decodeWif(wif, network);
   const d = bytesToBigInt(privateKey);
   if (d === 0n || d >= N) {

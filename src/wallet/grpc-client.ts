@@ -209,6 +209,7 @@ export class WalletClient {
   /** Calls and streams in flight, cancelled by close(). */
   readonly #calls = new Set<grpc.ClientUnaryCall>();
   readonly #streams = new Set<RpcSyncHandle>();
+  readonly #listings = new Set<grpc.ClientReadableStream<unknown>>();
   /**
    * Ticket purchase transactions seen in GetTicket answers. They never
    * change, and a winner of ours is first looked up (is it ours?) and then
@@ -279,6 +280,8 @@ export class WalletClient {
     this.#calls.clear();
     for (const stream of [...this.#streams]) stream.cancel();
     this.#streams.clear();
+    for (const listing of [...this.#listings]) listing.cancel();
+    this.#listings.clear();
     this.#client.close();
   }
 
@@ -335,18 +338,7 @@ export class WalletClient {
   /** The wallet's view of one ticket; null when the wallet does not know it (NotFound). */
   async getTicket(hashHex: string): Promise<TicketInfo | null> {
     const r = await this.#getTicketRaw(hashHex);
-    if (!r) return null;
-    const t = r.ticket;
-    const spender = t?.spender && t.spender.hash.length > 0 ? t.spender : null;
-    return {
-      hash: t?.ticket && t.ticket.hash.length > 0 ? wireHashToHex(t.ticket.hash) : hashHex.toLowerCase(),
-      status: t?.ticket_status ?? 'UNKNOWN',
-      spenderHash: spender ? wireHashToHex(spender.hash) : null,
-      spenderType: spender ? spender.transaction_type : null,
-      blockHash: r.block && r.block.hash.length > 0 ? wireHashToHex(r.block.hash) : null,
-      blockHeight: r.block && r.block.hash.length > 0 ? r.block.height : null,
-      vspHost: r.vsp_host,
-    };
+    return r ? ticketInfoOf(r, hashHex.toLowerCase()) : null;
   }
   /** GetTicket as the wallet answers it; null when the ticket is not the wallet's. */
   async #getTicketRaw(hashHex: string): Promise<RawGetTicketsResponse | null> {
@@ -365,6 +357,63 @@ export class WalletClient {
     return r;
   }
 
+
+  /**
+   * The wallet's tickets mined at or after `fromHeight`, the unmined ones
+   * included (GetTickets with no ending block), each passed to `onTicket` as
+   * it arrives: a wallet with many tickets is never held in memory whole.
+   * The stream gets a deadline of `deadlineMs` (default 20 call timeouts).
+   */
+  async listTickets(fromHeight: number, onTicket: (t: TicketInfo, tx: Buffer) => void, deadlineMs = 20 * this.callTimeoutMs): Promise<void> {
+    const method = methodDef(this.#def, 'WalletService', 'GetTickets');
+    const fullMethod = 'WalletService.GetTickets';
+    if (this.#closed) throw this.#error(`wallet ${this.name} client is closed`, 'other', null, fullMethod);
+    await new Promise<void>((resolve, reject) => {
+      const call = this.#client.makeServerStreamRequest(
+        method.path,
+        method.requestSerialize,
+        method.responseDeserialize,
+        { starting_block_height: Math.max(0, Math.floor(fromHeight)) },
+        new grpc.Metadata(),
+        { deadline: Date.now() + deadlineMs },
+      );
+      let failed = false;
+      this.#listings.add(call);
+      call.on('status', () => this.#listings.delete(call));
+      call.on('data', (r: RawGetTicketsResponse) => {
+        const tx = r.ticket?.ticket?.transaction;
+        if (!tx || tx.length === 0 || failed) return;
+        try {
+          onTicket(ticketInfoOf(r, ''), Buffer.from(tx));
+        } catch (err) {
+          failed = true;
+          call.cancel();
+          reject(err instanceof Error ? err : new Error(String(err)));
+        }
+      });
+      call.on('error', (err: grpc.ServiceError) => {
+        if (failed) return;
+        failed = true;
+        if (this.#closed) reject(this.#error(`wallet ${this.name} client closed during ${fullMethod}`, 'other', err.code ?? null, fullMethod));
+        else this.#translate(err, fullMethod).then(reject, reject);
+      });
+      call.on('end', () => {
+        if (!failed) resolve();
+      });
+    });
+  }
+
+  /**
+   * DumpPrivateKey for a P2PKH address of the wallet's: the key as WIF, in a
+   * Buffer the caller zeroes once decoded. Needs an unlocked wallet: a
+   * locked one answers FailedPrecondition (errors.Locked) and its lock state
+   * is left alone; an address the wallet does not hold answers NotFound. The
+   * key never goes into an error or a log.
+   */
+  async dumpPrivateKey(address: string): Promise<Buffer> {
+    const r = await this.#unary<{ private_key_wif: Buffer }>('WalletService', 'DumpPrivateKey', { address });
+    return r.private_key_wif;
+  }
 
   /** The passphrase Buffer is sent as is and never copied into errors or logs. */
   async unlockWallet(passphrase: Buffer): Promise<void> {
@@ -609,4 +658,19 @@ export class WalletClient {
     this.#client = this.#makeClient();
     old.close();
   }
+}
+
+/** A GetTicket(s) answer as TicketInfo; `fallbackHash` when the answer carries none. */
+function ticketInfoOf(r: RawGetTicketsResponse, fallbackHash: string): TicketInfo {
+  const t = r.ticket;
+  const spender = t?.spender && t.spender.hash.length > 0 ? t.spender : null;
+  return {
+    hash: t?.ticket && t.ticket.hash.length > 0 ? wireHashToHex(t.ticket.hash) : fallbackHash,
+    status: t?.ticket_status ?? 'UNKNOWN',
+    spenderHash: spender ? wireHashToHex(spender.hash) : null,
+    spenderType: spender ? spender.transaction_type : null,
+    blockHash: r.block && r.block.hash.length > 0 ? wireHashToHex(r.block.hash) : null,
+    blockHeight: r.block && r.block.hash.length > 0 ? r.block.height : null,
+    vspHost: r.vsp_host,
+  };
 }

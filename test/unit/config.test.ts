@@ -155,6 +155,19 @@ describe('voting mode and several dcrd nodes', () => {
     expect(c.wallets[0]!.passphrase?.reveal().toString()).toBe('hunter2-wallet');
   });
 
+  it('signing defaults to wallet; local is read for a daemon or both wallet', () => {
+    expect(loadConfig({ configFile: setup(GOOD), env: {} }).wallets[0]!.signing).toBe('wallet');
+    const c = loadConfig({ configFile: setup(GOOD.replace('    passphraseFile: ./wallet-pass\n', '    passphraseFile: ./wallet-pass\n    votingMode: both\n    signing: local\n')), env: {} });
+    expect(c.wallets[0]!.signing).toBe('local');
+  });
+
+  it('signing: a value other than wallet or local, and local with votingMode wallet, are named errors', () => {
+    const bad = setup(GOOD.replace('    passphraseFile: ./wallet-pass\n', '    passphraseFile: ./wallet-pass\n    votingMode: both\n    signing: Local\n'));
+    expect(issuesOf(() => loadConfig({ configFile: bad, env: {} }))).toEqual([{ key: 'wallets[0].signing', message: expect.stringContaining('must be one of wallet or local, got "Local"') }]);
+    const useless = setup(GOOD.replace('    passphraseFile: ./wallet-pass\n', '    passphraseFile: ./wallet-pass\n    signing: local\n'));
+    expect(issuesOf(() => loadConfig({ configFile: useless, env: {} }))).toEqual([{ key: 'wallets[0].signing', message: expect.stringContaining('needs votingMode daemon or both') }]);
+  });
+
   it('lists every dcrd node, the primary first, and validates the additional ones', () => {
     const good = setup(GOOD.replace('  passwordFile: ./dcrd-pass\n', '  passwordFile: ./dcrd-pass\n  additionalNodes:\n    - { name: backup, address: "10.0.0.2:19556", caCert: dcrd.cert, user: u2, passwordFile: dcrd-pass }\n'));
     const c = loadConfig({ configFile: good, env: {} });

@@ -1,0 +1,330 @@
+/**
+ * signing: local — the voting-key store, the ticket listing that feeds it and
+ * the caster that signs with it, on the real dcrwallet vote fixtures.
+ */
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Writable } from 'node:stream';
+import * as grpc from '@grpc/grpc-js';
+import pino from 'pino';
+import { describe, expect, it } from 'vitest';
+import { Secret } from '../../src/config/secret.js';
+import { createMetrics, initWalletSeries } from '../../src/telemetry/metrics.js';
+import { VoteCaster, type CasterWallet } from '../../src/vote/caster.js';
+import { decodeWif } from '../../src/vote/keys.js';
+import { WalletTicketListing } from '../../src/vote/live-tickets.js';
+import { cloneTx, decodeTx, NULL_BLOCK_HEIGHT, NULL_BLOCK_INDEX, serializeTx } from '../../src/vote/tx.js';
+import { VotingKeyStore } from '../../src/vote/voting-keys.js';
+import type { TicketInfo, TicketStatus } from '../../src/wallet/grpc-client.js';
+import { WalletPassphrase } from '../../src/wallet/passphrase.js';
+import { WalletRpcError } from '../../src/wallet/rpc-errors.js';
+
+interface Fixture {
+  voteTxid: string;
+  voteHex: string;
+  ticketHash: string;
+  ticketHex: string;
+  votingAddress: string;
+  votingWif: string;
+  votedBlock: { hash: string; height: number };
+  voteBits: number;
+  voteVersion: number;
+  deployments: Record<string, { status: string; since?: number }>;
+  wallet: 'ours' | 'other';
+  tspend?: { hash: string; expiry: number };
+  tspendPolicy?: Record<'ours' | 'other', 'yes' | 'no'>;
+}
+
+const dir = 'test/fixtures/votes';
+const fixtures = readdirSync(dir)
+  .filter((f) => f.endsWith('.json'))
+  .sort()
+  .map((f) => JSON.parse(readFileSync(join(dir, f), 'utf8')) as Fixture);
+
+/** The published vote with dcrd's fraud-proof fill undone: what the wallet signed. */
+function walletVoteHex(fx: Fixture): string {
+  const d = decodeTx(fx.voteHex);
+  if (!d.ok) throw new Error(d.reason);
+  const c = cloneTx(d.value.tx);
+  const ti = c.txIn[1];
+  if (ti) {
+    ti.blockHeight = NULL_BLOCK_HEIGHT;
+    ti.blockIndex = NULL_BLOCK_INDEX;
+  }
+  return Buffer.from(serializeTx(c)).toString('hex');
+}
+
+/** dcrwallet's DumpPrivateKey as far as the store sees it (rpcserver DumpPrivateKey, wallet.LoadPrivateKey). */
+class KeyWalletModel {
+  locked = false;
+  readonly asked: string[] = [];
+  readonly answered: Buffer[] = [];
+  constructor(readonly keys: Map<string, string>) {}
+  async dumpPrivateKey(address: string): Promise<Buffer> {
+    this.asked.push(address);
+    if (this.locked) throw new WalletRpcError('wallet w: failed precondition: wallet.DumpWIFPrivateKey: wallet is locked', 'failed_precondition', grpc.status.FAILED_PRECONDITION, 'WalletService.DumpPrivateKey', 'w', 'x');
+    const wif = this.keys.get(address);
+    if (!wif) throw new WalletRpcError('wallet w: not found: item does not exist', 'not_found', grpc.status.NOT_FOUND, 'WalletService.DumpPrivateKey', 'w', 'x');
+    const b = Buffer.from(wif, 'latin1');
+    this.answered.push(b);
+    return b;
+  }
+}
+
+function capture() {
+  const lines: string[] = [];
+  const stream = new Writable({
+    write(chunk, _enc, cb) {
+      lines.push(String(chunk));
+      cb();
+    },
+  });
+  return { logger: pino({ level: 'debug' }, stream), text: () => lines.join('') };
+}
+
+function storeFor(fxs: Fixture[], opts: { locked?: boolean; listed?: boolean } = {}) {
+  const wallet = new KeyWalletModel(new Map(fxs.map((f) => [f.votingAddress, f.votingWif])));
+  wallet.locked = opts.locked ?? false;
+  const metrics = createMetrics({ version: 't', network: 'simnet', processMetrics: false });
+  initWalletSeries(metrics, 'w', 'daemon', 'local');
+  const log = capture();
+  const store = new VotingKeyStore({ walletName: 'w', network: 'simnet', wallet, lockState: { unlocked: () => !wallet.locked }, metrics, logger: log.logger });
+  if (opts.listed ?? true) for (const fx of fxs) store.ticketAdded(fx.ticketHash, Buffer.from(fx.ticketHex, 'hex'));
+  return { wallet, metrics, store, log };
+}
+
+async function metric(m: ReturnType<typeof createMetrics>, name: string, labels: Record<string, string>): Promise<number> {
+  const x = (await m.registry.getMetricsAsJSON()).find((y) => y.name === name);
+  return x?.values.find((v) => Object.entries(labels).every(([k, val]) => v.labels[k] === val))?.value ?? 0;
+}
+
+function casterFor(fx: Fixture, store: VotingKeyStore, metrics: ReturnType<typeof createMetrics>, logger: pino.Logger) {
+  const calls: string[] = [];
+  const broadcasts: string[] = [];
+  const wallet: CasterWallet = {
+    getTicketTx: async (t) => {
+      calls.push('GetTicket');
+      return t === fx.ticketHash ? Buffer.from(fx.ticketHex, 'hex') : null;
+    },
+    voteChoices: async () => ({ voteBits: fx.voteBits }),
+    tspendPolicies: async (h) => (h === undefined ? (fx.tspend ? [{ hash: fx.tspend.hash, policy: '' }] : []) : fx.tspend && fx.tspendPolicy ? [{ hash: h, policy: fx.tspendPolicy[fx.wallet] }] : []),
+    signTransaction: async (_p, tx) => {
+      calls.push('SignTransaction');
+      // The wallet's own signature: the fixture's vote.
+      void tx;
+      return { tx: Buffer.from(walletVoteHex(fx), 'hex'), unsignedInputIndexes: [0] };
+    },
+    publishTransaction: async () => 'x',
+  };
+  const caster = new VoteCaster({
+    walletName: 'w',
+    network: 'simnet',
+    wallet,
+    chain: {
+      deployments: async () => fx.deployments,
+      tspendExpiry: async (h) => (fx.tspend?.hash === h ? fx.tspend.expiry : null),
+      broadcast: async (hex) => {
+        broadcasts.push(hex);
+        return [{ node: 'a', ok: true, ms: 1 }];
+      },
+    },
+    passphrase: new WalletPassphrase(new Secret(Buffer.from('pw')), null),
+    lockState: { unlocked: () => true, refreshUnlocked: async () => true },
+    voteVersion: () => fx.voteVersion,
+    keys: store,
+    metrics,
+    logger,
+  });
+  return { caster, calls, broadcasts };
+}
+
+describe('signing: local — caster', () => {
+  it.each(fixtures.map((f) => [f.voteTxid.slice(0, 12), f] as const))('signs the vote itself, byte-identical to the wallet, without GetTicket or SignTransaction (%s)', async (_n, fx) => {
+    const { store, metrics, log } = storeFor([fx]);
+    await store.fetchPending();
+    const { caster, calls, broadcasts } = casterFor(fx, store, metrics, log.logger);
+    const r = await caster.cast(fx.ticketHash, fx.votedBlock, Date.now());
+    expect(r.txid).toBe(fx.voteTxid);
+    expect(broadcasts).toEqual([walletVoteHex(fx)]);
+    expect(calls).toEqual([]);
+    expect(log.text()).toContain('"signer":"local"');
+  });
+
+  it('without a key (the wallet was locked when keys were fetched) the wallet signs, the reason is logged once and every fallback counted', async () => {
+    const fx = fixtures[0] as Fixture;
+    const { store, metrics, log, wallet } = storeFor([fx], { locked: true });
+    await store.fetchPending();
+    expect(wallet.asked).toEqual([]); // never asked while locked
+    const { caster, calls, broadcasts } = casterFor(fx, store, metrics, log.logger);
+    await caster.cast(fx.ticketHash, fx.votedBlock, Date.now());
+    await caster.cast(fx.ticketHash, fx.votedBlock, Date.now());
+    expect(calls).toEqual(['GetTicket', 'SignTransaction', 'GetTicket', 'SignTransaction']);
+    expect(broadcasts).toEqual([walletVoteHex(fx), walletVoteHex(fx)]);
+    expect(log.text().match(/"event":"local_signing_fallback"/g)).toHaveLength(1);
+    expect(await metric(metrics, 'dcrvoted_local_signing_fallbacks_total', { wallet: 'w', reason: 'key_not_fetched' })).toBe(2);
+  });
+
+  it('a ticket the store never listed is signed by the wallet (ticket_not_listed)', async () => {
+    const fx = fixtures[0] as Fixture;
+    const { store, metrics, log } = storeFor([]);
+    const { caster, calls } = casterFor(fx, store, metrics, log.logger);
+    await caster.cast(fx.ticketHash, fx.votedBlock, Date.now());
+    expect(calls).toContain('SignTransaction');
+    expect(await metric(metrics, 'dcrvoted_local_signing_fallbacks_total', { wallet: 'w', reason: 'ticket_not_listed' })).toBe(1);
+  });
+});
+
+describe('signing: local — key store', () => {
+  it('fetches each key once the wallet is unlocked, zeroes the wire copy, and counts keys (never shows them)', async () => {
+    const { store, wallet, metrics, log } = storeFor(fixtures, { locked: true });
+    const tickets = new Set(fixtures.map((f) => f.ticketHash)).size; // a ticket can win twice (two blocks at one height)
+    await store.fetchPending();
+    expect(store.counts()).toEqual({ tickets, keys: 0, pending: tickets });
+    wallet.locked = false;
+    await store.fetchPending();
+    expect(store.counts()).toEqual({ tickets, keys: tickets, pending: 0 });
+    expect(wallet.answered.every((b) => b.every((x) => x === 0))).toBe(true);
+    expect(await metric(metrics, 'dcrvoted_voting_keys', { wallet: 'w' })).toBe(tickets);
+    const exported = (await metrics.registry.metrics()) + log.text();
+    for (const fx of fixtures) {
+      expect(exported).not.toContain(fx.votingWif);
+      expect(exported).not.toContain(Buffer.from(decodeWif(fx.votingWif, 'simnet')).toString('hex'));
+    }
+  });
+
+  it('a wallet that locks mid-fetch keeps the rest pending and is asked again later', async () => {
+    const { store, wallet } = storeFor(fixtures.slice(0, 3));
+    const real = wallet.dumpPrivateKey.bind(wallet);
+    let n = 0;
+    wallet.dumpPrivateKey = async (a) => {
+      if (++n === 2) wallet.locked = true;
+      return real(a);
+    };
+    await store.fetchPending();
+    expect(store.counts()).toMatchObject({ keys: 1, pending: 2 });
+    wallet.locked = false;
+    await store.fetchPending();
+    expect(store.counts()).toMatchObject({ keys: 3, pending: 0 });
+  });
+
+  it('zeroes a key when its ticket is removed (voted, revoked, expired)', async () => {
+    const fx = fixtures[0] as Fixture;
+    const { store } = storeFor([fx]);
+    await store.fetchPending();
+    const found = store.lookup(fx.ticketHash);
+    if (!('key' in found)) throw new Error('no key');
+    store.ticketRemoved(fx.ticketHash);
+    expect(found.key.privateKey.every((b) => b === 0)).toBe(true);
+    expect(store.lookup(fx.ticketHash)).toEqual({ missing: 'ticket_not_listed' });
+  });
+
+  it('clear() zeroes every key', async () => {
+    const { store } = storeFor(fixtures.slice(0, 4));
+    await store.fetchPending();
+    const held = fixtures.slice(0, 4).map((f) => store.lookup(f.ticketHash));
+    store.clear();
+    for (const h of held) {
+      if (!('key' in h)) throw new Error('no key');
+      expect(h.key.privateKey.every((b) => b === 0)).toBe(true);
+    }
+  });
+
+  it('a key the wallet does not hold is not asked for again (key_refused)', async () => {
+    const fx = fixtures[0] as Fixture;
+    const { store, wallet } = storeFor([fx]);
+    wallet.keys.clear();
+    await store.fetchPending();
+    await store.fetchPending();
+    expect(wallet.asked).toHaveLength(1);
+    expect(store.lookup(fx.ticketHash)).toEqual({ missing: 'key_refused' });
+  });
+
+  it('a wallet answering another ticket’s key is refused before any signature', async () => {
+    const [a, b] = fixtures as [Fixture, Fixture];
+    const { store, wallet } = storeFor([a]);
+    wallet.keys.set(a.votingAddress, b.votingWif);
+    await store.fetchPending();
+    expect(store.lookup(a.ticketHash)).toEqual({ missing: 'key_refused' });
+  });
+
+  it('a P2SH ticket is left to the wallet (not_p2pkh), no key asked for', async () => {
+    const fx = fixtures[0] as Fixture;
+    const d = decodeTx(fx.ticketHex);
+    if (!d.ok) throw new Error(d.reason);
+    const t = cloneTx(d.value.tx);
+    const out0 = t.txOut[0];
+    if (!out0) throw new Error('no output 0');
+    out0.pkScript = Uint8Array.of(0xba, 0xa9, 0x14, ...new Uint8Array(20), 0x87);
+    const { store, wallet } = storeFor([]);
+    store.ticketAdded('aa'.repeat(32), Buffer.from(serializeTx(t)));
+    await store.fetchPending();
+    expect(wallet.asked).toEqual([]);
+    expect(store.lookup('aa'.repeat(32))).toEqual({ missing: 'not_p2pkh' });
+  });
+});
+
+describe('signing: local — ticket listing (until the ticket index lands)', () => {
+  function lister(tickets: { hash: string; status: TicketStatus; height: number | null; tx: string }[]) {
+    const froms: number[] = [];
+    return {
+      froms,
+      tickets,
+      async listTickets(from: number, on: (t: TicketInfo, tx: Buffer) => void) {
+        froms.push(from);
+        for (const t of tickets) {
+          if (t.height !== null && t.height < from) continue;
+          on({ hash: t.hash, status: t.status, spenderHash: null, spenderType: null, blockHash: null, blockHeight: t.height, vspHost: '' }, Buffer.from(t.tx, 'hex'));
+        }
+      },
+    };
+  }
+
+  it('lists everything first, then only recent blocks each block, and drops spent tickets at the next full listing', async () => {
+    const [a, b] = fixtures as [Fixture, Fixture];
+    const { store } = storeFor([a, b], { listed: false });
+    const w = lister([
+      { hash: a.ticketHash, status: 'LIVE', height: 100, tx: a.ticketHex },
+      { hash: b.ticketHash, status: 'UNMINED', height: null, tx: b.ticketHex },
+    ]);
+    const listing = new WalletTicketListing({ walletName: 'w', wallet: w, sink: store, logger: pino({ level: 'silent' }), fullListingEvery: 10 });
+    listing.onBlock(200);
+    await listing.idle();
+    expect(store.counts()).toMatchObject({ tickets: 2, keys: 2 });
+    listing.onBlock(201);
+    await listing.idle();
+    expect(w.froms).toEqual([0, 195]);
+    const held = store.lookup(a.ticketHash);
+    (w.tickets[0] as { status: TicketStatus }).status = 'VOTED';
+    listing.onBlock(210);
+    await listing.idle();
+    expect(w.froms).toEqual([0, 195, 0]);
+    expect(store.lookup(a.ticketHash)).toEqual({ missing: 'ticket_not_listed' });
+    if (!('key' in held)) throw new Error('no key');
+    expect(held.key.privateKey.every((x) => x === 0)).toBe(true);
+    expect(store.counts()).toMatchObject({ tickets: 1, keys: 1 });
+  });
+
+  it('a failed listing is retried in full at the next block', async () => {
+    const { store } = storeFor([]);
+    let fail = true;
+    const froms: number[] = [];
+    const listing = new WalletTicketListing({
+      walletName: 'w',
+      wallet: {
+        async listTickets(from) {
+          froms.push(from);
+          if (fail) throw new Error('wallet unreachable');
+        },
+      },
+      sink: store,
+      logger: pino({ level: 'silent' }),
+      fullListingEvery: 10,
+    });
+    listing.onBlock(50);
+    await listing.idle();
+    fail = false;
+    listing.onBlock(51);
+    await listing.idle();
+    expect(froms).toEqual([0, 0]);
+  });
+});
