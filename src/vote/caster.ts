@@ -181,7 +181,7 @@ export class VoteCaster {
       rejected: results.filter((r) => !accepted.includes(r)).map((r) => ({ node: r.node, error: r.error ?? 'rejected' })),
     };
     o.logger.info(
-      { event: 'vote_cast', wallet: o.walletName, ticket, block, txid: result.txid, signer, accepted: result.accepted, rejected: result.rejected, viaWallet: viaWallet ?? 'ok', firstAcceptedMs: result.firstAcceptedMs },
+      { event: 'vote_cast', wallet: o.walletName, ticket, block, txid: result.txid, signer, hex, accepted: result.accepted, rejected: result.rejected, viaWallet: viaWallet ?? 'ok', firstAcceptedMs: result.firstAcceptedMs },
       `cast vote ${result.txid.slice(0, 12)} for ticket ${ticket.slice(0, 12)} (wallet ${o.walletName}); accepted by ${result.accepted.join(', ') || 'no dcrd node'}`,
     );
     return result;

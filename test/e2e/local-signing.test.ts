@@ -1,0 +1,100 @@
+/**
+ * signing: local on a real simnet (issue 9 item 3): in votingMode both the
+ * wallet votes and dcrvoted casts the same vote, signed with the ticket's
+ * voting key it fetched from the wallet beforehand. Every vote dcrvoted
+ * signed locally has the wallet's txid and the wallet's signature, the votes
+ * are mined, no vote needed the wallet's SignTransaction, and no voting key
+ * shows in dcrvoted's logs, /status, /metrics or state directory.
+ */
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { decodeWif } from '../../src/vote/keys.js';
+import { decodeTx } from '../../src/vote/tx.js';
+import type { RunningDaemon as DaemonUnderTest } from '../support/daemon-under-test.js';
+import { chainOf, mineUntil, startInProcess, useSimnet, waitFor, writeConfig } from './dcrvoted.js';
+
+const MINUTE = 60_000;
+const fx = useSimnet();
+let agenda: string;
+
+beforeAll(async () => {
+  agenda = (await fx.wallet.agendas()).agendas[0]!.id;
+});
+
+const entries = (d: DaemonUnderTest, outcome: string, from: number) =>
+  (d.daemon.ledger?.recent(1000) ?? []).filter((e) => e.outcome?.outcome === outcome && e.winner.block.height >= from);
+
+function filesUnder(dir: string): string[] {
+  return readdirSync(dir).flatMap((f) => {
+    const p = join(dir, f);
+    return statSync(p).isDirectory() ? filesUnder(p) : [p];
+  });
+}
+
+/** The voting WIF of every live ticket of ours, straight from the wallet (dumpprivkey). */
+async function ourVotingKeys(): Promise<string[]> {
+  const wifs: string[] = [];
+  for (const t of await fx.sim.ourLiveTickets()) {
+    const info = await fx.sim.dcrd.rpc('getrawtransaction', [t, 1]);
+    const address = info?.vout?.[0]?.scriptPubKey?.addresses?.[0] as string | undefined;
+    if (address) wifs.push((await fx.sim.ours.rpc('dumpprivkey', [address])) as string);
+  }
+  return wifs;
+}
+
+describe('signing: local on a real simnet', () => {
+  it('votingMode both: dcrvoted signs every winner itself, with the wallet’s txid and signature; the votes are mined and no key leaks', async () => {
+    const config = writeConfig(fx.sim, { agendas: { [agenda]: 'yes' }, wallet: { votingMode: 'both', signing: 'local' } });
+    fx.dut = await startInProcess(config);
+    await waitFor('ready', async () => (await fx.dut!.get('/readyz')).status === 200, 60_000, 200);
+    await waitFor('policy', async () => (await fx.dut!.metric('dcrvoted_policy_in_sync', { wallet: 'ours' })) === 1, 30_000);
+    const live = (await fx.sim.ourLiveTickets()).length;
+    expect(live).toBeGreaterThan(0);
+    // Listed at start (the wallet is unlocked): one key per live ticket, before any win.
+    await waitFor('voting keys fetched', async () => (await fx.dut!.metric('dcrvoted_voting_keys', { wallet: 'ours' })) >= live, 60_000, 200);
+
+    const from = (await fx.sim.tip()).height + 1;
+    await mineUntil(fx.sim, () => entries(fx.dut!, 'voted', from).length >= 3, 60);
+    const chain = chainOf(fx.sim);
+    const casts = fx.dut.logs.events('vote_cast');
+    let compared = 0;
+    for (const e of entries(fx.dut, 'voted', from)) {
+      const cast = casts.find((c) => c.ticket === e.winner.ticket && (c.block as { hash: string }).hash === e.winner.block.hash);
+      expect(cast, `dcrvoted cast a vote for ${e.winner.ticket}`).toBeDefined();
+      expect(cast!.signer).toBe('local');
+      const mined = (await chain.getBlockVotes(e.outcome!.includedIn!.hash)).votes.find((v) => v.ticketHash === e.winner.ticket);
+      expect(cast!.txid).toBe(mined?.txid);
+      // Our signature script is the wallet's own, byte for byte (its stored copy of the vote it signed).
+      const walletCopy = ((await fx.sim.ours.rpc('gettransaction', [mined!.txid])) as { hex: string }).hex;
+      expect(sigScriptOf(cast!.hex as string)).toBe(sigScriptOf(walletCopy));
+      compared++;
+    }
+    console.log(`[e2e] signing local, both mode: ${compared} votes signed by dcrvoted, txid and signature equal to the mined (wallet's) vote`);
+    expect(compared).toBeGreaterThanOrEqual(3);
+    expect(entries(fx.dut, 'missed', from)).toEqual([]);
+    expect(await fx.dut.metric('dcrvoted_vote_signing_failures_total', { wallet: 'ours' })).toBe(0);
+    expect(await fx.dut.metric('dcrvoted_local_signing_fallbacks_total', { wallet: 'ours' })).toBe(0);
+
+    // No voting key anywhere dcrvoted writes or shows.
+    const wifs = await ourVotingKeys();
+    expect(wifs.length).toBeGreaterThan(0);
+    const status = (await fx.dut.get('/status')).text;
+    const metrics = (await fx.dut.get('/metrics')).text;
+    const state = filesUnder(join(dirname(config), 'state')).map((f) => readFileSync(f, 'latin1')).join('\n');
+    for (const wif of wifs) {
+      const hex = Buffer.from(decodeWif(wif, 'simnet')).toString('hex');
+      for (const [where, text] of [['logs', fx.dut.logs.text], ['/status', status], ['/metrics', metrics], ['state directory', state]] as const) {
+        expect(text.includes(wif), `a voting WIF in ${where}`).toBe(false);
+        expect(text.includes(hex), `a voting key (hex) in ${where}`).toBe(false);
+      }
+    }
+  }, 8 * MINUTE);
+});
+
+/** The ticket input's signature script, hex. */
+function sigScriptOf(hex: string): string {
+  const d = decodeTx(hex);
+  if (!d.ok) throw new Error(d.reason);
+  return Buffer.from(d.value.tx.txIn[1]?.signatureScript ?? new Uint8Array()).toString('hex');
+}
