@@ -12,7 +12,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { decodeWif } from '../../src/vote/keys.js';
 import { decodeTx } from '../../src/vote/tx.js';
 import type { RunningDaemon as DaemonUnderTest } from '../support/daemon-under-test.js';
-import { chainOf, mineUntil, startInProcess, useSimnet, waitFor, writeConfig } from './dcrvoted.js';
+import { chainOf, mineUntil, mineWithOurVotes, startInProcess, useSimnet, waitFor, writeConfig } from './dcrvoted.js';
 
 const MINUTE = 60_000;
 const fx = useSimnet();
@@ -88,6 +88,45 @@ describe('signing: local on a real simnet', () => {
         expect(text.includes(wif), `a voting WIF in ${where}`).toBe(false);
         expect(text.includes(hex), `a voting key (hex) in ${where}`).toBe(false);
       }
+    }
+  }, 8 * MINUTE);
+
+  it('votingMode daemon, the wallet kept locked (unlock: false): no key is fetched and the wallet signs with the passphrase; unlocked once by its operator, dcrvoted takes the keys and signs locally after it is locked again', async () => {
+    await fx.sim.ours.rpc('walletlock');
+    try {
+      fx.dut = await startInProcess(writeConfig(fx.sim, { wallet: { votingMode: 'daemon', unlock: false, signing: 'local' } }));
+      await waitFor('ready', async () => (await fx.dut!.get('/readyz')).status === 200, 60_000, 200);
+      let from = (await fx.sim.tip()).height + 1;
+      await mineWithOurVotes(fx.sim, fx.dut, () => entries(fx.dut!, 'voted', from).length >= 2, 60);
+      expect(await fx.dut.metric('dcrvoted_voting_keys', { wallet: 'ours' })).toBe(0);
+      expect(fx.dut.logs.events('voting_keys_waiting').length).toBeGreaterThan(0);
+      const walletSigned = fx.dut.logs.events('vote_cast').filter((c) => c.signer === 'wallet').length;
+      expect(walletSigned).toBeGreaterThanOrEqual(2);
+      expect(await fx.dut.metric('dcrvoted_local_signing_fallbacks_total', { wallet: 'ours', reason: 'key_not_fetched' })).toBeGreaterThanOrEqual(2);
+      // dcrvoted never unlocked it to take keys: each per-call unlock relocks at once.
+      await waitFor('locked after the last signature', async () => (await fx.sim.ours.rpc('walletinfo')).unlocked === false, 10_000, 100);
+
+      // The operator unlocks it once; at the next block dcrvoted has the keys.
+      await fx.sim.ours.rpc('walletpassphrase', [fx.sim.ours.passphrase, 0]);
+      const live = (await fx.sim.ourLiveTickets()).length;
+      await waitFor('the supervisor sees it unlocked', async () => (await fx.dut!.metric('dcrvoted_wallet_unlocked', { wallet: 'ours' })) === 1, 10_000, 100);
+      await fx.sim.mine(1);
+      // The block just mined may have spent up to 5 of them (its winners' votes).
+      await waitFor('voting keys fetched', async () => (await fx.dut!.metric('dcrvoted_voting_keys', { wallet: 'ours' })) >= live - 5, 30_000, 200);
+      await fx.sim.ours.rpc('walletlock');
+      await waitFor('the supervisor sees it locked', async () => (await fx.dut!.metric('dcrvoted_wallet_unlocked', { wallet: 'ours' })) === 0, 10_000, 100);
+
+      from = (await fx.sim.tip()).height + 1;
+      const castsBefore = fx.dut.logs.events('vote_cast').length;
+      await mineWithOurVotes(fx.sim, fx.dut, () => entries(fx.dut!, 'voted', from).length >= 2, 60);
+      const after = fx.dut.logs.events('vote_cast').slice(castsBefore);
+      expect(after.filter((c) => c.signer === 'local').length).toBeGreaterThanOrEqual(2);
+      expect(entries(fx.dut, 'missed', from)).toEqual([]);
+      expect((await fx.sim.ours.rpc('walletinfo')).unlocked).toBe(false);
+    } finally {
+      await fx.dut?.stop();
+      fx.dut = null;
+      await fx.sim.ours.rpc('walletpassphrase', [fx.sim.ours.passphrase, 0]);
     }
   }, 8 * MINUTE);
 });
