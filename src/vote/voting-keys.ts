@@ -74,6 +74,8 @@ export class VotingKeyStore {
   readonly #entries = new Map<string, Entry>();
   #fetching: Promise<void> | null = null;
   #lockedNoted = false;
+  /** A deferral is logged once, until keys can be fetched again (an account kept locked would log every block). */
+  #deferNoted = false;
 
   constructor(opts: VotingKeyStoreOptions) {
     this.#o = opts;
@@ -168,6 +170,8 @@ export class VotingKeyStore {
           continue;
         }
         // Locked since the probe (or an account of its own is locked), unreachable, …: try again later.
+        if (this.#deferNoted) break;
+        this.#deferNoted = true;
         o.logger.warn({ event: 'voting_keys_deferred', wallet: o.walletName, reason: errorMessage(err) }, `wallet ${o.walletName}: cannot fetch voting keys now (${errorMessage(err)}); trying again at the next block`);
         break;
       }
@@ -180,6 +184,7 @@ export class VotingKeyStore {
           continue;
         }
         this.#entries.set(id, { state: 'held', key, ticketScript: e.ticketScript, ticketTx: e.ticketTx });
+        this.#deferNoted = false;
         fetched++;
       } catch (err) {
         this.#entries.set(id, { state: 'unsignable', reason: 'key_refused', ticketTx: e.ticketTx });

@@ -82,13 +82,13 @@ function capture() {
   return { logger: pino({ level: 'debug' }, stream), text: () => lines.join('') };
 }
 
-function storeFor(fxs: Fixture[], opts: { locked?: boolean; listed?: boolean } = {}) {
+function storeFor(fxs: Fixture[], opts: { locked?: boolean; listed?: boolean; probeSaysUnlocked?: boolean } = {}) {
   const wallet = new KeyWalletModel(new Map(fxs.map((f) => [f.votingAddress, f.votingWif])));
   wallet.locked = opts.locked ?? false;
   const metrics = createMetrics({ version: 't', network: 'simnet', processMetrics: false });
   initWalletSeries(metrics, 'w', 'daemon', 'local');
   const log = capture();
-  const store = new VotingKeyStore({ walletName: 'w', network: 'simnet', wallet, lockState: { unlocked: () => !wallet.locked }, metrics, logger: log.logger });
+  const store = new VotingKeyStore({ walletName: 'w', network: 'simnet', wallet, lockState: { unlocked: () => opts.probeSaysUnlocked ?? !wallet.locked }, metrics, logger: log.logger });
   if (opts.listed ?? true) for (const fx of fxs) store.ticketAdded(fx.ticketHash, Buffer.from(fx.ticketHex, 'hex'));
   return { wallet, metrics, store, log };
 }
@@ -192,8 +192,8 @@ describe('signing: local — key store', () => {
     }
   });
 
-  it('a wallet that locks mid-fetch keeps the rest pending and is asked again later', async () => {
-    const { store, wallet } = storeFor(fixtures.slice(0, 3));
+  it('a wallet that locks mid-fetch keeps the rest pending and is asked again later; the deferral is logged once', async () => {
+    const { store, wallet, log } = storeFor(fixtures.slice(0, 3), { probeSaysUnlocked: true });
     const real = wallet.dumpPrivateKey.bind(wallet);
     let n = 0;
     wallet.dumpPrivateKey = async (a) => {
@@ -202,6 +202,10 @@ describe('signing: local — key store', () => {
     };
     await store.fetchPending();
     expect(store.counts()).toMatchObject({ keys: 1, pending: 2 });
+    // Seen unlocked by a stale probe, locked for DumpPrivateKey (e.g. an account with its own passphrase): asked, refused, not re-logged.
+    await store.fetchPending();
+    expect(wallet.asked).toHaveLength(3);
+    expect(log.text().match(/"event":"voting_keys_deferred"/g)).toHaveLength(1);
     wallet.locked = false;
     await store.fetchPending();
     expect(store.counts()).toMatchObject({ keys: 3, pending: 0 });
