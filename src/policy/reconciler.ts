@@ -53,6 +53,14 @@ export class PolicyNotAppliedError extends Error {
 }
 
 export interface ReconcileResult {
+  /**
+   * Policy entries the wallet's vote version does not offer. Only ever
+   * non-empty after the wallet changed its vote version under a running
+   * daemon (an upgrade): the rest of the policy is applied, these are not.
+   */
+  problems: PolicyProblem[];
+  /** The vote version the policy was last reconciled against, when it differs from voteVersion. */
+  previousVersion: number | null;
   /** Changes made; empty when the wallet already matched. */
   applied: PolicyChanges;
   /** True when the wallet differed although we had applied the policy before. */
@@ -66,6 +74,8 @@ export class PolicyReconciler {
   /** Set after a successful reconcile; cleared when the wallet (re)connects. */
   #appliedOnce = false;
   #lastState: WalletPolicyState | null = null;
+  /** The vote version of the last successful reconcile; kept across reset(). */
+  #lastVersion: number | null = null;
 
   constructor(
     readonly walletName: string,
@@ -84,24 +94,38 @@ export class PolicyReconciler {
   async reconcile(wallet: PolicyWallet): Promise<ReconcileResult> {
     const { version, agendas } = await wallet.agendas();
     const problems = validateAgainstAgendas(this.policy, agendas, version);
-    if (problems.length > 0) throw new PolicyMismatchError(this.walletName, problems);
+    // At start the operator fixes the policy before anything votes by it. A
+    // wallet upgraded under a running daemon must keep the rest of its
+    // choices: apply what the new version offers and report the rest.
+    if (problems.length > 0 && this.#lastVersion === null) throw new PolicyMismatchError(this.walletName, problems);
+    const previousVersion = this.#lastVersion !== null && this.#lastVersion !== version ? this.#lastVersion : null;
+    const policy = withoutProblems(this.policy, problems);
 
     const before = await readState(wallet);
-    const changes = diffPolicy(this.policy, before);
-    const drifted = this.#appliedOnce && !isEmpty(changes);
+    const changes = diffPolicy(policy, before);
+    // A new vote version starts with no choices: that is not drift.
+    const drifted = this.#appliedOnce && previousVersion === null && !isEmpty(changes);
     if (!isEmpty(changes)) {
       await writeChanges(wallet, changes);
       const after = await readState(wallet);
-      const remaining = diffPolicy(this.policy, after);
+      const remaining = diffPolicy(policy, after);
       if (!isEmpty(remaining)) throw new PolicyNotAppliedError(this.walletName, remaining);
       this.#lastState = after;
     } else {
       this.#lastState = before;
     }
     this.#appliedOnce = true;
+    this.#lastVersion = version;
     const { voteBits } = await wallet.voteChoices();
-    return { applied: changes, drifted, undecided: undecidedAgendas(this.policy, agendas), voteBits, voteVersion: version };
+    return { applied: changes, drifted, undecided: undecidedAgendas(this.policy, agendas), voteBits, voteVersion: version, problems, previousVersion };
   }
+}
+
+/** The policy minus the agenda entries the wallet cannot take. */
+function withoutProblems(policy: PolicyConfig, problems: readonly PolicyProblem[]): PolicyConfig {
+  if (problems.length === 0) return policy;
+  const bad = new Set(problems.map((p) => p.key));
+  return { ...policy, agendas: Object.fromEntries(Object.entries(policy.agendas).filter(([id]) => !bad.has(`policy.agendas.${id}`))) };
 }
 
 async function readState(wallet: PolicyWallet): Promise<WalletPolicyState> {

@@ -327,8 +327,16 @@ export class WalletSupervisor extends EventEmitter<Events> {
     this.#o.metrics.walletBestBlockHeight.set({ wallet: this.name }, best.height);
     const dcrdHeight = this.#o.dcrdHeight();
     const closeToDcrd = dcrdHeight === null ? true : Math.abs(dcrdHeight - best.height) <= 1;
-    this.#state.observed(best, info, closeToDcrd, this.#now());
+    const st = this.#state;
+    st.observed(best, info, closeToDcrd, this.#now());
     this.#publishGauges();
+    // A new vote version (the wallet was upgraded, perhaps between two
+    // probes without a reconnect) has none of the policy's choices yet:
+    // check the policy in this round, not at the next interval.
+    if (st.policyVoteVersion !== null && st.voteVersion !== null && st.voteVersion !== st.policyVoteVersion && st.policyCheckedAt !== 0) {
+      this.#log.info({ event: 'vote_version_changed', from: st.policyVoteVersion, to: st.voteVersion }, `wallet ${this.name} now votes version ${st.voteVersion} (was ${st.policyVoteVersion}); re-applying the policy`);
+      st.policyCheckedAt = 0;
+    }
   }
 
   async #checkPolicy(): Promise<void> {
@@ -337,11 +345,24 @@ export class WalletSupervisor extends EventEmitter<Events> {
       const r = await this.#o.policy.reconcile(this.#o.client);
       const st = this.#state;
       st.policyCheckedAt = this.#now();
-      st.policyInSync = true;
+      st.policyInSync = r.problems.length === 0;
       st.voteBits = r.voteBits;
       st.voteVersion = r.voteVersion;
+      st.policyVoteVersion = r.voteVersion;
       const changes = describeChanges(r.applied);
-      if (r.drifted) {
+      if (r.problems.map((p) => p.message).join() !== st.policyProblems.map((p) => p.message).join() && r.problems.length > 0) {
+        this.#log.error(
+          { event: 'policy_mismatch', voteVersion: r.voteVersion, problems: r.problems },
+          `wallet ${this.name} (vote version ${r.voteVersion}) cannot take part of the policy; the rest is applied. Fix: ${r.problems.map((p) => `${p.key}: ${p.message}`).join('; ')}`,
+        );
+      }
+      st.policyProblems = r.problems;
+      if (r.previousVersion !== null) {
+        this.#log.warn(
+          { event: 'policy_version_changed', from: r.previousVersion, to: r.voteVersion, changes },
+          `wallet ${this.name} changed vote version ${r.previousVersion} → ${r.voteVersion}; policy re-applied and checked on the new version: ${changes.join('; ') || 'nothing to change'}`,
+        );
+      } else if (r.drifted) {
         m.policyReappliedTotal.inc({ wallet: this.name });
         this.#log.warn({ event: 'policy_drift', changes }, `wallet ${this.name} had drifted from the policy; re-applied: ${changes.join('; ')}`);
       } else if (changes.length > 0) {

@@ -28,7 +28,9 @@ export interface WalletStatusView {
     inSync: boolean | null;
     lastCheckedAt: string | null;
     voteBits: number | null;
+    voteVersion: number | null;
     undecidedAgendas: string[];
+    problems: { key: string; message: string }[];
   };
   tickets: Record<string, number> | null;
   unlock: { enabled: boolean; lastResult: string | null; lastAttemptAt: string | null; passphrase: PassphraseState };
@@ -57,6 +59,10 @@ export class WalletState {
   policyInSync: boolean | null = null;
   policyCheckedAt = 0;
   voteBits: number | null = null;
+  /** The vote version the policy was last checked against. */
+  policyVoteVersion: number | null = null;
+  /** Policy entries the wallet's current vote version does not offer (after an upgrade). */
+  policyProblems: { key: string; message: string }[] = [];
   undecidedAgendas: string[] = [];
   tickets: Record<string, number> | null = null;
   unlockResult: string | null = null;
@@ -160,7 +166,9 @@ export class WalletState {
         inSync: this.policyInSync,
         lastCheckedAt: iso(this.policyCheckedAt || null),
         voteBits: this.voteBits,
+        voteVersion: this.policyVoteVersion,
         undecidedAgendas: this.undecidedAgendas,
+        problems: this.policyProblems,
       },
       tickets: this.tickets,
       unlock: { enabled: this.id.unlockEnabled, lastResult: this.unlockResult, lastAttemptAt: iso(this.unlockAttemptAt || null), passphrase: this.passphrase.state() },

@@ -296,6 +296,23 @@ export class FakeWallet {
     }
   }
 
+  /**
+   * A newer dcrwallet binary on the same wallet: a new vote version and its
+   * agendas. dcrwallet keys agenda choices by (vote version, agenda id)
+   * (wallet/udb/agendas.go agendaPreferencesTy.key), so the new version
+   * starts with none set and the old version's choices come back on a
+   * downgrade.
+   */
+  upgradeBinary(voteVersion: number, agendas: FakeAgenda[]): void {
+    const s = this.state;
+    this.#choicesByVersion.set(s.voteVersion, s.voteChoices);
+    s.voteVersion = voteVersion;
+    s.agendas = agendas;
+    s.voteChoices = this.#choicesByVersion.get(voteVersion) ?? new Map();
+  }
+
+  readonly #choicesByVersion = new Map<number, Map<string, string>>();
+
   /** Start again on the same ports (a wallet restart). */
   async restart(): Promise<void> {
     await this.stop();

@@ -51,11 +51,13 @@ class MemoryWallet implements PolicyWallet {
   tspendMap = new Map<string, string>();
   sets = 0;
   ignoreWrites = false;
+  version = 10;
+  offered = AGENDAS;
   async agendas() {
-    return { version: 10, agendas: AGENDAS };
+    return { version: this.version, agendas: this.offered };
   }
   async voteChoices() {
-    return { version: 10, choices: [...this.choices].map(([agendaId, choiceId]) => ({ agendaId, choiceId })), voteBits: 1 };
+    return { version: this.version, choices: [...this.choices].map(([agendaId, choiceId]) => ({ agendaId, choiceId })), voteBits: 1 };
   }
   async setVoteChoices(c: { agendaId: string; choiceId: string }[]) {
     this.sets++;
@@ -115,5 +117,25 @@ describe('policy reconciler', () => {
     w.ignoreWrites = true;
     const r = new PolicyReconciler('main', policy({ agendas: { maxblocksize: 'yes' } }));
     await expect(r.reconcile(w)).rejects.toBeInstanceOf(PolicyNotAppliedError);
+  });
+
+  it('a wallet upgraded to a new vote version under a running daemon: the policy is re-applied on the new version, what it no longer offers is reported, not fatal', async () => {
+    const w = new MemoryWallet();
+    const r = new PolicyReconciler('main', policy({ agendas: { maxblocksize: 'yes', blake3pow: 'no' } }));
+    await r.reconcile(w);
+    // The new binary: version 11 offers blake3pow and a new agenda, and
+    // (choices are stored per version in dcrwallet) none is set yet.
+    w.version = 11;
+    w.offered = [AGENDAS[1]!, { id: 'newrule', description: '', choices: AGENDAS[0]!.choices }];
+    w.choices = new Map([['blake3pow', 'abstain'], ['newrule', 'abstain']]);
+    const after = await r.reconcile(w);
+    expect(after.previousVersion).toBe(10);
+    expect(after.voteVersion).toBe(11);
+    expect(after.drifted).toBe(false);
+    expect(w.choices.get('blake3pow')).toBe('no');
+    expect(after.problems).toEqual([{ key: 'policy.agendas.maxblocksize', message: expect.stringContaining('vote version 11') }]);
+    expect(after.undecided).toEqual(['newrule']);
+    // Settled on the new version: no longer a version change.
+    expect((await r.reconcile(w)).previousVersion).toBeNull();
   });
 });
