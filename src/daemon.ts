@@ -36,6 +36,10 @@ import { Notifications } from './notify/service.js';
 import { notifySyncProblems } from './notify/guard-alerts.js';
 import type { Transport } from './notify/delivery.js';
 import { WalletSupervisor } from './wallet/supervisor.js';
+import type { GuardEvent } from './guards/findings.js';
+import { GuardScheduler, type GuardWallet } from './guards/scheduler.js';
+import { TreasuryGuard } from './guards/treasury-guard.js';
+import { UpgradeGuard } from './guards/upgrade-guard.js';
 
 /** Why the daemon stopped on its own: a setup problem the operator must fix. */
 export class DaemonFatalError extends Error {
@@ -70,6 +74,7 @@ export class Daemon {
   #supervisors: WalletSupervisor[] = [];
   #tracker: VoteTracker | null = null;
   readonly #notifications: Notifications;
+  #guards: GuardScheduler | null = null;
   #http: HttpServer | null = null;
   #startedAt = new Date();
   #stopping = false;
@@ -121,6 +126,11 @@ export class Daemon {
 
   get ledger(): Ledger | null {
     return this.#ledger;
+  }
+
+  /** The upgrade and treasury guards: their findings (view()) and an 'event' per finding raised or resolved, for a notifier. */
+  get guards(): GuardScheduler | null {
+    return this.#guards;
   }
 
   async start(): Promise<void> {
@@ -178,11 +188,13 @@ export class Daemon {
     const casterChain = new PoolCasterChain(dcrd, rpc);
     if (c.wallets.some((w) => w.votingMode !== 'wallet')) casterChain.follow(chain, log.child({ component: 'caster' }));
     const casters = new Map<string, WalletVoteCaster>();
+    const guardWallets: GuardWallet[] = [];
     this.#supervisors = c.wallets.map((w) => {
       const client = walletClientFor(w);
       this.#peerClosers.push(() => client.close());
       const passphrase = new WalletPassphrase(w.passphrase, w.passphrasePath);
       const sup = this.#makeSupervisor(w, client, passphrase);
+      guardWallets.push({ name: w.name, agendas: () => client.agendas(), tspendPolicies: () => client.tspendPolicies() });
       if (w.votingMode !== 'wallet') {
         const keys = w.signing === 'local' ? this.#votingKeys(w, client, sup, chain) : undefined;
         const caster = new VoteCaster({
@@ -224,6 +236,20 @@ export class Daemon {
       s.on('ready', () => void tracker.onWalletReady(s.name));
       s.on('fatal', (err) => this.#fatal(err.message, EXIT_CONFIG));
     }
+
+    const guardLog = log.child({ component: 'guards' });
+    const emit = (e: GuardEvent) => void this.#guards?.emit('event', e);
+    const now = () => Date.now();
+    this.#guards = new GuardScheduler({
+      network: c.network,
+      upgrade: new UpgradeGuard({ network: c.network, chain: rpc, metrics: this.metrics, logger: guardLog, now, emit }),
+      treasury: new TreasuryGuard({ network: c.network, chain: rpc, policy: c.policy, metrics: this.metrics, logger: guardLog, now, emit }),
+      wallets: guardWallets,
+      logger: guardLog,
+      checkIntervalMs: c.guards.checkIntervalMs,
+      dcrdConnected: () => chain.isConnected,
+    });
+    this.#guards.start(chain);
 
     this.#http = new HttpServer({ host: c.http.host, port: c.http.port, registry: this.metrics.registry, source: this });
     const addr = await this.#http.listen();
@@ -328,6 +354,7 @@ export class Daemon {
       recent: this.#ledger?.recent(200) ?? [],
       pending: this.#tracker?.pendingView() ?? [],
       notify: this.#notifications.view(),
+      guards: this.#guards?.view() ?? { lastCheckAt: null, lastError: null, findings: [], undecidedTSpends: {} },
     };
   }
 
@@ -357,6 +384,7 @@ export class Daemon {
     const work = (async () => {
       this.#tracker?.stop();
       this.#sync?.stop();
+      this.#guards?.stop();
       const stopped = Promise.allSettled([
         this.#notifications.stop(),
         ...this.#supervisors.map((s) => s.stop()),

@@ -3,6 +3,7 @@
 
 import type { ChainView } from './dcrd/chain.js';
 import type { SyncGuardView } from './dcrd/sync-guard.js';
+import type { GuardsView } from './guards/scheduler.js';
 import { MISS_REASONS, type BlockRef, type MissReason } from './domain.js';
 import type { LedgerCounts, LedgerEntry } from './ledger/ledger.js';
 import type { WalletStatusView } from './wallet/wallet-state.js';
@@ -35,6 +36,8 @@ export interface StatusDocument {
   };
   /** Notification targets by name and origin only (never a URL path or token), what is firing, the heartbeat's origin. */
   notify: NotifyView;
+  /** Upgrade and treasury guards: what needs the operator before the network moves on. */
+  guards: GuardsView;
 }
 
 export type NotifyView = NotifierView & { heartbeat: string | null };
@@ -55,6 +58,7 @@ export interface StatusParts {
   recent: LedgerEntry[];
   pending: StatusDocument['votes']['pending'];
   notify: NotifyView;
+  guards: GuardsView;
 }
 
 /** Every wallet can vote and every dcrd is connected and in sync; otherwise, why not, per part. */
@@ -109,6 +113,7 @@ export function buildStatus(p: StatusParts): StatusDocument {
         })),
     },
     notify: p.notify,
+    guards: p.guards,
   };
 }
 

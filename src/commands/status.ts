@@ -59,5 +59,11 @@ export function formatStatus(doc: StatusDocument): string {
     }
     for (const f of n.firing) out.push(`  firing: ${f.title} (${f.severity})`);
   }
+  // Older daemons send no guards section.
+  const g = doc.guards as StatusDocument['guards'] | undefined;
+  if (g) {
+    out.push(`\nguards (upgrade, treasury): ${g.findings.length === 0 ? 'nothing to do' : `${g.findings.length} finding(s)`}${g.lastCheckAt ? `, last checked ${g.lastCheckAt}` : ', not checked yet'}${g.lastError ? ` — last check failed: ${g.lastError}` : ''}`);
+    for (const f of g.findings) out.push(`  ${f.guard}/${f.kind} (${f.wallet}): ${f.message}`);
+  }
   return out.join('\n');
 }

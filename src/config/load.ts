@@ -97,6 +97,7 @@ export interface DaemonConfig {
   voting: DaemonConfigShape['voting'];
   supervisor: DaemonConfigShape['supervisor'];
   notify: NotifyConfig;
+  guards: DaemonConfigShape['guards'];
 }
 
 export interface LoadOptions {
@@ -185,6 +186,7 @@ export function loadConfig(opts: LoadOptions): DaemonConfig {
     voting: raw.voting,
     supervisor: raw.supervisor,
     notify,
+    guards: raw.guards,
   };
 }
 

@@ -64,6 +64,9 @@ export interface DaemonConfigShape {
     heartbeatUrlFile: string;
     heartbeatIntervalMs: number;
   };
+  guards: {
+    checkIntervalMs: number;
+  };
 }
 
 export const daemonSchema: Schema<DaemonConfigShape> = {
@@ -285,6 +288,13 @@ export const daemonSchema: Schema<DaemonConfigShape> = {
       doc: 'How often the heartbeat URL is pinged while ready; set the monitor\'s grace period to a few intervals.',
       format: millis,
       default: 60_000,
+    },
+  },
+  guards: {
+    checkIntervalMs: {
+      doc: 'How often the upgrade and treasury guards ask dcrd and the wallets about agendas, rule changes, stake versions and treasury spends (they also check at every rule-change and treasury-vote interval boundary). Never on the vote path.',
+      format: millis,
+      default: 600_000,
     },
   },
 };

@@ -44,6 +44,8 @@ export function peerText(text: string): string {
 
 /** dcrjson ErrRPCBlockNotFound / ErrRPCNoTxInfo share code -5. */
 export const RPC_CODE_NOT_FOUND = -5;
+/** dcrjson ErrRPCInvalidParameter. */
+export const RPC_CODE_INVALID_PARAMETER = -8;
 
 export function classifyFrame(text: string): Frame {
   let msg: unknown;

@@ -8,7 +8,7 @@
 
 import type { BlockRef, NetworkName } from '../domain.js';
 import { describe, hexToBytes, isHashHex, isPlainObject } from './hex.js';
-import { DcrdRpcError, RPC_CODE_NOT_FOUND } from './jsonrpc.js';
+import { DcrdRpcError, RPC_CODE_INVALID_PARAMETER, RPC_CODE_NOT_FOUND } from './jsonrpc.js';
 import { classifyVerboseTx, type DecodedRevocation, type DecodedVote } from './stake-tx.js';
 
 export type RequestFn = <T = unknown>(
@@ -68,6 +68,39 @@ export interface BlockchainInfo {
   initialBlockDownload: boolean;
   verificationProgress: number;
   deployments: Record<string, AgendaInfo>;
+}
+
+/** getvoteinfo <version> (dcrd types.GetVoteInfoResult). */
+export interface VoteInfo {
+  currentHeight: number;
+  /** First and last block of the rule-change interval the tip is in. */
+  startHeight: number;
+  endHeight: number;
+  hash: string;
+  voteVersion: number;
+  quorum: number;
+  totalVotes: number;
+  agendas: VoteInfoAgenda[];
+}
+
+export interface VoteInfoAgenda {
+  id: string;
+  description: string;
+  /** defined | started | lockedin | active | failed */
+  status: string;
+  starttime: number;
+  expiretime: number;
+  quorumProgress: number;
+  choices: { id: string; isAbstain: boolean; isNo: boolean; count: number; progress: number }[];
+}
+
+/** One block of getstakeversions (dcrd types.StakeVersions). */
+export interface BlockStakeVersions {
+  hash: string;
+  height: number;
+  stakeVersion: number;
+  /** The version each vote in the block carries. */
+  voteVersions: number[];
 }
 
 /**
@@ -227,6 +260,93 @@ export class DcrdRpc {
       verificationProgress: num(m, r, 'verificationprogress'),
       deployments: agendas,
     };
+  }
+
+  /**
+   * getvoteinfo for one vote version; null when dcrd does not know that
+   * version (it answers "unrecognized vote version", rpcInvalidError -8).
+   */
+  async getVoteInfo(version: number): Promise<VoteInfo | null> {
+    const m = 'getvoteinfo';
+    let raw: unknown;
+    try {
+      raw = await this.#request(m, [version]);
+    } catch (err) {
+      if (err instanceof DcrdRpcError && err.code === RPC_CODE_INVALID_PARAMETER && /unrecognized vote version/i.test(err.message)) return null;
+      throw err;
+    }
+    const r = object(m, raw);
+    // agendas is omitempty: a version without agendas has no field.
+    const rawAgendas = r['agendas'] ?? [];
+    if (!Array.isArray(rawAgendas)) throw new DcrdResultShapeError(m, `agendas is ${describe(rawAgendas)}`);
+    const agendas = rawAgendas.map((raw, i): VoteInfoAgenda => {
+      const a = object(m, raw);
+      const id = a['id'];
+      const status = a['status'];
+      if (typeof id !== 'string' || id === '') throw new DcrdResultShapeError(m, `agendas[${i}].id is ${describe(id)}`);
+      if (typeof status !== 'string') throw new DcrdResultShapeError(m, `agendas[${i}].status is ${describe(status)}`);
+      const choices = a['choices'];
+      if (!Array.isArray(choices)) throw new DcrdResultShapeError(m, `agendas[${i}].choices is ${describe(choices)}`);
+      return {
+        id,
+        description: typeof a['description'] === 'string' ? a['description'] : '',
+        status,
+        starttime: unixTime(m, a, 'starttime'),
+        expiretime: unixTime(m, a, 'expiretime'),
+        quorumProgress: num(m, a, 'quorumprogress'),
+        choices: choices.map((rc, j) => {
+          const c = object(m, rc);
+          if (typeof c['id'] !== 'string') throw new DcrdResultShapeError(m, `agendas[${i}].choices[${j}].id is ${describe(c['id'])}`);
+          return { id: c['id'], isAbstain: c['isabstain'] === true, isNo: c['isno'] === true, count: int(m, c, 'count'), progress: num(m, c, 'progress') };
+        }),
+      };
+    });
+    return {
+      currentHeight: int(m, r, 'currentheight'),
+      startHeight: int(m, r, 'startheight'),
+      endHeight: int(m, r, 'endheight'),
+      hash: hash(m, r, 'hash'),
+      voteVersion: int(m, r, 'voteversion'),
+      quorum: int(m, r, 'quorum'),
+      totalVotes: int(m, r, 'totalvotes'),
+      agendas,
+    };
+  }
+
+  /** getstakeversions <hash> <count>: that block and its ancestors, newest first. */
+  async getStakeVersions(blockHash: string, count: number): Promise<BlockStakeVersions[]> {
+    const m = 'getstakeversions';
+    const r = object(m, await this.#request(m, [blockHash, count]));
+    const list = r['stakeversions'];
+    if (!Array.isArray(list)) throw new DcrdResultShapeError(m, `stakeversions is ${describe(list)}`);
+    return list.map((raw, i) => {
+      const b = object(m, raw);
+      const votes = b['votes'];
+      if (!Array.isArray(votes)) throw new DcrdResultShapeError(m, `stakeversions[${i}].votes is ${describe(votes)}`);
+      return {
+        hash: hash(m, b, 'hash'),
+        height: int(m, b, 'height'),
+        stakeVersion: int(m, b, 'stakeversion'),
+        voteVersions: votes.map((v) => int(m, object(m, v), 'version')),
+      };
+    });
+  }
+
+  /** Hashes of the treasury spends in dcrd's mempool. */
+  async getRawMempoolTSpends(): Promise<string[]> {
+    return hashList('getrawmempool', await this.#request('getrawmempool', [false, 'tspend']));
+  }
+
+  /** A raw transaction's hex; null when dcrd does not know it (mined, and no --txindex). */
+  async getRawTransactionHex(txid: string): Promise<string | null> {
+    try {
+      const r = await this.#request('getrawtransaction', [txid, 0]);
+      if (typeof r !== 'string' || hexToBytes(r) === null) throw new DcrdResultShapeError('getrawtransaction', `result is ${describe(r)}, want hex`);
+      return r;
+    } catch (err) {
+      if (isNotFoundError(err)) return null;
+      throw err;
+    }
   }
 
   /** getcurrentnet returns wire.CurrencyNet as a JSON number. */

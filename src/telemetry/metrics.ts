@@ -4,6 +4,7 @@
 
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import { MISS_REASONS } from '../domain.js';
+import { UPGRADE_KINDS } from '../guards/findings.js';
 
 export const METRIC_PREFIX = 'dcrvoted_';
 
@@ -93,6 +94,13 @@ export function createMetrics(opts: MetricsOptions) {
     votingKeys: new Gauge({ name: `${p}voting_keys`, help: 'Voting keys of owned tickets held in memory for signing: local (a count; the keys themselves are never exported).', labelNames: ['wallet'], registers: r }),
     localSigningFallbacksTotal: new Counter({ name: `${p}local_signing_fallbacks_total`, help: 'Votes of a signing: local wallet that the wallet had to sign instead (SignTransaction), by reason (ticket_not_listed, key_not_fetched, not_p2pkh, key_refused, sign_failed).', labelNames: ['wallet', 'reason'], registers: r }),
     voteSigningFailuresTotal: new Counter({ name: `${p}vote_signing_failures_total`, help: 'Votes dcrvoted could not cast, by reason (no_passphrase, wrong_passphrase, ticket_unknown, not_signed, build_failed, no_vote_version, wallet_error).', labelNames: ['wallet', 'reason'], registers: r }),
+    upgradeNeeded: new Gauge({
+      name: `${p}upgrade_needed`,
+      help: 'Upgrade guard: 1 while the wallet or its dcrd needs attention before the network moves on, by kind: unknown_agenda (the network votes on an agenda the wallet\'s vote version does not know), locked_in (a rule change is locked in and activates soon), stake_version (most votes carry a newer vote version than the wallet\'s).',
+      labelNames: ['wallet', 'kind'],
+      registers: r,
+    }),
+    undecidedTSpends: new Gauge({ name: `${p}undecided_tspends`, help: 'Treasury guard: treasury spends still inside (or before) their voting window that the policy decides neither by hash nor by treasury key.', labelNames: ['wallet'], registers: r }),
   };
   m.buildInfo.set({ version: opts.version, node_version: process.version, network: opts.network }, 1);
   return m;
@@ -117,5 +125,7 @@ export function initWalletSeries(m: Metrics, wallet: string, votingMode: 'wallet
   for (const result of ['ok', 'wrong_passphrase', 'error']) m.unlockAttemptsTotal.inc({ wallet, result }, 0);
   m.policyReappliedTotal.inc({ wallet }, 0);
   m.undecidedAgendas.set({ wallet }, 0);
+  for (const kind of UPGRADE_KINDS) m.upgradeNeeded.set({ wallet, kind }, 0);
+  m.undecidedTSpends.set({ wallet }, 0);
   m.reconnectsTotal.inc({ peer: `wallet:${wallet}` }, 0);
 }

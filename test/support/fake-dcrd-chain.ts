@@ -71,6 +71,8 @@ export interface FakeTx {
   vin: TxIn[];
   vout: TxOut[];
   kind: 'vote' | 'revocation' | 'coinbase';
+  /** A vote's version (its vote-bits output); 0 for other kinds. */
+  voteVersion: number;
   /** The ticket a vote or revocation spends ('' for a coinbase). */
   ticket: string;
 }
@@ -129,9 +131,9 @@ function serializeTx(version: number, vin: TxIn[], vout: TxOut[], serType: 0 | 1
   return concat(parts);
 }
 
-function makeTx(kind: FakeTx['kind'], ticket: string, version: number, vin: TxIn[], vout: TxOut[]): FakeTx {
+function makeTx(kind: FakeTx['kind'], ticket: string, version: number, vin: TxIn[], vout: TxOut[], voteVersion = 0): FakeTx {
   const txid = internalToDisplayHash(blake256(serializeTx(version, vin, vout, 1)));
-  return { txid, hex: bytesToHex(serializeTx(version, vin, vout, 0)), version, vin, vout, kind, ticket };
+  return { txid, hex: bytesToHex(serializeTx(version, vin, vout, 0)), version, vin, vout, kind, ticket, voteVersion };
 }
 
 /** Deterministic fake 20-byte payout hash per ticket, so identical votes serialize identically. */
@@ -215,7 +217,7 @@ export function buildVoteTx(ticket: string, votedBlock: BlockRef, voteBits: numb
       asm: `OP_SSGEN OP_DUP OP_HASH160 ${bytesToHex(h160)} OP_EQUALVERIFY OP_CHECKSIG`,
     },
   ];
-  return makeTx('vote', ticket, 1, vin, vout);
+  return makeTx('vote', ticket, 1, vin, vout, voteVersion);
 }
 
 /** An SSRtx (version 2, automatic revocations) for `ticket`. */
@@ -345,8 +347,10 @@ export function verboseTx(tx: FakeTx, at?: BlockLocation): Record<string, unknow
 
 export interface BuildBlockOptions {
   winners?: string[];
-  /** Votes included in the new block, voting on its parent. */
-  votesFor?: { ticket: string; voteBits: number }[];
+  /** Votes included in the new block, voting on its parent (vote version default 10). */
+  votesFor?: { ticket: string; voteBits: number; voteVersion?: number }[];
+  /** The header's stake version (default 10). */
+  stakeVersion?: number;
   revocations?: string[];
   /** Unix seconds; default parent time + 300. */
   time?: number;
@@ -358,7 +362,7 @@ let nonceCounter = 1;
 export function buildBlock(parent: { hash: string; height: number; timestamp: number }, opts: BuildBlockOptions): FakeBlock {
   const parentRef = { hash: parent.hash, height: parent.height };
   const stx: FakeTx[] = [
-    ...(opts.votesFor ?? []).map((v) => buildVoteTx(v.ticket, parentRef, v.voteBits)),
+    ...(opts.votesFor ?? []).map((v) => buildVoteTx(v.ticket, parentRef, v.voteBits, v.voteVersion)),
     ...(opts.revocations ?? []).map((t) => buildRevocationTx(t)),
   ];
   const header: BlockHeader = {
@@ -379,7 +383,7 @@ export function buildBlock(parent: { hash: string; height: number; timestamp: nu
     timestamp: opts.time ?? parent.timestamp + 300,
     nonce: nonceCounter++,
     extraData: '0'.repeat(64),
-    stakeVersion: 10,
+    stakeVersion: opts.stakeVersion ?? 10,
   };
   const bytes = encodeBlockHeader(header);
   return {

@@ -57,8 +57,63 @@ export interface FakeDcrdOptions {
   /** Reuse TLS material (e.g. to share a CA with another fake). */
   tls?: FakeTlsMaterial;
   /** getblockchaininfo deployments. */
-  deployments?: Record<string, { status: string; since?: number; starttime: number; expiretime: number }>;
+  deployments?: Record<string, FakeDeployment>;
+  /** getvoteinfo: the agendas of each vote version dcrd knows (default: simnet's version 12). */
+  voteVersions?: Record<number, FakeVoteAgenda[]>;
 }
+
+export interface FakeDeployment {
+  status: string;
+  since?: number;
+  starttime: number;
+  expiretime: number;
+}
+
+/** One agenda of a vote version, as chaincfg declares it; status and counts as getvoteinfo reports them. */
+export interface FakeVoteAgenda {
+  id: string;
+  description: string;
+  mask: number;
+  starttime: number;
+  expiretime: number;
+  status: string;
+  quorumprogress?: number;
+  choices?: { id: string; description: string; bits: number; isabstain: boolean; isno: boolean; count?: number; progress?: number }[];
+}
+
+/**
+ * chaincfg/v3 simnetparams.go: the rule-change interval, quorum and stake
+ * validation height getvoteinfo's heights are computed from
+ * (rpcserver.go handleGetVoteInfo, blockchain/stakeversion.go calcWantHeight).
+ */
+const VOTE_PARAMS: Record<NetworkName, { interval: number; quorum: number; svh: number }> = {
+  mainnet: { interval: 8064, quorum: 4032, svh: 4096 },
+  testnet: { interval: 5040, quorum: 2520, svh: 768 },
+  simnet: { interval: 320, quorum: 160, svh: 144 },
+};
+
+/** abstain/no/yes on bits 1 and 2 (chaincfg simnet agendas). */
+export function simnetChoices(): NonNullable<FakeVoteAgenda['choices']> {
+  return [
+    { id: 'abstain', description: 'abstain voting for change', bits: 0, isabstain: true, isno: false },
+    { id: 'no', description: 'keep the existing consensus rules', bits: 2, isabstain: false, isno: true },
+    { id: 'yes', description: 'change to the new consensus rules', bits: 4, isabstain: false, isno: false },
+  ];
+}
+
+/** simnet version 12 (chaincfg/v3 simnetparams.go): maxtreasuryspend, active since block 1. */
+const SIMNET_VOTE_VERSIONS: Record<number, FakeVoteAgenda[]> = {
+  12: [
+    {
+      id: 'maxtreasuryspend',
+      description: 'Change maximum treasury expenditure policy as defined in DCP0013',
+      mask: 0x0006,
+      starttime: 0,
+      expiretime: 9223372036854775807,
+      status: 'active',
+    },
+  ],
+};
 
 /**
  * getblockchaininfo "deployments" as real dcrd 2.1.6 reports them on simnet:
@@ -67,7 +122,7 @@ export interface FakeDcrdOptions {
  * a safe integer. The fake used to report no deployments at all.
  */
 const NEVER_EXPIRES = 9223372036854775807; // rounds to 2^63, as JSON.parse of dcrd's text does
-const SIMNET_DEPLOYMENTS: Record<string, { status: string; since?: number; starttime: number; expiretime: number }> = Object.fromEntries(
+const SIMNET_DEPLOYMENTS: Record<string, FakeDeployment> = Object.fromEntries(
   [
     'autorevocations', 'blake3pow', 'changesubsidysplit', 'changesubsidysplitr2', 'explicitverupgrades', 'fixlnseqlocks',
     'headercommitments', 'lnfeatures', 'maxblocksize', 'maxtreasuryspend', 'reverttreasurypolicy', 'sdiffalgorithm', 'treasury',
@@ -97,6 +152,13 @@ export class FakeDcrd {
   private readonly blocks = new Map<string, FakeBlock>();
   private readonly mainChain: FakeBlock[] = [];
   private readonly mempool = new Map<string, FakeTx>();
+  /** Treasury spends: raw hex by hash, in the mempool or mined (answered with --txindex, as the harness runs dcrd). */
+  private readonly tspendsInMempool = new Map<string, string>();
+  private readonly tspendsMined = new Map<string, string>();
+  /** getblockchaininfo deployments; tests change them to drive the upgrade guard. */
+  deployments: Record<string, FakeDeployment>;
+  /** getvoteinfo agendas per known vote version. */
+  voteVersions: Record<number, FakeVoteAgenda[]>;
   private user: string;
   private password: string;
   private frozen = false;
@@ -119,6 +181,8 @@ export class FakeDcrd {
     this.password = options.password ?? 'rpcpass';
     this.tlsMaterial = options.tls ?? null;
     this.ownsTls = !options.tls;
+    this.deployments = structuredClone(options.deployments ?? SIMNET_DEPLOYMENTS);
+    this.voteVersions = structuredClone(options.voteVersions ?? SIMNET_VOTE_VERSIONS);
     const base = buildBaseBlock(options.baseHeight ?? 200, 1_700_000_000);
     this.blocks.set(base.hash, base);
     this.mainChain.push(base);
@@ -273,6 +337,23 @@ export class FakeDcrd {
     const tx = buildVoteTx(ticket, votedBlock, voteBits);
     this.mempool.set(tx.txid, tx);
     return tx.txid;
+  }
+
+  /** A treasury spend (raw hex) arrives in the mempool; returns its hash. */
+  addMempoolTSpend(hex: string): string {
+    const d = decodeTx(hex);
+    if (!d.ok) throw new Error(`not a transaction: ${d.reason}`);
+    const id = txid(d.value.tx);
+    this.tspendsInMempool.set(id, hex);
+    return id;
+  }
+
+  /** The tspend leaves the mempool in a block; getrawtransaction still finds it (txindex). */
+  mineTSpend(hash: string): void {
+    const hex = this.tspendsInMempool.get(hash);
+    if (hex === undefined) throw new Error(`tspend ${hash} is not in the mempool`);
+    this.tspendsInMempool.delete(hash);
+    this.tspendsMined.set(hash, hex);
   }
 
   removeMempoolTx(txid: string): void {
@@ -463,11 +544,21 @@ export class FakeDcrd {
       case 'getrawmempool': {
         const type = params[1] ?? 'all';
         if (params[0] === true) throw new RpcFailure(-8, 'verbose mempool not simulated');
-        return [...this.mempool.values()]
-          .filter((t) => type === 'all' || (type === 'votes' && t.kind === 'vote') || (type === 'revocations' && t.kind === 'revocation'))
-          .map((t) => t.txid);
+        // "tspend" is dcrd's filter name for treasury spends (types.GRMTSpend).
+        const tspends = type === 'all' || type === 'tspend' ? [...this.tspendsInMempool.keys()] : [];
+        return [
+          ...[...this.mempool.values()]
+            .filter((t) => type === 'all' || (type === 'votes' && t.kind === 'vote') || (type === 'revocations' && t.kind === 'revocation'))
+            .map((t) => t.txid),
+          ...tspends,
+        ];
       }
       case 'getrawtransaction': {
+        const tspend = typeof params[0] === 'string' ? this.tspendsInMempool.get(params[0]) ?? this.tspendsMined.get(params[0]) : undefined;
+        if (tspend !== undefined) {
+          if (params[1]) throw new RpcFailure(-8, 'verbose tspends not simulated');
+          return tspend;
+        }
         const found = typeof params[0] === 'string' ? this.findTx(params[0]) : undefined;
         if (!found) throw new RpcFailure(-5, 'No information available about transaction');
         if (!params[1]) return found.tx.hex;
@@ -500,7 +591,7 @@ export class FakeDcrd {
           chainwork: t.height.toString(16).padStart(64, '0'),
           initialblockdownload: this.initialBlockDownload,
           maxblocksize: 393216,
-          deployments: this.options.deployments ?? SIMNET_DEPLOYMENTS,
+          deployments: this.deployments,
         };
       }
       case 'getpeerinfo': {
@@ -530,6 +621,10 @@ export class FakeDcrd {
           syncnode: i === 0,
         }));
       }
+      case 'getvoteinfo':
+        return this.voteInfo(params[0]);
+      case 'getstakeversions':
+        return this.stakeVersions(params[0], params[1]);
       case 'getcurrentnet':
         return CURRENCY_NET[this.options.network ?? 'simnet'];
       case 'sendrawtransaction': {
@@ -546,6 +641,60 @@ export class FakeDcrd {
         throw new RpcFailure(-32601, 'Method not found');
     }
   }
+
+  /** rpcserver.go handleGetVoteInfo; -8 "N: unrecognized vote version" for a version chaincfg lacks. */
+  private voteInfo(version: unknown): unknown {
+    if (typeof version !== 'number' || !Number.isInteger(version) || version < 0) throw new RpcFailure(-8, `invalid vote version ${String(version)}`);
+    const agendas = this.voteVersions[version];
+    if (!agendas) throw new RpcFailure(-8, `${version}: unrecognized vote version`);
+    const p = VOTE_PARAMS[this.options.network ?? 'simnet'];
+    const t = this.tipBlock();
+    const want = calcWantHeight(p.svh, p.interval, t.height);
+    return {
+      currentheight: t.height,
+      startheight: want + 1,
+      endheight: want + p.interval,
+      hash: t.hash,
+      voteversion: version,
+      quorum: p.quorum,
+      totalvotes: this.mainChain.reduce((n, b) => n + b.stx.filter((x) => x.kind === 'vote' && x.voteVersion === version).length, 0),
+      agendas: agendas.map((a) => ({
+        id: a.id,
+        description: a.description,
+        mask: a.mask,
+        starttime: a.starttime,
+        expiretime: a.expiretime,
+        status: a.status,
+        quorumprogress: a.quorumprogress ?? 0,
+        choices: (a.choices ?? simnetChoices()).map((c) => ({ id: c.id, description: c.description, bits: c.bits, isabstain: c.isabstain, isno: c.isno, count: c.count ?? 0, progress: c.progress ?? 0 })),
+      })),
+    };
+  }
+
+  /** rpcserver.go handleGetStakeVersions: the block and count-1 ancestors, newest first; votes always a list. */
+  private stakeVersions(hash: unknown, count: unknown): unknown {
+    const start = this.requireBlock(hash);
+    if (typeof count !== 'number' || count <= 0) throw new RpcFailure(-8, 'Invalid parameter, count must be > 0');
+    const out: unknown[] = [];
+    for (let b: FakeBlock | undefined = start; b && out.length < count; b = this.blocks.get(b.prevHash)) {
+      out.push({
+        hash: b.hash,
+        height: b.height,
+        blockversion: b.header.version,
+        stakeversion: b.header.stakeVersion,
+        // Bits: the vote's own (its vote-bits output, OP_RETURN OP_DATA_6 <u16 bits> <u32 version>).
+        votes: b.stx.filter((x) => x.kind === 'vote').map((v) => ({ version: v.voteVersion, bits: (v.vout[1]?.script[2] ?? 0) | ((v.vout[1]?.script[3] ?? 0) << 8) })),
+      });
+    }
+    return { stakeversions: out };
+  }
+}
+
+/** blockchain/stakeversion.go calcWantHeight: last block of the previous interval. */
+function calcWantHeight(svh: number, interval: number, height: number): number {
+  const offset = svh % interval;
+  const adjusted = height - offset - 1;
+  return adjusted - ((adjusted + 1) % interval) + offset;
 }
 
 /** Start a fake dcrd with fresh TLS material. */
