@@ -172,3 +172,16 @@ describe('environment variables and flags are parsed strictly', () => {
 function escape(s: string): string {
   return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }
+
+describe('guards.checkIntervalMs', () => {
+  it('defaults to ten minutes, takes whole milliseconds, and rejects 0 and a duration with a unit', () => {
+    expect(loadConfig({ configFile: setup(GOOD), env: {} }).guards.checkIntervalMs).toBe(600_000);
+    expect(loadConfig({ configFile: configWith('guards.checkIntervalMs', 30_000), env: {} }).guards.checkIntervalMs).toBe(30_000);
+    expect(issuesOf(() => loadConfig({ configFile: configWith('guards.checkIntervalMs', 0), env: {} }))).toEqual([
+      { key: 'guards.checkIntervalMs', message: 'must be a whole number of milliseconds from 1 to 2147483647, got the number 0' },
+    ]);
+    expect(issuesOf(() => loadConfig({ configFile: configWith('guards.checkIntervalMs', '10m'), env: {} }))).toEqual([
+      { key: 'guards.checkIntervalMs', message: 'must be a whole number of milliseconds from 1 to 2147483647, got "10m" (write 600000 for 10m)' },
+    ]);
+  });
+});
