@@ -161,3 +161,79 @@ describe('findings are news once', () => {
     expect(s.update([])).toEqual({ raised: [], resolved: [] });
   });
 });
+
+describe('when the guards check', () => {
+  // A chain stub and dcrd stubs that count the questions asked.
+  async function scheduler() {
+    const { EventEmitter } = await import('node:events');
+    const pino = (await import('pino')).default;
+    const { createMetrics } = await import('../../src/telemetry/metrics.js');
+    const { GuardScheduler } = await import('../../src/guards/scheduler.js');
+    const { UpgradeGuard } = await import('../../src/guards/upgrade-guard.js');
+    const { TreasuryGuard } = await import('../../src/guards/treasury-guard.js');
+    const asked: string[] = [];
+    const ask = <T>(what: string, v: T) => async () => {
+      asked.push(what);
+      return v;
+    };
+    const chain = {
+      getBestBlock: ask('getbestblock', { hash: '00'.repeat(32), height: 500 }),
+      getBlockchainInfo: ask('getblockchaininfo', { chain: 'simnet', blocks: 500, headers: 500, syncHeight: 500, bestBlockHash: '00'.repeat(32), initialBlockDownload: false, verificationProgress: 1, deployments: {} }),
+      getVoteInfo: ask('getvoteinfo', null),
+      getStakeVersions: ask('getstakeversions', []),
+      getRawMempoolTSpends: ask('getrawmempool', []),
+      getRawTransactionHex: ask('getrawtransaction', null),
+    };
+    const metrics = createMetrics({ version: 't', network: 'simnet', processMetrics: false });
+    const logger = pino({ level: 'silent' });
+    const now = () => 0;
+    const emit = () => undefined;
+    const s = new GuardScheduler({
+      network: 'simnet',
+      upgrade: new UpgradeGuard({ network: 'simnet', chain, metrics, logger, now, emit }),
+      treasury: new TreasuryGuard({ network: 'simnet', chain, policy: { agendas: {}, tspends: {}, treasuryKeys: {} }, metrics, logger, now, emit }),
+      wallets: [{ name: 'w', agendas: async () => ({ version: 12, agendas: [] }), tspendPolicies: async () => [] }],
+      logger,
+      checkIntervalMs: 3_600_000,
+      dcrdConnected: () => true,
+      boundaryDelayMs: 1,
+    });
+    const tracker = new EventEmitter();
+    s.start(tracker as never);
+    const block = (height: number) => tracker.emit('blockConnected', { block: { hash: '00'.repeat(32), height, previousHash: '00'.repeat(32) }, receivedAt: 0, node: 'n' });
+    return { s, asked, block };
+  }
+
+  const settle = () => new Promise((r) => setTimeout(r, 30));
+
+  it('after the first block of a rule-change interval (simnet 464 = 144 + 320), later, never inside the block handler', async () => {
+    const { s, asked, block } = await scheduler();
+    try {
+      block(464);
+      expect(asked).toEqual([]); // the handler only sets a timer
+      await settle();
+      expect(asked).toContain('getvoteinfo');
+      expect(asked).toContain('getrawmempool');
+    } finally {
+      s.stop();
+    }
+  });
+
+  it('not after an ordinary block; after the first block of a stake-version (144 + 112) or treasury-vote interval (a multiple of 48)', async () => {
+    const { s, asked, block } = await scheduler();
+    try {
+      block(465);
+      await settle();
+      expect(asked).toEqual([]);
+      block(256);
+      await settle();
+      expect(asked.length).toBeGreaterThan(0);
+      asked.length = 0;
+      block(432);
+      await settle();
+      expect(asked.length).toBeGreaterThan(0);
+    } finally {
+      s.stop();
+    }
+  });
+});
