@@ -44,6 +44,7 @@ export function formatStatus(doc: StatusDocument): string {
     out.push(`  reachable ${mark(r.reachable)}  unlocked ${mark(r.unlocked)}  voting ${mark(r.voting)}  connected to dcrd ${mark(r.daemonConnected)}  synced ${mark(r.synced)}`);
     if (w.bestBlock) out.push(`  best block ${w.bestBlock.height}, vote version ${w.voteVersion ?? '?'}`);
     out.push(`  policy in sync ${mark(w.policy.inSync)}, vote bits ${w.policy.voteBits ?? '?'}${w.policy.undecidedAgendas.length ? `, undecided agendas: ${w.policy.undecidedAgendas.join(', ')}` : ''}`);
+    for (const p of w.policy.problems ?? []) out.push(`  POLICY PROBLEM on vote version ${w.policy.voteVersion ?? '?'}: ${p.key}: ${p.message}`);
     if (w.tickets) out.push(`  tickets: ${Object.entries(w.tickets).filter(([, n]) => n > 0).map(([s, n]) => `${s} ${n}`).join(', ') || 'none'}`);
     if (w.lastError) out.push(`  last error (${w.lastError.at}): ${w.lastError.message}`);
   }

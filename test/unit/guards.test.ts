@@ -237,3 +237,45 @@ describe('when the guards check', () => {
     }
   });
 });
+
+describe('dcrvoted status text', () => {
+  it('shows each guard finding with what to do, and policy entries the new vote version does not offer', async () => {
+    const { formatStatus } = await import('../../src/commands/status.js');
+    const text = formatStatus({
+      version: 't',
+      network: 'simnet',
+      startedAt: '2026-01-01T00:00:00.000Z',
+      ready: true,
+      reasons: {},
+      dcrd: { address: 'a', connected: true, bestBlock: { hash: '00'.repeat(32), height: 500 }, lastBlockAt: null, reconnects: 0, nodes: [] },
+      wallets: [
+        {
+          name: 'w',
+          mode: 'attached',
+          votingMode: 'wallet',
+          address: 'x',
+          ready: true,
+          reasons: [],
+          readiness: { reachable: true, unlocked: true, voting: true, daemonConnected: true, synced: true },
+          bestBlock: { hash: '00'.repeat(32), height: 500 },
+          voteVersion: 12,
+          policy: { inSync: false, lastCheckedAt: null, voteBits: 1, voteVersion: 12, undecidedAgendas: [], problems: [{ key: 'policy.agendas.old', message: 'gone in version 12' }] },
+          tickets: null,
+          unlock: { enabled: true, lastResult: null, lastAttemptAt: null, passphrase: 'unknown' as never },
+          lastError: null,
+          readySince: null,
+        },
+      ],
+      votes: { voted: 0, missed: 0, superseded: 0, byReason: {} as never, pending: [], recentMisses: [] },
+      guards: {
+        lastCheckAt: '2026-01-01T00:00:00.000Z',
+        lastError: null,
+        findings: [{ guard: 'upgrade', kind: 'locked_in', wallet: 'w', key: 'k', severity: 'warning', message: 'rule change x is locked in: in force from block 784', details: {} }],
+        undecidedTSpends: {},
+      },
+    });
+    expect(text).toContain('POLICY PROBLEM on vote version 12: policy.agendas.old: gone in version 12');
+    expect(text).toContain('guards (upgrade, treasury): 1 finding(s), last checked 2026-01-01T00:00:00.000Z');
+    expect(text).toContain('upgrade/locked_in (w): rule change x is locked in: in force from block 784');
+  });
+});
