@@ -16,6 +16,8 @@ export interface Finding {
   /** Stable identity of the fact (e.g. agenda id and version, tspend hash). */
   key: string;
   severity: 'warning' | 'critical';
+  /** Short and stable while the finding holds (no counts or times): a notification's title. */
+  title: string;
   /** One line for a human: what was seen and what to do. */
   message: string;
   /** The facts behind the message, for machines. */

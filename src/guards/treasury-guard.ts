@@ -157,6 +157,7 @@ export class TreasuryGuard {
         wallet: w.name,
         key: `tspend:${u.hash}`,
         severity: 'warning',
+        title: `treasury spend ${u.hash.slice(0, 16)}… (${u.amountDcr} DCR) is undecided: wallet ${w.name} abstains`,
         message:
           `treasury spend ${u.hash} (${u.amountDcr} DCR, expiry ${u.expiry}) is voted on in blocks ${u.windowStart}..${u.windowEnd}: ` +
           `${u.blocksToStart > 0 ? `opens in ${u.blocksToStart} blocks, ` : ''}${u.blocksLeft} blocks left (until about ${u.windowEndsAbout}); ` +

@@ -40,8 +40,8 @@ export function assessUpgrade(i: UpgradeInputs): Finding[] {
   return [...unknownAgendas(i), ...lockedIn(i), ...stakeMajority(i)];
 }
 
-function finding(i: UpgradeInputs, kind: Finding['kind'], key: string, severity: Finding['severity'], message: string, details: Record<string, unknown>): Finding {
-  return { guard: 'upgrade', kind, wallet: i.wallet, key: `${kind}:${key}`, severity, message, details };
+function finding(i: UpgradeInputs, kind: Finding['kind'], key: string, severity: Finding['severity'], title: string, message: string, details: Record<string, unknown>): Finding {
+  return { guard: 'upgrade', kind, wallet: i.wallet, key: `${kind}:${key}`, severity, title, message, details };
 }
 
 function unknownAgendas(i: UpgradeInputs): Finding[] {
@@ -57,6 +57,7 @@ function unknownAgendas(i: UpgradeInputs): Finding[] {
           'unknown_agenda',
           `${a.id}@${vi.voteVersion}`,
           'warning',
+          `wallet ${i.wallet} cannot vote on agenda ${a.id} (vote version ${vi.voteVersion}): upgrade dcrwallet`,
           `the network is voting on agenda ${a.id} (vote version ${vi.voteVersion}, voting interval ends at block ${vi.endHeight}); wallet ${i.wallet} votes version ${i.walletVoteVersion} and cannot vote on it: upgrade dcrwallet`,
           { agenda: a.id, description: a.description, agendaVoteVersion: vi.voteVersion, walletVoteVersion: i.walletVoteVersion, quorumProgress: a.quorumProgress, intervalEndHeight: vi.endHeight, upgrade: 'dcrwallet' },
         ),
@@ -75,7 +76,9 @@ function lockedIn(i: UpgradeInputs): Finding[] {
     const blocksLeft = Math.max(0, activationHeight - i.tip.height);
     const eta = new Date(i.now + blocksLeft * p.targetBlockSeconds * 1000).toISOString();
     const version = i.voteInfos.find((v) => v.agendas.some((a) => a.id === id))?.voteVersion ?? null;
-    const walletKnows = i.walletAgendaIds.includes(id) || (version !== null && version <= i.walletVoteVersion);
+    // voteInfos hold the wallet's version and above: an agenda in none of
+    // them belongs to an older version, which a newer wallet implements.
+    const walletKnows = i.walletAgendaIds.includes(id) || version === null || version <= i.walletVoteVersion;
     const what = walletKnows
       ? 'check that every dcrd and dcrwallet you run implements it'
       : `wallet ${i.wallet} (vote version ${i.walletVoteVersion}) predates it: upgrade dcrwallet, and every dcrd`;
@@ -85,6 +88,7 @@ function lockedIn(i: UpgradeInputs): Finding[] {
         'locked_in',
         `${id}@${activationHeight}`,
         'warning',
+        `rule change ${id} is locked in: in force from block ${activationHeight}`,
         `rule change ${id} is locked in: in force from block ${activationHeight} (in ${blocksLeft} blocks, about ${eta}); ${what} before then, or it forks off the chain`,
         { agenda: id, agendaVoteVersion: version, lockedInAt: d.since, activationHeight, blocksLeft, estimatedActivation: eta, walletVoteVersion: i.walletVoteVersion, upgrade: walletKnows ? 'check' : 'dcrwallet' },
       ),
@@ -118,6 +122,7 @@ function stakeMajority(i: UpgradeInputs): Finding[] {
       'stake_version',
       String(target),
       'warning',
+      `most votes carry vote version ${target}; wallet ${i.wallet} votes ${i.walletVoteVersion}: upgrade ${upgrade}`,
       `${share} % of the votes in the last ${i.stakeVersions.length} blocks carry a vote version above ${i.walletVoteVersion}, the version wallet ${i.wallet} votes${blockVersion > i.walletVoteVersion ? `, and the blocks require stake version ${blockVersion}` : ''}: upgrade ${upgrade} to a release that votes version ${target}`,
       { walletVoteVersion: i.walletVoteVersion, majorityVersion: target, shareAbovePercent: share, votesCounted: total, blocksCounted: i.stakeVersions.length, blockStakeVersion: blockVersion, dcrdKnowsVersion: dcrdKnows, upgrade },
     ),

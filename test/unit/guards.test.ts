@@ -126,9 +126,11 @@ describe('upgrade guard judgement', () => {
     expect(f[0]!.message).toMatch(/in force from block 784 \(in 284 blocks, about 2026-01-01T00:04:44.000Z\).*upgrade dcrwallet/);
   });
 
-  it('a locked-in rule change the wallet knows still warns, asking to check every node', () => {
+  it('a locked-in rule change the wallet knows (its own version, or an older one) still warns, asking to check every node', () => {
     const f = assessUpgrade(inputs({ deployments: { maxtreasuryspend: { status: 'lockedin', since: 464, starttime: 0, expiretime: 0 } } }));
     expect(f[0]!.details).toMatchObject({ upgrade: 'check' });
+    const older = assessUpgrade(inputs({ deployments: { oldrule: { status: 'lockedin', since: 464, starttime: 0, expiretime: 0 } } }));
+    expect(older[0]!.details).toMatchObject({ agendaVoteVersion: null, upgrade: 'check' });
   });
 
   it('active, started, failed or defined deployments are not locked-in findings', () => {
@@ -151,7 +153,7 @@ describe('upgrade guard judgement', () => {
 });
 
 describe('findings are news once', () => {
-  const f = (key: string): Finding => ({ guard: 'upgrade', kind: 'locked_in', wallet: 'w', key, severity: 'warning', message: key, details: {} });
+  const f = (key: string): Finding => ({ guard: 'upgrade', kind: 'locked_in', wallet: 'w', key, severity: 'warning', title: key, message: key, details: {} });
   it('raised when first seen, quiet while it stays, resolved once when it goes', () => {
     const s = new FindingSet();
     expect(s.update([f('a')])).toEqual({ raised: [f('a')], resolved: [] });
@@ -270,12 +272,26 @@ describe('dcrvoted status text', () => {
       guards: {
         lastCheckAt: '2026-01-01T00:00:00.000Z',
         lastError: null,
-        findings: [{ guard: 'upgrade', kind: 'locked_in', wallet: 'w', key: 'k', severity: 'warning', message: 'rule change x is locked in: in force from block 784', details: {} }],
+        findings: [{ guard: 'upgrade', kind: 'locked_in', wallet: 'w', key: 'k', severity: 'warning', title: 'rule change x is locked in', message: 'rule change x is locked in: in force from block 784', details: {} }],
         undecidedTSpends: {},
       },
     });
     expect(text).toContain('POLICY PROBLEM on vote version 12: policy.agendas.old: gone in version 12');
     expect(text).toContain('guards (upgrade, treasury): 1 finding(s), last checked 2026-01-01T00:00:00.000Z');
     expect(text).toContain('upgrade/locked_in (w): rule change x is locked in: in force from block 784');
+  });
+});
+
+describe('a finding as a notification', () => {
+  it('a stable key per condition and subject, the short title, details of text and numbers only', async () => {
+    const { alertOf } = await import('../../src/guards/alerts.js');
+    const [lockedIn] = assessUpgrade(inputs({ deployments: { newrule: { status: 'lockedin', since: 464, starttime: 0, expiretime: 0 } } }));
+    const later = assessUpgrade(inputs({ tip: { height: 600 }, deployments: { newrule: { status: 'lockedin', since: 464, starttime: 0, expiretime: 0 } } }))[0]!;
+    const a = alertOf(lockedIn!);
+    expect(a).toMatchObject({ key: 'upgrade_needed:w:locked_in:newrule@784', severity: 'warning', title: 'rule change newrule is locked in: in force from block 784' });
+    // The title does not move with the blocks left: a notifier dedups on it.
+    expect(alertOf(later).title).toBe(a.title);
+    expect(a.details).toMatchObject({ wallet: 'w', kind: 'locked_in', activationHeight: 784, blocksLeft: 284, upgrade: 'check' });
+    expect(Object.values(a.details).every((v) => typeof v === 'string' || typeof v === 'number')).toBe(true);
   });
 });
