@@ -249,7 +249,7 @@ describe('dcrvoted status text', () => {
       startedAt: '2026-01-01T00:00:00.000Z',
       ready: true,
       reasons: {},
-      dcrd: { address: 'a', connected: true, bestBlock: { hash: '00'.repeat(32), height: 500 }, lastBlockAt: null, reconnects: 0, nodes: [] },
+      dcrd: { address: 'a', connected: true, bestBlock: { hash: '00'.repeat(32), height: 500 }, lastBlockAt: null, reconnects: 0, nodes: [], sync: null },
       wallets: [
         {
           name: 'w',
