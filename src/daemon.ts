@@ -33,7 +33,7 @@ import { SupervisedOwners } from './wallet/owners.js';
 import { WalletPassphrase } from './wallet/passphrase.js';
 import { Heartbeat } from './systemd/watchdog.js';
 import { Notifications } from './notify/service.js';
-import { notifySyncProblems } from './notify/guard-alerts.js';
+import { notifyGuardFindings, notifySyncProblems } from './notify/guard-alerts.js';
 import type { Transport } from './notify/delivery.js';
 import { WalletSupervisor } from './wallet/supervisor.js';
 import type { GuardEvent } from './guards/findings.js';
@@ -250,6 +250,7 @@ export class Daemon {
       dcrdConnected: () => chain.isConnected,
     });
     this.#guards.start(chain);
+    notifyGuardFindings(this.#guards, this.#notifications.alerts);
 
     this.#http = new HttpServer({ host: c.http.host, port: c.http.port, registry: this.metrics.registry, source: this });
     const addr = await this.#http.listen();

@@ -4,6 +4,8 @@
 // falling behind).
 
 import type { SyncGuard, SyncProblemKind } from '../dcrd/sync-guard.js';
+import { alertOf } from '../guards/alerts.js';
+import type { GuardScheduler } from '../guards/scheduler.js';
 import type { Alerts } from './api.js';
 
 const SYNC_TITLES: Record<SyncProblemKind, (node: string) => string> = {
@@ -19,4 +21,18 @@ export function syncAlertKey(node: string, kind: SyncProblemKind): string {
 export function notifySyncProblems(guard: Pick<SyncGuard, 'on'>, alerts: Alerts): void {
   guard.on('problem', (e) => alerts.raise(syncAlertKey(e.node, e.kind), 'critical', SYNC_TITLES[e.kind](e.node), { node: e.node, kind: e.kind, message: e.message }));
   guard.on('recovered', (e) => alerts.clear(syncAlertKey(e.node, e.kind), { node: e.node, kind: e.kind, lastedSeconds: Math.round(e.durationMs / 1000) }));
+}
+
+/**
+ * Upgrade and treasury findings: raised once when a finding appears (its
+ * title is fixed while it lasts; blocks and time left are in the details),
+ * resolved when it goes. Keys: upgrade_needed:<wallet>:<kind>:<subject>,
+ * tspend_undecided:<wallet>:<hash>.
+ */
+export function notifyGuardFindings(guards: Pick<GuardScheduler, 'on'>, alerts: Alerts): void {
+  guards.on('event', (e) => {
+    const a = alertOf(e.finding);
+    if (e.type === 'raised') alerts.raise(a.key, a.severity, a.title, a.details);
+    else alerts.clear(a.key, { wallet: e.finding.wallet, kind: e.finding.kind });
+  });
 }

@@ -204,3 +204,30 @@ describe('policy across a wallet upgrade', () => {
     expect(dut.wallet.state.voteChoices.get('maxblocksize')).toBe('yes');
   });
 });
+
+describe('guard findings reach a notification receiver', () => {
+  it('an undecided tspend and an agenda the wallet cannot vote fire once each; the agenda resolves when the wallet is upgraded', async () => {
+    const { startReceiver } = await import('../support/receiver.js');
+    const hook = await startReceiver();
+    try {
+      dut = await start({ notify: { startupMessage: false, backoffMinMs: 20, backoffMaxMs: 50, timeoutMs: 2000, targets: [{ name: 'hook', kind: 'webhook', url: hook.url }] } });
+      dut.dcrd.addMempoolTSpend(TSPEND.hex);
+      dut.dcrd.voteVersions[12] = [{ id: 'newrule', description: 'A new rule', mask: 6, starttime: 0, expiretime: 2e9, status: 'started' }];
+      const bodies = () => hook.delivered.map((r) => JSON.parse(r.body) as { key: string; state: string; severity: string; title: string; details: Record<string, unknown> });
+      await waitFor('both fired', () => bodies().length >= 2);
+      await checks(dut);
+      dut.wallet.upgradeBinary(12, [{ id: 'newrule', description: 'A new rule', mask: 6, choices: simnetLikeAgendas()[0]!.choices, startTime: 0, expireTime: 2e9 }]);
+      await waitFor('agenda resolved', () => bodies().some((b) => b.state === 'resolved'));
+      await checks(dut);
+      await dut.daemon.notifications.notifier.idle();
+      const byKey = (k: string) => bodies().filter((b) => b.key === k).map((b) => b.state);
+      expect(byKey(`tspend_undecided:main:${TSPEND.hash}`)).toEqual(['firing']);
+      expect(byKey('upgrade_needed:main:unknown_agenda:newrule@12')).toEqual(['firing', 'resolved']);
+      const tspend = bodies().find((b) => b.key.startsWith('tspend_undecided:'))!;
+      expect(tspend).toMatchObject({ severity: 'warning', details: { wallet: 'main', hash: TSPEND.hash, amountDcr: 1, expiry: TSPEND.expiry, treasuryKey: PI_KEY } });
+      expect(tspend.title).toMatch(/^treasury spend [0-9a-f]{16}… \(1 DCR\) is undecided: wallet main abstains$/);
+    } finally {
+      await hook.close();
+    }
+  });
+});

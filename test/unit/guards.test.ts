@@ -269,6 +269,7 @@ describe('dcrvoted status text', () => {
         },
       ],
       votes: { voted: 0, missed: 0, superseded: 0, byReason: {} as never, pending: [], recentMisses: [] },
+      notify: { firing: [], targets: [], heartbeat: null },
       guards: {
         lastCheckAt: '2026-01-01T00:00:00.000Z',
         lastError: null,
