@@ -160,7 +160,19 @@ for p in d["panels"]:
     for t in p.get("targets", []):
         assert t["datasource"]["uid"] == "${DS_PROMETHEUS}", f"panel {p['title']}: datasource is not ${{DS_PROMETHEUS}}"
         n += 1
-print(f"{len(d['panels'])} panels, {n} queries, datasource input DS_PROMETHEUS")
+# Panels merged from several branches must not share an id or a grid cell
+# (Grafana then shows one of them, or stacks them unreadably).
+ids = [p.get("id") for p in d["panels"]]
+dups = sorted({i for i in ids if ids.count(i) > 1})
+assert not dups, f"panel ids used twice: {dups}"
+cells = {}
+for p in d["panels"]:
+    g = p["gridPos"]
+    for x in range(g["x"], g["x"] + g["w"]):
+        for y in range(g["y"], g["y"] + g["h"]):
+            other = cells.setdefault((x, y), p["title"])
+            assert other == p["title"], f"panels {other!r} and {p['title']!r} overlap at x={x} y={y}"
+print(f"{len(d['panels'])} panels, {n} queries, datasource input DS_PROMETHEUS, distinct ids, no overlap")
 EOF
 }
 
