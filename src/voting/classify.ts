@@ -21,21 +21,27 @@ export interface VoteEvidence {
 export type Decision = { outcome: Extract<Outcome, 'voted'> } | { outcome: Extract<Outcome, 'missed'>; reason: MissReason };
 
 /**
- * The most specific cause wins: a vote that reached the mempool was a
- * miner's omission; otherwise the wallet's state names the fault, checked
- * from the most basic (unreachable) to the most specific (voting disabled).
+ * Whose fault the miss was. A vote that was at dcrd before the next block
+ * arrived was there in time whatever the wallet looked like: the miner left
+ * it out. Otherwise the wallet's state names the fault if it has one, from
+ * the most basic (unreachable) to the most specific (voting disabled): a
+ * wallet that could not vote when its ticket won sends its vote late, if at
+ * all, and that is the wallet's fault, not a lost race. Only a vote sent by
+ * a healthy wallet (or dcrvoted) that still reached dcrd after the next block
+ * lost the race to the miners: `late`.
  */
 export function classify(e: VoteEvidence): Decision {
   if (e.includedInNextBlock) return { outcome: 'voted' };
   const reached = e.voteReachedDcrdAt ?? null;
   const next = e.nextBlockAt ?? null;
-  // The race: the block was found before our vote got to dcrd.
-  if (reached !== null && next !== null && reached > next) return { outcome: 'missed', reason: 'late' };
-  if (e.seenInMempool === true || reached !== null) return { outcome: 'missed', reason: 'not_included' };
+  const late = reached !== null && next !== null && reached > next;
+  // In the mempool in time; without the block's arrival (found after the fact) a vote seen counts as in time.
+  if (!late && (e.seenInMempool === true || reached !== null)) return { outcome: 'missed', reason: 'not_included' };
   const states = [e.atNotification, e.atDeadline].filter((s): s is WalletReadiness => s !== null);
   if (states.some((s) => !s.reachable)) return { outcome: 'missed', reason: 'wallet_unreachable' };
   if (states.some((s) => s.unlocked === false)) return { outcome: 'missed', reason: 'wallet_locked' };
   if (states.some((s) => s.voting === false)) return { outcome: 'missed', reason: 'wallet_not_voting' };
+  if (late) return { outcome: 'missed', reason: 'late' };
   return { outcome: 'missed', reason: 'vote_not_broadcast' };
 }
 
@@ -50,7 +56,7 @@ export function describeMiss(reason: MissReason): string {
     case 'vote_not_broadcast':
       return "no vote by this ticket reached dcrd's mempool";
     case 'late':
-      return 'the vote reached dcrd only after the next block had arrived (the race to the miners was lost)';
+      return 'the vote was sent by a ready wallet but reached dcrd only after the next block had arrived (the race to the miners was lost)';
     case 'not_included':
       return 'the vote was in the mempool before the next block arrived, but that block did not include it';
   }

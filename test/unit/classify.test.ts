@@ -34,4 +34,27 @@ describe('outcome classification', () => {
     // Without the block's arrival (found after the fact) there is no race to judge.
     expect(classify({ ...e, voteReachedDcrdAt: 1_050, nextBlockAt: null })).toEqual({ outcome: 'missed', reason: 'not_included' });
   });
+  describe('a late vote from a wallet that could not vote when its ticket won is the wallet\'s fault, not a lost race', () => {
+    const late = { includedInNextBlock: false, seenInMempool: true, voteReachedDcrdAt: 1_050, nextBlockAt: 1_000 };
+    it.each([
+      [{ ...ok, reachable: false, unlocked: null, voting: null }, 'wallet_unreachable'],
+      [{ ...ok, unlocked: false }, 'wallet_locked'],
+      [{ ...ok, voting: false }, 'wallet_not_voting'],
+    ] as const)('state at notification %j → %s', (state, reason) => {
+      expect(classify({ ...late, atNotification: state, atDeadline: null })).toEqual({ outcome: 'missed', reason });
+    });
+    it('a fault found by the probe at the deadline names the miss too', () => {
+      expect(classify({ ...late, atNotification: ok, atDeadline: { ...ok, unlocked: false } })).toEqual({ outcome: 'missed', reason: 'wallet_locked' });
+    });
+    it('a healthy wallet whose vote still arrived after the next block lost the race', () => {
+      expect(classify({ ...late, atNotification: ok, atDeadline: ok })).toEqual({ outcome: 'missed', reason: 'late' });
+    });
+    it('votingMode daemon: the wallet\'s lock and voting state are not known (dcrvoted votes), so a late vote is late', () => {
+      const daemonView: WalletReadiness = { ...ok, unlocked: null, voting: null };
+      expect(classify({ ...late, atNotification: daemonView, atDeadline: daemonView })).toEqual({ outcome: 'missed', reason: 'late' });
+    });
+  });
+  it('a vote at dcrd before the next block arrived was left out by the miner, whatever the wallet looked like (e.g. dcrvoted cast it for a locked wallet)', () => {
+    expect(classify({ includedInNextBlock: false, seenInMempool: true, voteReachedDcrdAt: 950, nextBlockAt: 1_000, atNotification: { ...ok, unlocked: false }, atDeadline: null })).toEqual({ outcome: 'missed', reason: 'not_included' });
+  });
 });
