@@ -9,8 +9,12 @@
  * - the sync guard: the second dcrd left behind, then a fork (each node
  *   mines its own block at the same height), each making dcrvoted not ready
  *   with the heights and hashes, and ready again once the link is back;
- * - a `late` miss: the next block is found (by the cut-off second dcrd)
- *   before our vote reached any dcrd.
+ * - a wallet not voting when its ticket wins, whose vote goes out only after
+ *   the next block was found: `wallet_not_voting`, not a lost race;
+ * - a `late` miss, the race lost honestly: blocks N and N+1 are found on
+ *   the far side (dcrd2, where "other" votes) and dcrvoted hears both from
+ *   dcrd2 before our healthy wallet's dcrd has N; our wallet votes at once
+ *   when its dcrd gets N, after N+1 had arrived.
  *
  * One simnet for the file; the tests run in order and each leaves the two
  * dcrds linked and agreeing on the tip. The wallets talk to the first dcrd
@@ -22,7 +26,7 @@ import type { RunningDaemon } from '../support/daemon-under-test.js';
 import { DcrdClient } from '../../src/dcrd/ws-client.js';
 import { quickClientOptions, startFakeDcrd } from '../support/fake-dcrd.js';
 import { startInProcess, useSimnet, waitFor, writeConfig } from './dcrvoted.js';
-import type { DcrdNode, Simnet } from './harness/index.js';
+import { ChainObserver, type DcrdNode, type Simnet } from './harness/index.js';
 
 /** The guard looks often and forgives little, so the test needs few blocks and little waiting. */
 const GUARD = { syncCheckIntervalMs: 250, syncGraceMs: 1_500 };
@@ -193,18 +197,18 @@ describe('two dcrd nodes', () => {
     expect(await dut.metric('dcrvoted_dcrd_sync_problem', { node: 'dcrd2', kind: 'forked' })).toBe(0);
   });
 
-  it('a vote that reaches dcrd only after the next block arrived is a `late` miss', async () => {
-    // The race, made to happen: our wallet is not voting when its ticket
-    // wins; the second dcrd, cut off, mines the next block with the other
-    // wallet's votes; only then does our wallet vote, on the first dcrd,
-    // which has not seen that block yet. The link comes back, the next block
-    // holds no vote of ours.
+  it('a wallet not voting when its ticket won, whose vote goes out after the next block, is `wallet_not_voting`, not a lost race', async () => {
+    // Our wallet is not voting when its ticket wins; the second dcrd, cut
+    // off, mines the next block with the other wallet's votes; only then
+    // does our wallet vote, on the first dcrd, which has not seen that block
+    // yet. The vote reached dcrd late, but because of the wallet.
     const sim = fx.sim;
     const dcrd2 = sim.dcrd2!;
     const dut = (fx.dut = await startDut(sim));
     const ours = new Set(await sim.ourLiveTickets());
     await sim.ours.stop();
     await sim.ours.start({ enableVoting: false });
+    await waitFor('dcrvoted to see our wallet not voting', async () => (await dut.metric('dcrvoted_wallet_voting_enabled', { wallet: 'ours' })) === 0, 15_000, 100);
 
     let won: { hash: string; height: number; tickets: string[] } | null = null;
     for (let i = 0; i < 10 && !won; i++) {
@@ -239,6 +243,85 @@ describe('two dcrd nodes', () => {
       const entries = tickets.map((t) => dut.daemon.ledger?.get(t, hash));
       return entries.every((e) => e?.outcome) ? entries : null;
     }, 20_000);
+    for (const e of decided) expect(e?.outcome).toMatchObject({ outcome: 'missed', reason: 'wallet_not_voting', decidedBy: { hash: next, height: height + 1 } });
+    expect(decided.every((e) => e?.outcome?.voteTxid !== undefined), 'the late vote was seen in the mempool').toBe(true);
+  });
+
+  it('a healthy wallet whose dcrd gets the block only after the next one was found elsewhere loses the race: `late`', async () => {
+    // With the link cut and "other" voting through dcrd2, dcrd2 mines block
+    // after block; our wallet's dcrd gets each one by hand right away, except
+    // for a block N that 1 or 2 of our tickets win: dcrd2 mines N+1 on it at
+    // once with other's votes. dcrvoted, configured with both dcrds, hears N's
+    // winners and N+1 from dcrd2. Only then does the first dcrd get N; our
+    // wallet, unlocked and voting, votes at once, and its vote reaches dcrd
+    // after N+1 arrived.
+    const sim = fx.sim;
+    const dcrd2 = sim.dcrd2!;
+    const dut = (fx.dut = await startDut(sim));
+    const ours = new Set(await sim.ourLiveTickets());
+    const far = new ChainObserver({ wsUrl: dcrd2.wsUrl, caCertPath: dcrd2.caCertPath, user: dcrd2.user, password: dcrd2.password });
+    await far.start();
+    const handOver = async (hash: string) => {
+      expect(await sim.dcrd.rpc('submitblock', [await dcrd2.rpc('getblock', [hash, false])])).toBeNull();
+    };
+    let race: { hash: string; height: number; tickets: string[]; next: string } | null = null;
+    try {
+      const tip = await sim.waitDcrdsAgree();
+      await waitFor('3 votes on the tip in dcrd2\'s mempool', async () => (await sim.mempoolVotes(dcrd2, tip.hash)).length >= 3, 15_000);
+      await sim.cutLink();
+      await sim.other.stop();
+      await sim.other.start({ dcrd: 'dcrd2' });
+
+      let won: { hash: string; height: number; tickets: string[] } | null = null;
+      for (let i = 0; i < 10 && !won; i++) {
+        const [hash] = (await dcrd2.rpc('generate', [1], 45_000)) as string[];
+        const winners = await waitFor('dcrd2\'s winning tickets', () => far.winnersAt(hash!), 15_000);
+        const tickets = winners.tickets.filter((t) => ours.has(t));
+        // 1 or 2 of ours: other's 3+ votes let dcrd2 mine the next block without us.
+        if (tickets.length >= 1 && tickets.length <= 2) {
+          won = { hash: hash!, height: winners.blockHeight, tickets };
+          break;
+        }
+        await handOver(hash!);
+        if (tickets.length >= 3) {
+          // Too many of ours for dcrd2 to go on without them: hand our votes over too.
+          const votes = await waitFor('our votes in the first dcrd\'s mempool', async () => {
+            const v = await ourVotes(sim, hash!, ours);
+            return v.length === tickets.length ? v : null;
+          }, 15_000);
+          for (const v of votes) await dcrd2.rpc('sendrawtransaction', [await sim.dcrd.rpc('getrawtransaction', [v.voteTxid])]);
+        }
+        await waitFor('3 votes on dcrd2\'s tip', async () => (await sim.mempoolVotes(dcrd2, hash!)).length >= 3, 15_000);
+      }
+      expect(won, 'one or two of our tickets won within 10 blocks').not.toBeNull();
+      const { hash, tickets } = won!;
+      await waitFor('other\'s votes on N in dcrd2\'s mempool', async () => (await sim.mempoolVotes(dcrd2, hash)).length >= 5 - tickets.length, 15_000);
+      await waitFor('dcrvoted to record our winners (heard from dcrd2)', () => tickets.every((t) => dut.daemon.ledger?.get(t, hash)), 15_000);
+      const [next] = (await dcrd2.rpc('generate', [1], 45_000)) as string[];
+      await waitFor('dcrvoted to see N+1 (from dcrd2)', () => dut.daemon.status().dcrd.bestBlock?.hash === next, 15_000);
+      expect(await ourVotes(sim, hash, ours)).toEqual([]);
+
+      // Our wallet's dcrd gets N now; the wallet votes as soon as dcrd tells it.
+      await handOver(hash);
+      await waitFor('our votes in the first dcrd\'s mempool', async () => (await ourVotes(sim, hash, ours)).length === tickets.length, 15_000);
+      await waitFor('dcrvoted to see our votes', () => dut.daemon.status().votes.pending.filter((p) => p.block.hash === hash && p.voteSeenMs !== null).length === tickets.length, 15_000);
+      await handOver(next!);
+      race = { ...won!, next: next! };
+    } finally {
+      await far.close();
+      await sim.other.stop();
+      await sim.other.start();
+    }
+    const { hash, height, tickets, next } = race!;
+    await sim.restoreLink();
+    await sim.waitDcrdsAgree();
+    await sim.mine(1);
+    const decided = await waitFor('the ledger to decide our winners', () => {
+      const entries = tickets.map((t) => dut.daemon.ledger?.get(t, hash));
+      return entries.every((e) => e?.outcome) ? entries : null;
+    }, 20_000);
     for (const e of decided) expect(e?.outcome).toMatchObject({ outcome: 'missed', reason: 'late', decidedBy: { hash: next, height: height + 1 } });
+    // dcrvoted saw the wallet ready throughout: the miss is nobody's fault but the race's.
+    for (const e of decided) expect(e?.winner.readiness).toMatchObject({ reachable: true, unlocked: true, voting: true });
   });
 });

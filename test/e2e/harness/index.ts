@@ -13,6 +13,7 @@ export type {
 } from './simnet.js';
 export type { BackendKind } from './backends.js';
 export type { WinningTickets } from './observer.js';
+export { ChainObserver } from './observer.js';
 export { WalletGrpc } from './walletGrpc.js';
 export { makeClientCert, trustClientCert } from './certs.js';
 export { ensureBinaries } from './binaries.js';

@@ -128,6 +128,12 @@ export interface WalletStartOptions {
    * comes too late for it.
    */
   unlockedAtStart?: boolean;
+  /**
+   * The dcrd this wallet talks to for this start only (default `dcrd`). With
+   * `dcrd2` and the link cut, the wallet hears blocks and votes where dcrd2
+   * does: e.g. "other" voting on a block the first dcrd does not have yet.
+   */
+  dcrd?: 'dcrd' | 'dcrd2';
 }
 
 export interface WalletNode {
@@ -336,6 +342,7 @@ function writeWalletConf(
   name: 'ours' | 'other',
   ports: { grpc: number; json: number; dcrd: number },
   autoUnlock: boolean,
+  dcrdDir: string = l.dcrdDir,
 ): string {
   const dir = l.walletDir(name);
   const conf = join(dir, 'dcrwallet.conf');
@@ -346,7 +353,7 @@ function writeWalletConf(
       `username=${name}-rpc`,
       `password=${name}-rpc-password`,
       `rpcconnect=${LOOPBACK}:${ports.dcrd}`,
-      `cafile=${join(l.dcrdDir, 'rpc.cert')}`,
+      `cafile=${join(dcrdDir, 'rpc.cert')}`,
       `dcrdusername=${DCRD_USER}`,
       `dcrdpassword=${DCRD_PASSWORD}`,
       `grpclisten=${LOOPBACK}:${ports.grpc}`,
@@ -619,7 +626,10 @@ export async function startSimnet(opts: StartSimnetOptions = {}): Promise<Simnet
         if (node.isRunning()) return;
         const asManaged = so.managed ?? defaultManaged;
         const ports = { grpc: grpcPort, json: jsonPort, dcrd: dcrdPort };
-        if (so.unlockedAtStart) writeWalletConf(l, name, ports, true);
+        const onSecond = so.dcrd === 'dcrd2';
+        if (onSecond && !dcrd2) throw new Error(`${name}: start({ dcrd: 'dcrd2' }) needs startSimnet({ secondDcrd: true })`);
+        const oneOff = so.unlockedAtStart === true || onSecond;
+        if (oneOff) writeWalletConf(l, name, onSecond ? { ...ports, dcrd: dcrd2Port } : ports, so.unlockedAtStart === true || name === 'other', onSecond ? l.dcrd2Dir : l.dcrdDir);
         const args = [`--appdata=${dir}`, `--configfile=${walletConf[name]}`];
         if (so.enableVoting ?? true) args.push('--enablevoting');
         if (asManaged) args.push('--noinitialload');
@@ -631,10 +641,11 @@ export async function startSimnet(opts: StartSimnetOptions = {}): Promise<Simnet
         try {
           await waitStarted(h, asManaged, logOffset);
         } finally {
-          if (so.unlockedAtStart) writeWalletConf(l, name, ports, name === 'other');
+          if (oneOff) writeWalletConf(l, name, ports, name === 'other');
         }
         if (asManaged) return;
-        if (dcrd.isRunning()) await syncWallet(node, 60_000);
+        const itsDcrd = onSecond && dcrd2 ? dcrd2 : dcrd;
+        if (itsDcrd.isRunning()) await syncWallet(node, 60_000, itsDcrd);
         if (so.unlock ?? true) {
           await node.rpc('walletpassphrase', [node.passphrase, 0]);
         }
@@ -663,14 +674,14 @@ export async function startSimnet(opts: StartSimnetOptions = {}): Promise<Simnet
     return node;
   }
 
-  async function syncWallet(w: WalletNode, timeoutMs = 30_000): Promise<void> {
+  async function syncWallet(w: WalletNode, timeoutMs = 30_000, itsDcrd: DcrdNode = dcrd): Promise<void> {
     await waitFor(
       async () => {
-        const [d, ws] = await Promise.all([dcrd.rpc('getbestblock'), w.rpc('getbestblock')]);
+        const [d, ws] = await Promise.all([itsDcrd.rpc('getbestblock'), w.rpc('getbestblock')]);
         return d.hash === ws.hash;
       },
       timeoutMs,
-      `${w.name} wallet to reach dcrd's best block (${logHint()})`,
+      `${w.name} wallet to reach ${itsDcrd.name}'s best block (${logHint()})`,
       50,
     );
   }
