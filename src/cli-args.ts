@@ -17,7 +17,7 @@ Commands:
   status         show the running daemon's /status for a human (--json for raw)
   agendas        list each wallet's agendas and choices and what the policy says
   votes          show recent winning tickets and their outcomes from the ledger
-                 (--limit N, --json)
+                 (--limit N, --json); --ticket HASH: one ticket's vote timeline
   plan           expected wins of our tickets in the next --minutes M and the
                  chance of at least one, to pick a maintenance window (--json).
                  Approximation: blocks = M / the target block time, 5 winners
@@ -48,7 +48,7 @@ export interface ParsedArgs {
 }
 
 const CONVICT_FLAGS = new Set(collectArgNames(daemonSchema as unknown as Record<string, unknown>));
-const COMMAND_FLAGS = new Set(['schema', 'json', 'limit', 'url', 'help', 'minutes']);
+const COMMAND_FLAGS = new Set(['schema', 'json', 'limit', 'url', 'help', 'minutes', 'ticket']);
 
 export class UsageError extends Error {}
 
@@ -78,7 +78,7 @@ export function parseArgs(argv: string[]): ParsedArgs {
         },
       ]);
     }
-    const takesValue = name === 'config' || name === 'c' || CONVICT_FLAGS.has(name) || name === 'limit' || name === 'url' || name === 'minutes';
+    const takesValue = name === 'config' || name === 'c' || CONVICT_FLAGS.has(name) || name === 'limit' || name === 'url' || name === 'minutes' || name === 'ticket';
     let value: string | true = true;
     if (takesValue) {
       if (eq > 0) value = a.slice(eq + 1);

@@ -20,12 +20,13 @@ import { PolicyReconciler } from './policy/reconciler.js';
 import { buildStatus, readinessOf, type StatusDocument, type StatusParts } from './status.js';
 import { createMetrics, initWalletSeries, type Metrics } from './telemetry/metrics.js';
 import { VERSION } from './version.js';
-import { VoteCaster } from './vote/caster.js';
+import { CastError, VoteCaster } from './vote/caster.js';
 import { PoolCasterChain } from './vote/chain-adapter.js';
 import { WalletTicketListing } from './vote/live-tickets.js';
 import { VotingKeyStore } from './vote/voting-keys.js';
 import { FileChainCursor } from './voting/cursor.js';
 import { VoteRebroadcaster } from './voting/rebroadcast.js';
+import { VoteTimelines } from './voting/timeline.js';
 import { VoteTracker, type WalletVoteCaster } from './voting/tracker.js';
 import type { WalletClient } from './wallet/grpc-client.js';
 import { statusProbeFor, walletClientFor } from './wallet/from-config.js';
@@ -185,6 +186,14 @@ export class Daemon {
     chain.on('reconnected', () => void sync.check());
     notifySyncProblems(sync, this.#notifications.alerts);
 
+    const ledger = this.#ledger;
+    const votingModes = new Map(c.wallets.map((w) => [w.name, w.votingMode]));
+    const timelines = new VoteTimelines({ ledger, metrics: this.metrics, logger: log.child({ component: 'timeline' }), casterOf: (w) => votingModes.get(w) ?? 'wallet' });
+    chain.on('winners', ({ block, receivedAt, node }) => timelines.notified(block.hash, node, receivedAt));
+    dcrd.on('duplicate', ({ kind, blockHash, node }) => {
+      if (kind === 'winningtickets') timelines.notifiedAgain(blockHash, node);
+    });
+
     const casterChain = new PoolCasterChain(dcrd, rpc);
     if (c.wallets.some((w) => w.votingMode !== 'wallet')) casterChain.follow(chain, log.child({ component: 'caster' }));
     const casters = new Map<string, WalletVoteCaster>();
@@ -209,7 +218,19 @@ export class Daemon {
           metrics: this.metrics,
           logger: log.child({ component: 'caster', wallet: w.name }),
         });
-        casters.set(w.name, { mode: w.votingMode, cast: (t, b, at) => caster.cast(t, b, at) });
+        casters.set(w.name, {
+          mode: w.votingMode,
+          cast: async (t, b, at) => {
+            try {
+              const r = await caster.cast(t, b, at);
+              timelines.castDone(t, b, r.stages);
+              return r;
+            } catch (err) {
+              timelines.castFailed(t, b, err instanceof CastError ? err.reason : 'wallet_error');
+              throw err;
+            }
+          },
+        });
       }
       return sup;
     });
@@ -217,7 +238,7 @@ export class Daemon {
     const tracker = new VoteTracker({
       chain: rpc,
       owners,
-      ledger: this.#ledger,
+      ledger,
       cursor: new FileChainCursor(c.stateDir),
       metrics: this.metrics,
       logger: log,
@@ -225,7 +246,17 @@ export class Daemon {
       casters,
       voteSeenDeadlineMs: c.voting.voteSeenDeadlineMs,
       mempoolPollMs: c.voting.mempoolPollMs,
-      rebroadcaster: new VoteRebroadcaster({ chain: casterChain, metrics: this.metrics, logger: log.child({ component: 'rebroadcast' }) }),
+      rebroadcaster: new VoteRebroadcaster({
+        chain: casterChain,
+        metrics: this.metrics,
+        logger: log.child({ component: 'rebroadcast' }),
+        observe: (o) => (o.kind === 'in_mempool' ? timelines.inMempool(o.vote.ticket, o.vote.block.hash, o.node, o.at) : timelines.resent(o.vote.ticket, o.vote.block.hash, o.node, o.at)),
+      }),
+      stages: {
+        // The tracker's mempool watch asks through the pool, which asks its first connected node.
+        seen: (ticket, block, _txid, at) => timelines.inMempool(ticket, block.hash, dcrd.connectedNodes()[0] ?? 'dcrd', at),
+        decided: (winner, outcome, next) => timelines.decided(winner, outcome, next),
+      },
       alerts: this.#notifications.alerts,
     });
     this.#tracker = tracker;

@@ -1,8 +1,10 @@
 // Several dcrd nodes seen as one: every node is subscribed, a notification
 // is acted on from whichever node reports it first (later copies are
 // dropped), requests go to the first connected node in config order, and a
-// vote is broadcast to all of them at once. One node down is a warning; the
-// pool is down only when no node is connected.
+// vote is broadcast to all of them at once. Each dropped copy is still
+// announced ('duplicate'), so a vote's timeline can show every node's
+// delay. One node down is a warning; the pool is down only when no node is
+// connected.
 
 import { EventEmitter } from 'node:events';
 import { trimOldest } from '../bounded.js';
@@ -20,6 +22,8 @@ export interface PoolEvents {
   disconnected: [{ node: string; reason: string; anyConnected: boolean }];
   connectFailed: [{ node: string; error: DcrdConnectError; attempt: number; retryInMs: number }];
   notification: [DcrdNotification & { node: string }];
+  /** A copy of a notification already delivered, just before it is dropped: how late each other node reported it. */
+  duplicate: [{ node: string; kind: DcrdNotification['kind']; blockHash: string }];
   malformed: [{ node: string; raw: string; reason: string; method?: string }];
 }
 
@@ -126,6 +130,7 @@ export class DcrdPool extends EventEmitter<PoolEvents> {
     const key = `${n.kind}:${n.block.hash}`;
     if (this.#seen.has(key)) {
       this.#duplicates++;
+      this.emit('duplicate', { node, kind: n.kind, blockHash: n.block.hash });
       return;
     }
     this.#seen.add(key);

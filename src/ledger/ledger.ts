@@ -8,14 +8,17 @@ import { acquireLock, type LockHandle, type LockOwner } from './lock.js';
 import {
   canonicalOutcome,
   canonicalReopen,
+  canonicalTimeline,
   canonicalWinner,
   encodeRecord,
   outcomeProblem,
   reopenProblem,
+  timelineProblem,
   winnerProblem,
   type LedgerRecord,
   type OutcomeRecord,
   type ReopenRecord,
+  type TimelineRecord,
   type WinnerRecord,
 } from './record.js';
 import {
@@ -30,7 +33,8 @@ import { errorMessage } from '../errors.js';
 
 export { LedgerLockedError, LOCK_FILE } from './lock.js';
 export type { LockOwner } from './lock.js';
-export type { OutcomeRecord, ReopenRecord, WinnerRecord, LedgerRecord } from './record.js';
+export type { OutcomeRecord, ReopenRecord, WinnerRecord, LedgerRecord, TimelineRecord, NodeTime, NodeRefusal, TimelineCaster } from './record.js';
+export { TIMELINE_LIMITS } from './record.js';
 export type { LedgerCounts, LedgerEntry, LedgerRecovery, LedgerView, RecoveryProblem } from './state.js';
 
 export const LEDGER_FILE = 'ledger.jsonl';
@@ -157,7 +161,20 @@ export class Ledger implements LedgerView {
     return this.#recordAfterWinner(rec, () => this.#index.addReopen(rec));
   }
 
-  #recordAfterWinner(rec: OutcomeRecord | ReopenRecord, apply: () => unknown): Promise<boolean> {
+  /**
+   * Record a vote's timeline (it replaces an earlier one of the same
+   * winner). Diagnostics, so it is appended without an fsync of its own: it
+   * never holds up the outcomes queued behind it, and the next durable
+   * append (or the page cache) carries it. A crash may lose it, nothing else.
+   */
+  recordTimeline(r: TimelineRecord): Promise<boolean> {
+    const problem = timelineProblem(r);
+    if (problem) return Promise.reject(new TypeError(`ledger: invalid timeline record: ${problem}`));
+    const rec = canonicalTimeline(r);
+    return this.#recordAfterWinner(rec, () => this.#index.addTimeline(rec), { durable: false });
+  }
+
+  #recordAfterWinner(rec: OutcomeRecord | ReopenRecord | TimelineRecord, apply: () => unknown, opts: { durable: boolean } = { durable: true }): Promise<boolean> {
     return this.#enqueue(async () => {
       const slot = this.#index.lookup(rec.ticket, rec.block.hash);
       if (!slot) {
@@ -169,8 +186,8 @@ export class Ledger implements LedgerView {
             `but the winner record has height ${slot.winner.block.height}`,
         );
       }
-      if (!this.#index.accepts(rec)) return false;
-      await this.#append(rec);
+      if (rec.kind !== 'timeline' && !this.#index.accepts(rec)) return false;
+      await this.#append(rec, opts.durable);
       apply();
       return true;
     });
@@ -188,6 +205,14 @@ export class Ledger implements LedgerView {
 
   get(ticket: string, blockHash: string): LedgerEntry | undefined {
     return this.#index.get(ticket, blockHash);
+  }
+
+  entriesFor(ticket: string): LedgerEntry[] {
+    return this.#index.entriesFor(ticket);
+  }
+
+  timeline(ticket: string, blockHash: string): TimelineRecord | undefined {
+    return this.#index.timeline(ticket, blockHash);
   }
 
   counts(): LedgerCounts {
@@ -224,7 +249,7 @@ export class Ledger implements LedgerView {
   }
 
   /** Write one complete line and make it durable. Only called from the queue. */
-  async #append(rec: LedgerRecord): Promise<void> {
+  async #append(rec: LedgerRecord, durable = true): Promise<void> {
     const line = encodeRecord(rec);
     try {
       let off = 0;
@@ -242,7 +267,7 @@ export class Ledger implements LedgerView {
       }
       throw new Error(`ledger: append to ${this.path} failed: ${errorMessage(e)}`, { cause: e });
     }
-    if (this.#fsync) {
+    if (this.#fsync && durable) {
       try {
         await this.#fh.datasync();
       } catch (e) {
@@ -291,6 +316,8 @@ export async function readLedger(stateDir: string): Promise<LedgerSnapshot> {
     pending: () => index.pending(),
     recent: (limit: number) => index.recent(limit),
     get: (ticket: string, blockHash: string) => index.get(ticket, blockHash),
+    entriesFor: (ticket: string) => index.entriesFor(ticket),
+    timeline: (ticket: string, blockHash: string) => index.timeline(ticket, blockHash),
     counts: () => index.counts(),
   };
 }

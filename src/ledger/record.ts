@@ -72,7 +72,57 @@ export interface ReopenRecord {
   at: number;
 }
 
-export type LedgerRecord = WinnerRecord | OutcomeRecord | ReopenRecord;
+/** One dcrd node's moment in a vote's timeline, ms after the notification. */
+export interface NodeTime {
+  node: string;
+  ms: number;
+}
+
+/** A dcrd node that refused our broadcast. */
+export interface NodeRefusal extends NodeTime {
+  error: string;
+}
+
+/** Who builds and signs the vote: the wallet's votingMode. */
+export type TimelineCaster = 'wallet' | 'daemon' | 'both';
+
+/**
+ * What happened to one winner's vote, stage by stage, assembled from what
+ * the daemon observed and written after the outcome (diagnostics: a lost
+ * timeline loses no outcome). Every time is ms after `notifiedAt`, the
+ * first dcrd's winningtickets. A stage nobody observed is absent, never
+ * guessed: the wallet's own vote has no build or sign time.
+ */
+export interface TimelineRecord {
+  kind: 'timeline';
+  ticket: string;
+  block: BlockRef;
+  notifiedAt: number;
+  /** The dcrd node whose winningtickets came first; absent when not known. */
+  firstNode?: string;
+  /** Each other node's winningtickets, ms after the first node's. */
+  otherNodes: NodeTime[];
+  caster: TimelineCaster;
+  /** dcrvoted's own vote: built (inputs gathered, unsigned transaction ready), then signed. */
+  builtMs?: number;
+  signedMs?: number;
+  /** dcrvoted could not cast: the signing failure's reason. */
+  castFailed?: string;
+  /** Nodes that accepted dcrvoted's broadcast, and when each answered. */
+  accepted: NodeTime[];
+  rejected: NodeRefusal[];
+  /** The first time the vote was found in each node's mempool. */
+  mempool: NodeTime[];
+  /** Nodes whose mempool lacked the vote and got it sent again. */
+  rebroadcast: NodeTime[];
+  /** The block that decided the outcome: when it arrived (absent when not watched live) and how many votes it carried. */
+  nextBlock?: { hash: string; height: number; ms?: number; votes: number };
+}
+
+export type LedgerRecord = WinnerRecord | OutcomeRecord | ReopenRecord | TimelineRecord;
+
+/** Bounds that keep a timeline record small whatever happened: one entry per node, short names and errors. */
+export const TIMELINE_LIMITS = Object.freeze({ nodes: 16, name: 128, error: 200 });
 
 const OUTCOMES: readonly Outcome[] = ['voted', 'missed', 'superseded'];
 const NL = 0x0a;
@@ -208,6 +258,54 @@ export function reopenProblem(x: unknown): string | null {
   return null;
 }
 
+const CASTERS: readonly TimelineCaster[] = ['wallet', 'daemon', 'both'];
+
+function isOffset(x: unknown): x is number {
+  return typeof x === 'number' && Number.isFinite(x);
+}
+
+function nodeTimesProblem(x: unknown, field: string, withError = false): string | null {
+  if (!Array.isArray(x)) return `${field} must be an array`;
+  if (x.length > TIMELINE_LIMITS.nodes) return `${field} must have at most ${TIMELINE_LIMITS.nodes} entries`;
+  for (const [i, e] of x.entries()) {
+    if (!isObject(e)) return `${field}[${i}] must be an object {node, ms}`;
+    if (!isNonEmptyString(e.node) || e.node.length > TIMELINE_LIMITS.name) return `${field}[${i}].node must be a name of 1 to ${TIMELINE_LIMITS.name} characters`;
+    if (!isOffset(e.ms)) return `${field}[${i}].ms must be a finite number`;
+    if (withError && (typeof e.error !== 'string' || e.error.length > TIMELINE_LIMITS.error)) return `${field}[${i}].error must be a string of at most ${TIMELINE_LIMITS.error} characters`;
+  }
+  return null;
+}
+
+/** Why `x` is not a valid timeline record, or null if it is. */
+export function timelineProblem(x: unknown): string | null {
+  if (!isObject(x)) return 'timeline record must be an object';
+  if (x.kind !== 'timeline') return "timeline record kind must be 'timeline'";
+  if (!isNonEmptyString(x.ticket)) return 'ticket must be a non-empty string';
+  const b = blockProblem(x.block, 'block');
+  if (b) return b;
+  if (!isTimestamp(x.notifiedAt)) return 'notifiedAt must be a finite ms timestamp';
+  if (x.firstNode !== undefined && (!isNonEmptyString(x.firstNode) || x.firstNode.length > TIMELINE_LIMITS.name)) {
+    return `firstNode must be a name of 1 to ${TIMELINE_LIMITS.name} characters when present`;
+  }
+  if (typeof x.caster !== 'string' || !CASTERS.includes(x.caster as TimelineCaster)) return `caster must be one of ${CASTERS.join(', ')}`;
+  for (const k of ['builtMs', 'signedMs'] as const) {
+    if (x[k] !== undefined && !isOffset(x[k])) return `${k} must be a finite number when present`;
+  }
+  if (x.castFailed !== undefined && (!isNonEmptyString(x.castFailed) || x.castFailed.length > TIMELINE_LIMITS.error)) {
+    return `castFailed must be a string of 1 to ${TIMELINE_LIMITS.error} characters when present`;
+  }
+  const lists = nodeTimesProblem(x.otherNodes, 'otherNodes') ?? nodeTimesProblem(x.accepted, 'accepted') ?? nodeTimesProblem(x.rejected, 'rejected', true) ?? nodeTimesProblem(x.mempool, 'mempool') ?? nodeTimesProblem(x.rebroadcast, 'rebroadcast');
+  if (lists) return lists;
+  if (x.nextBlock !== undefined) {
+    const p = blockProblem(x.nextBlock, 'nextBlock');
+    if (p) return p;
+    const nb = x.nextBlock as Record<string, unknown>;
+    if (nb.ms !== undefined && !isOffset(nb.ms)) return 'nextBlock.ms must be a finite number when present';
+    if (typeof nb.votes !== 'number' || !Number.isSafeInteger(nb.votes) || nb.votes < 0) return 'nextBlock.votes must be a non-negative integer';
+  }
+  return null;
+}
+
 // ---------------------------------------------------------------------------
 // Canonical copies: only known fields, fixed key order, frozen. What we write
 // is exactly what we keep in memory, and callers can't mutate either.
@@ -252,6 +350,35 @@ export function canonicalOutcome(r: OutcomeRecord): OutcomeRecord {
 
 export function canonicalReopen(r: ReopenRecord): ReopenRecord {
   return Object.freeze({ kind: 'reopened', ticket: r.ticket, block: block(r.block), revision: r.revision, because: block(r.because), at: r.at });
+}
+
+function nodeTimes(list: readonly NodeTime[]): readonly NodeTime[] {
+  return Object.freeze(list.map((e) => Object.freeze({ node: e.node, ms: e.ms })));
+}
+
+export function canonicalTimeline(r: TimelineRecord): TimelineRecord {
+  const out: TimelineRecord = { kind: 'timeline', ticket: r.ticket, block: block(r.block), notifiedAt: r.notifiedAt } as TimelineRecord;
+  if (r.firstNode !== undefined) out.firstNode = r.firstNode;
+  out.otherNodes = nodeTimes(r.otherNodes) as NodeTime[];
+  out.caster = r.caster;
+  if (r.builtMs !== undefined) out.builtMs = r.builtMs;
+  if (r.signedMs !== undefined) out.signedMs = r.signedMs;
+  if (r.castFailed !== undefined) out.castFailed = r.castFailed;
+  out.accepted = nodeTimes(r.accepted) as NodeTime[];
+  out.rejected = Object.freeze(r.rejected.map((e) => Object.freeze({ node: e.node, ms: e.ms, error: e.error }))) as NodeRefusal[];
+  out.mempool = nodeTimes(r.mempool) as NodeTime[];
+  out.rebroadcast = nodeTimes(r.rebroadcast) as NodeTime[];
+  if (r.nextBlock !== undefined) {
+    const nb = r.nextBlock;
+    out.nextBlock = Object.freeze(nb.ms !== undefined ? { hash: nb.hash, height: nb.height, ms: nb.ms, votes: nb.votes } : { hash: nb.hash, height: nb.height, votes: nb.votes });
+  }
+  return Object.freeze(out);
+}
+
+function deepFreeze(x: unknown): void {
+  if (typeof x !== 'object' || x === null) return;
+  for (const v of Object.values(x)) deepFreeze(v);
+  Object.freeze(x);
 }
 
 // ---------------------------------------------------------------------------
@@ -329,6 +456,12 @@ export function parseBody(json: string): DecodeResult {
     Object.freeze(parsed.block);
     Object.freeze(parsed.because);
     return { ok: true, record: Object.freeze(parsed) as unknown as ReopenRecord };
+  }
+  if (isObject(parsed) && parsed.kind === 'timeline') {
+    const p = timelineProblem(parsed);
+    if (p) return { ok: false, reason: `invalid timeline record: ${p}` };
+    deepFreeze(parsed);
+    return { ok: true, record: parsed as unknown as TimelineRecord };
   }
   return { ok: false, reason: 'unknown record kind' };
 }

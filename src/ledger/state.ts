@@ -9,6 +9,7 @@ import {
   type DecodeResult,
   type OutcomeRecord,
   type ReopenRecord,
+  type TimelineRecord,
   type WinnerRecord,
 } from './record.js';
 
@@ -50,7 +51,7 @@ export interface LedgerRecovery {
   corruptRecords: number;
   /** Valid records repeating a winner or outcome already loaded (ignored). */
   duplicateRecords: number;
-  /** Valid outcome records whose winner record is missing (ignored). */
+  /** Valid outcome, reopen or timeline records whose winner record is missing (ignored). */
   orphanOutcomes: number;
   /** Details of the first problems (corrupt, duplicate, orphan), capped. */
   problems: RecoveryProblem[];
@@ -61,6 +62,10 @@ export interface LedgerView {
   pending(): LedgerEntry[];
   recent(limit: number): LedgerEntry[];
   get(ticket: string, blockHash: string): LedgerEntry | undefined;
+  /** Every entry of this ticket (one per block it won in; more than one only across reorgs), oldest first. */
+  entriesFor(ticket: string): LedgerEntry[];
+  /** The vote's stage-by-stage timeline, when one was recorded. */
+  timeline(ticket: string, blockHash: string): TimelineRecord | undefined;
   counts(): LedgerCounts;
   readonly size: number;
 }
@@ -74,6 +79,8 @@ export interface Slot {
   sameTicket?: Slot;
   /** Revision of the last outcome or reopening applied; -1 before the first outcome. */
   revision: number;
+  /** The last timeline written for it (a later decision writes a newer one). */
+  timeline?: TimelineRecord;
 }
 
 function copy(s: Slot): LedgerEntry {
@@ -151,6 +158,24 @@ export class LedgerIndex implements LedgerView {
     this.#open.delete(slot);
     this.#count(o, 1);
     return 'ok';
+  }
+
+  /** Attach a timeline; the newest one wins. 'orphan': no such winner. */
+  addTimeline(t: TimelineRecord): 'ok' | 'orphan' {
+    const slot = this.lookup(t.ticket, t.block.hash);
+    if (!slot) return 'orphan';
+    slot.timeline = t;
+    return 'ok';
+  }
+
+  timeline(ticket: string, blockHash: string): TimelineRecord | undefined {
+    return this.lookup(ticket, blockHash)?.timeline;
+  }
+
+  entriesFor(ticket: string): LedgerEntry[] {
+    const out: LedgerEntry[] = [];
+    for (let s = this.#byTicket.get(ticket); s; s = s.sameTicket) out.push(copy(s));
+    return out.reverse();
   }
 
   /** Withdraw an outcome: the winner is pending again. */
@@ -265,6 +290,12 @@ export function scanLedger(buf: Buffer): ScanResult {
       else {
         recovery.duplicateRecords++;
         report(lineNo, start, `duplicate winner ${res.record.ticket} @ ${res.record.block.hash}`);
+      }
+    } else if (res.record.kind === 'timeline') {
+      if (index.addTimeline(res.record) === 'ok') recovery.records++;
+      else {
+        recovery.orphanOutcomes++;
+        report(lineNo, start, `timeline without winner ${res.record.ticket} @ ${res.record.block.hash}`);
       }
     } else {
       const r = res.record.kind === 'outcome' ? index.addOutcome(res.record) : index.addReopen(res.record);

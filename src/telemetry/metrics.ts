@@ -85,6 +85,13 @@ export function createMetrics(opts: MetricsOptions) {
       buckets: [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10],
       registers: r,
     }),
+    voteStageSeconds: new Histogram({
+      name: `${p}vote_stage_seconds`,
+      help: "Each stage of a vote of ours, in seconds after the first dcrd's winning-ticket notification: notified (each other dcrd node's delay), built, signed (dcrvoted's own vote), accepted (the first dcrd to accept dcrvoted's broadcast), mempool (first seen in a dcrd mempool), next_block (the block that decided it arrived). Observed when the vote's timeline is written.",
+      labelNames: ['wallet', 'stage'],
+      buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+      registers: r,
+    }),
     votesRebroadcastTotal: new Counter({ name: `${p}votes_rebroadcast_total`, help: "Votes of ours sent again to a dcrd node whose mempool lacked them before the next block (dcrd never rebroadcasts votes itself).", labelNames: ['wallet', 'node'], registers: r }),
     notificationsSentTotal: new Counter({ name: `${p}notifications_sent_total`, help: 'Notifications delivered, by configured target name (notify.targets).', labelNames: ['target'], registers: r }),
     notificationsFailedTotal: new Counter({ name: `${p}notifications_failed_total`, help: 'Notifications given up on after every retry (receiver down, refusing or too slow), by target.', labelNames: ['target'], registers: r }),

@@ -79,6 +79,16 @@ export interface CastResult {
   firstAcceptedMs: number | null;
   accepted: string[];
   rejected: { node: string; error: string }[];
+  /** When each step finished (ms since epoch), for the vote's timeline. */
+  stages: CastStages;
+}
+
+export interface CastStages {
+  /** The unsigned vote was ready (its inputs gathered). */
+  builtAt: number;
+  signedAt: number;
+  /** Each dcrd node's answer to the broadcast. */
+  nodes: { node: string; ok: boolean; at: number; error?: string }[];
 }
 
 /** The voting keys a signing: local wallet holds (voting-keys.ts). */
@@ -156,14 +166,17 @@ export class VoteCaster {
     } catch (err) {
       throw new CastError('build_failed', `cannot build the vote for ticket ${ticket}: ${errorMessage(err)}`);
     }
+    const now = o.now ?? Date.now;
+    const builtAt = now();
     if (found && 'missing' in found) this.#fellBack(ticket, found.missing, FALLBACK_WHY[found.missing]);
     const locallySigned = local ? this.#signLocally(ticket, unsigned.tx, local) : null;
     const signer = locallySigned ? 'local' : 'wallet';
     const signedTx = locallySigned ?? (await this.#sign(Buffer.from(unsigned.hex, 'hex'))).tx;
+    const signedAt = now();
     const decoded = locallySigned ? null : decodeTx(signedTx);
     const hex = locallySigned ? signedTx.toString('hex') : decoded?.ok ? txToHex(decoded.value.tx) : signedTx.toString('hex');
 
-    const broadcastAt = (o.now ?? Date.now)();
+    const broadcastAt = now();
     const [results, viaWallet] = await Promise.all([
       o.chain.broadcast(hex),
       o.wallet.publishTransaction(signedTx).then(
@@ -179,6 +192,7 @@ export class VoteCaster {
       firstAcceptedMs: firstMs === null ? null : Math.round(broadcastAt - notifiedAt + firstMs),
       accepted: accepted.map((r) => r.node),
       rejected: results.filter((r) => !accepted.includes(r)).map((r) => ({ node: r.node, error: r.error ?? 'rejected' })),
+      stages: { builtAt, signedAt, nodes: results.map((r) => ({ node: r.node, ok: accepted.includes(r), at: broadcastAt + r.ms, ...(r.error !== undefined ? { error: r.error } : {}) })) },
     };
     o.logger.info(
       { event: 'vote_cast', wallet: o.walletName, ticket, block, txid: result.txid, signer, hex, accepted: result.accepted, rejected: result.rejected, viaWallet: viaWallet ?? 'ok', firstAcceptedMs: result.firstAcceptedMs },

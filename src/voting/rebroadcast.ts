@@ -31,6 +31,11 @@ export interface OurVote {
 /** After the vote first reached a dcrd: soon enough for the miners' 2.5 s wait, and once more. */
 export const REBROADCAST_SCHEDULE_MS: readonly number[] = [1_000, 3_000];
 
+/** What one check found at one node, for the vote's timeline. */
+export type RebroadcastObservation =
+  | { kind: 'in_mempool'; vote: OurVote; node: string; at: number }
+  | { kind: 'resent'; vote: OurVote; node: string; at: number };
+
 interface Watch {
   vote: OurVote;
   timers: NodeJS.Timeout[];
@@ -42,9 +47,13 @@ export class VoteRebroadcaster {
   readonly #log: Logger;
   readonly #schedule: readonly number[];
   readonly #watches = new Map<string, Watch>();
+  readonly #observe: (o: RebroadcastObservation) => void;
+  readonly #now: () => number;
 
-  constructor(opts: { chain: RebroadcastChain; metrics: Metrics; logger: Logger; scheduleMs?: readonly number[] }) {
+  constructor(opts: { chain: RebroadcastChain; metrics: Metrics; logger: Logger; scheduleMs?: readonly number[]; observe?: (o: RebroadcastObservation) => void; now?: () => number }) {
     this.#chain = opts.chain;
+    this.#observe = opts.observe ?? (() => undefined);
+    this.#now = opts.now ?? Date.now;
     this.#metrics = opts.metrics;
     this.#log = opts.logger;
     this.#schedule = opts.scheduleMs ?? REBROADCAST_SCHEDULE_MS;
@@ -88,6 +97,7 @@ export class VoteRebroadcaster {
       this.#chain.connectedNodes().map(async (node) => {
         try {
           if (!(await this.#chain.mempoolHas(node, txid))) lacking.push(node);
+          else this.#observe({ kind: 'in_mempool', vote: w.vote, node, at: this.#now() });
         } catch (err) {
           this.#log.debug({ node, err: { message: errorMessage(err) } }, 'could not look into a dcrd mempool');
         }
@@ -111,6 +121,7 @@ export class VoteRebroadcaster {
         }
       }
       this.#metrics.votesRebroadcastTotal.inc({ wallet, node });
+      this.#observe({ kind: 'resent', vote: w.vote, node, at: this.#now() });
       this.#log.info({ event: 'vote_rebroadcast', wallet, ticket, txid, node }, `sent vote ${txid.slice(0, 12)} for ticket ${ticket.slice(0, 12)} again to dcrd ${node}, whose mempool lacked it`);
     }
   }

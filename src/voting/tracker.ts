@@ -43,6 +43,21 @@ export interface WalletVoteCaster {
   cast(ticket: string, block: BlockRef, notifiedAt: number): Promise<{ txid: string; hex?: string; accepted: string[]; firstAcceptedMs: number | null }>;
 }
 
+/** Told what the tracker observes of each vote, to assemble its timeline elsewhere. Must return at once and never throw. */
+export interface VoteStageObserver {
+  /** The mempool watch found the vote (in the node the pool asks first). */
+  seen(ticket: string, block: BlockRef, txid: string, at: number): void;
+  /** An outcome was recorded; `next` is the block that decided it, when there was one. */
+  decided(winner: WinnerRecord, outcome: OutcomeRecord, next: DecidingBlock | null): void;
+}
+
+export interface DecidingBlock {
+  block: BlockRef;
+  /** When it arrived (ms epoch); null when it was not watched live. */
+  arrivedAt: number | null;
+  votes: number;
+}
+
 export interface VoteTrackerOptions {
   chain: ChainReader;
   owners: TicketOwners;
@@ -57,6 +72,8 @@ export interface VoteTrackerOptions {
   mempoolPollMs: number;
   /** Keeps our votes in every dcrd node's mempool until the next block (dcrd never rebroadcasts them). */
   rebroadcaster?: VoteRebroadcaster;
+  /** Stage observations for the votes' timelines (off the hot path). */
+  stages?: VoteStageObserver;
   /** Blocks examined at most when catching up after an outage. */
   maxCatchUpBlocks?: number;
   /** Tells a person about votes at risk and missed (src/notify); never waited for. */
@@ -286,6 +303,7 @@ export class VoteTracker {
         if (!a) return;
         a.seen = { txid, afterMs };
         this.#reached(ticket, block.hash, startedAt + afterMs);
+        this.#o.stages?.seen(ticket, block, txid, startedAt + afterMs);
         this.#o.rebroadcaster?.watch({ wallet: a.wallet, ticket, block, txid });
         this.#o.metrics.voteSeenSeconds.observe({ wallet: a.wallet }, afterMs / 1000);
         if (this.#o.casters?.get(a.wallet)?.mode !== 'daemon') this.#o.metrics.voteAcceptedSeconds.observe({ wallet: a.wallet, path: 'wallet' }, afterMs / 1000);
@@ -466,16 +484,17 @@ export class VoteTracker {
         nextBlockAt: this.#arrivals.get(nextHash) ?? null,
       });
       const includedIn = { hash: next.block.hash, height: next.block.height };
+      const deciding: DecidingBlock = { block: includedIn, arrivedAt: this.#arrivals.get(nextHash) ?? null, votes: next.votes.length };
       if (decision.outcome === 'voted') {
-        await this.#decide(w, { outcome: 'voted', voteTxid: vote?.txid, includedIn, decidedBy: includedIn, voteSeenMs: active?.seen?.afterMs });
+        await this.#decide(w, { outcome: 'voted', voteTxid: vote?.txid, includedIn, decidedBy: includedIn, voteSeenMs: active?.seen?.afterMs }, deciding);
       } else {
-        await this.#decide(w, { outcome: 'missed', reason: decision.reason, voteTxid: active?.seen?.txid, decidedBy: includedIn, voteSeenMs: active?.seen?.afterMs });
+        await this.#decide(w, { outcome: 'missed', reason: decision.reason, voteTxid: active?.seen?.txid, decidedBy: includedIn, voteSeenMs: active?.seen?.afterMs }, deciding);
       }
     }
     this.#updatePending();
   }
 
-  async #decide(w: WinnerRecord, d: Omit<OutcomeRecord, 'kind' | 'ticket' | 'block' | 'decidedAt' | 'revision'>): Promise<void> {
+  async #decide(w: WinnerRecord, d: Omit<OutcomeRecord, 'kind' | 'ticket' | 'block' | 'decidedAt' | 'revision'>, deciding: DecidingBlock | null = null): Promise<void> {
     // A winner decided before (and since reopened or now revised) gets the next revision.
     const prev = this.#o.ledger.get(w.ticket, w.block.hash);
     const revision = prev && (prev.outcome || prev.revision) ? (prev.revision ?? 0) + 1 : undefined;
@@ -484,6 +503,7 @@ export class VoteTracker {
     this.#active.delete(k);
     if (![...this.#active.keys()].some((ak) => ak.endsWith(w.block.hash))) this.#stopWatch(w.block.hash);
     if (!(await this.#o.ledger.recordOutcome(rec))) return;
+    this.#o.stages?.decided(w, rec, deciding);
     const wallet = w.wallet;
     this.#alerts.clear(atRiskKey(w.ticket, w.block.hash), { wallet, ticket: w.ticket, height: w.block.height, outcome: rec.reason ? `${rec.outcome} (${rec.reason})` : rec.outcome });
     if (prev?.outcome) this.#countRevision(wallet, prev.outcome, rec.outcome);
