@@ -63,7 +63,9 @@ describe('several dcrd nodes', () => {
     const [a, b] = [await fake(), await fake()];
     pool = poolOf(['a', a], ['b', b]);
     const seen: { node: string; kind: string }[] = [];
+    const copies: { node: string; kind: string; blockHash: string }[] = [];
     pool.on('notification', (n) => seen.push({ node: n.node, kind: n.kind }));
+    pool.on('duplicate', (d) => copies.push(d));
     pool.start();
     await waitFor('both connected', () => pool!.connectedNodes().length === 2);
     const block = randomHash();
@@ -71,8 +73,11 @@ describe('several dcrd nodes', () => {
     b.sendRaw(ntfn);
     await waitFor('first copy', () => seen.length === 1);
     a.sendRaw(ntfn);
+    // The later copy is dropped, but announced: a vote's timeline shows node a's delay.
+    await waitFor('the copy announced', () => copies.length === 1);
     await new Promise((r) => setTimeout(r, 100));
     expect(seen).toEqual([{ node: 'b', kind: 'winningtickets' }]);
+    expect(copies).toEqual([{ node: 'a', kind: 'winningtickets', blockHash: block }]);
   });
 
   it('a block that leaves the main chain and comes back (A → B → A) is delivered again, copies from the other node still dropped', async () => {

@@ -172,6 +172,30 @@ describe('vote tracker', () => {
     expect(ledger.get(t(2), b10.hash)).toBeUndefined();
   });
 
+  it('tells its stage observer when it saw the vote and which block decided it, with that block’s arrival and vote count', async () => {
+    const seen: unknown[] = [];
+    const decided: unknown[] = [];
+    tracker.stop();
+    tracker = new VoteTracker({
+      chain, owners, ledger, cursor, metrics, logger: pino({ level: 'silent' }), walletNames: ['main'], voteSeenDeadlineMs: 50, mempoolPollMs: 5,
+      stages: {
+        seen: (ticket, block, txid, at) => seen.push({ ticket, block, txid, at }),
+        decided: (w, o, next) => decided.push({ ticket: w.ticket, outcome: o.outcome, next }),
+      },
+    });
+    owners.owned.set(t(1), 'main');
+    const b10 = { hash: chain.main[10]!, height: 10 };
+    chain.mempool.set('v1', chain.vote(t(1), b10));
+    const notifiedAt = Date.now();
+    await tracker.onWinningTickets(b10, [t(1), t(2)], notifiedAt);
+    await new Promise((r) => setTimeout(r, 30));
+    expect(seen).toEqual([{ ticket: t(1), block: b10, txid: 'v1', at: expect.any(Number) }]);
+    expect((seen[0] as { at: number }).at).toBeGreaterThanOrEqual(notifiedAt);
+    const b11 = chain.add(11, { votes: [chain.vote(t(1), b10), chain.vote(t(2), b10), chain.vote(t(3), b10)] });
+    await tracker.onBlockConnected({ ...b11.ref, previousHash: b10.hash }, notifiedAt + 2500);
+    expect(decided).toEqual([{ ticket: t(1), outcome: 'voted', next: { block: b11.ref, arrivedAt: notifiedAt + 2500, votes: 3 } }]);
+  });
+
   it('a missed vote carries the wallet state as its reason', async () => {
     const { b10, b11 } = await lockedWalletMisses();
     expect(ledger.get(t(1), b10.hash)!.outcome).toMatchObject({ outcome: 'missed', reason: 'wallet_locked' });

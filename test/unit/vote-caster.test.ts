@@ -93,6 +93,7 @@ function setup(
     tspends?: { hash: string; expiry: number }[];
     policies?: Record<string, string>;
     signError?: Error;
+    now?: () => number;
   } = {},
 ) {
   const broadcasts: string[] = [];
@@ -145,6 +146,7 @@ function setup(
     voteVersion: () => fx.voteVersion,
     metrics,
     logger: pino({ level: 'silent' }),
+    ...(opts.now ? { now: opts.now } : {}),
   });
   return { caster, broadcasts, published, metrics, policyCalls };
 }
@@ -172,6 +174,28 @@ describe('vote caster', () => {
   });
 
   const fx = fixtures[0]!;
+
+  it('stamps when the vote was built, signed and answered by each node, for its timeline', async () => {
+    let clock = 1_002;
+    const { caster } = setup(fx, {
+      ...chainAndPolicyOf(fx),
+      now: () => clock,
+      signed: (tx) => {
+        clock += 30; // the wallet's signature takes 30 ms
+        return { tx, unsignedInputIndexes: [0] };
+      },
+    });
+    const r = await caster.cast(fx.ticketHash, fx.votedBlock, 1_000);
+    expect(r.stages).toEqual({
+      builtAt: 1_002,
+      signedAt: 1_032,
+      nodes: [
+        { node: 'a', ok: true, at: 1_035 },
+        { node: 'b', ok: false, at: 1_037, error: 'connection refused' },
+      ],
+    });
+    expect(r.firstAcceptedMs).toBe(35);
+  });
 
   it('asks the wallet for this ticket’s tspend policy (per-ticket policies win over wallet-wide ones)', async () => {
     const tspend = { hash: 'dd'.repeat(32), expiry: 48 * Math.ceil((fx.votedBlock.height + 2) / 48) + 2 };
