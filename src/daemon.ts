@@ -189,7 +189,6 @@ export class Daemon {
     const ledger = this.#ledger;
     const votingModes = new Map(c.wallets.map((w) => [w.name, w.votingMode]));
     const timelines = new VoteTimelines({ ledger, metrics: this.metrics, logger: log.child({ component: 'timeline' }), casterOf: (w) => votingModes.get(w) ?? 'wallet' });
-    chain.on('winners', ({ block, receivedAt, node }) => timelines.notified(block.hash, node, receivedAt));
     dcrd.on('duplicate', ({ kind, blockHash, node }) => {
       if (kind === 'winningtickets') timelines.notifiedAgain(blockHash, node);
     });
@@ -261,6 +260,8 @@ export class Daemon {
     });
     this.#tracker = tracker;
     tracker.follow(chain);
+    // After the tracker's own listener: the cast starts before anything is noted for its timeline.
+    chain.on('winners', ({ block, receivedAt, node }) => timelines.notified(block.hash, node, receivedAt));
     this.#publishLedgerCounts();
 
     for (const s of this.#supervisors) {

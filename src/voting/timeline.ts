@@ -163,12 +163,19 @@ export class VoteTimelines {
   #write(v: VoteStages): void {
     if (!v.decided) return;
     const { winner, next } = v.decided;
+    // A winner found after the fact (its block went by while dcrvoted was not listening) has nothing to show.
+    if (!this.#observedAnything(v, winner.block.hash, next)) return;
     const rec = this.#assemble(v, winner, next);
     v.writes++;
     this.#observe(v, winner.wallet, rec);
     this.#o.ledger.recordTimeline(rec).catch((err: unknown) => {
       this.#o.logger.warn({ event: 'timeline_not_recorded', ticket: winner.ticket, block: winner.block, err: { message: errorMessage(err) } }, `could not record the timeline of ticket ${winner.ticket.slice(0, 12)}'s vote: ${errorMessage(err)}`);
     });
+  }
+
+  #observedAnything(v: VoteStages, blockHash: string, next: DecidingBlock | null): boolean {
+    const n = this.#blocks.get(blockHash);
+    return Boolean(n?.first || n?.others.size || v.cast || v.castFailed !== undefined || v.mempool.size || v.resent.size || next);
   }
 
   #assemble(v: VoteStages, winner: WinnerRecord, next: DecidingBlock | null): TimelineRecord {

@@ -205,6 +205,14 @@ describe('vote timeline assembly', () => {
     expect(rows.find((r) => r[0] === 'next block')).toEqual(['next block', 'unknown', '-', 'none decided it (superseded)']);
   });
 
+  it('a winner found after the fact, with nothing observed, gets no timeline rather than an empty one', () => {
+    const { timelines, written, flush } = setup('daemon');
+    timelines.decided(WINNER, VOTED, null);
+    flush();
+    expect(written).toEqual([]);
+    expect(timelines.assemble(TICKET, BLOCK.hash)).not.toBeNull(); // still inspectable in memory
+  });
+
   it('stays bounded: at most 16 nodes per stage, long names and errors cut, and a timeline written at most 3 times', () => {
     const { timelines, written, flush } = setup();
     timelines.notified(BLOCK.hash, 'n'.repeat(500), T0);
