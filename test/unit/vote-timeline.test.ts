@@ -4,7 +4,7 @@
 
 import pino from 'pino';
 import { describe, expect, it } from 'vitest';
-import { timelineRows } from '../../src/commands/vote-timeline.js';
+import { formatTicket, parseTicketHash, timelineRows } from '../../src/commands/vote-timeline.js';
 import { timelineProblem, type TimelineRecord, type WinnerRecord } from '../../src/ledger/record.js';
 import { createMetrics } from '../../src/telemetry/metrics.js';
 import { VoteTimelines } from '../../src/voting/timeline.js';
@@ -249,5 +249,27 @@ describe('vote timeline assembly', () => {
     for (const stage of ['built', 'signed', 'accepted', 'mempool', 'next_block']) expect(count(stage)).toBe(1);
     expect(sum('accepted')).toBeCloseTo(0.007);
     expect(sum('next_block')).toBeCloseTo(2.5);
+  });
+});
+
+describe('votes --ticket output', () => {
+  it('takes a 64-hex hash in either case and refuses anything else, naming what it got', () => {
+    expect(parseTicketHash(TICKET.toUpperCase())).toBe(TICKET);
+    for (const bad of ['', 'abc', TICKET + '0', 'zz'.repeat(32), ` ${TICKET}`]) expect(() => parseTicketHash(bad)).toThrow(/^--ticket must be a ticket hash of 64 hex digits, got "/);
+  });
+
+  it('shows every entry of a ticket (it can win again after a reorg), and says why one has no timeline', () => {
+    const pending = { winner: { ...WINNER, block: NEXT } };
+    const old = { winner: WINNER, outcome: { ...VOTED, outcome: 'missed' as const, reason: 'wallet_locked' as const, includedIn: undefined } };
+    const out = formatTicket([
+      { entry: old, timeline: null },
+      { entry: pending, timeline: null },
+    ]);
+    expect(out).toContain('won in block 500');
+    expect(out).toContain('outcome: missed: wallet_locked');
+    expect(out).toContain('no timeline recorded (decided before this dcrvoted version kept timelines');
+    expect(out).toContain('won in block 501');
+    expect(out).toContain('outcome: pending (waiting for the next block)');
+    expect(out).toContain('no timeline yet: it is written when the outcome is decided');
   });
 });
