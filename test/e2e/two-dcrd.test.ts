@@ -139,6 +139,18 @@ describe('two dcrd nodes', () => {
 
     await sim.restoreLink();
     await sim.waitDcrdsAgree();
+    // The vote's timeline names each node: seen in the first dcrd's mempool, sent again to dcrd2, and the block that decided it.
+    const [next] = await sim.mine(1);
+    await sim.waitDcrdsAgree();
+    const entry = await waitFor('the outcome', () => dut.daemon.ledger?.recent(50).find((e) => e.winner.ticket === found!.ticket && e.outcome), 15_000);
+    const tl = await waitFor('its timeline', () => dut.daemon.ledger?.timeline(entry.winner.ticket, entry.winner.block.hash), 10_000);
+    console.log(`[e2e] two dcrd nodes, timeline of ticket ${entry.winner.ticket.slice(0, 12)}: ${JSON.stringify(tl)}`);
+    expect(tl).toMatchObject({ caster: 'wallet', firstNode: 'dcrd', accepted: [], nextBlock: { hash: next } });
+    expect(tl).not.toHaveProperty('builtMs');
+    // dcrd2 got the block by hand, after the first: its winningtickets came later, and the pool's dropped copy still counts.
+    expect(tl.otherNodes.map((o) => o.node)).toEqual(['dcrd2']);
+    expect(tl.rebroadcast.map((r) => r.node)).toContain('dcrd2');
+    expect(tl.mempool.map((m) => m.node)).toContain('dcrd');
   });
 
   it('a dcrd left behind makes dcrvoted not ready, naming both heights; the restored link makes it ready again', async () => {
