@@ -39,7 +39,7 @@ for (let i = 0; i < N; i++) {
   winners.push(w);
   timelines.notified(block.hash, 'dcrd-a', t0);
   timelines.notifiedAgain(block.hash, 'dcrd-b', t0 + 3);
-  timelines.castDone(w.ticket, block, { builtAt: t0 + 1, signedAt: t0 + 5, nodes: [{ node: 'dcrd-a', ok: true, at: t0 + 7 }, { node: 'dcrd-b', ok: true, at: t0 + 8 }] });
+  timelines.castDone(w.ticket, block, { builtAt: t0 + 1, signedAt: t0 + 5, signer: 'local', nodes: [{ node: 'dcrd-a', ok: true, at: t0 + 7 }, { node: 'dcrd-b', ok: true, at: t0 + 8 }] });
   timelines.inMempool(w.ticket, block.hash, 'dcrd-a', t0 + 20);
 }
 const stampUs = ((performance.now() - start) * 1000) / (N * 4);

@@ -64,7 +64,7 @@ export function timelineRows(t: TimelineRecord): string[][] {
     row('signed', null, '-', '');
   } else {
     row('built', t.builtMs, '-', t.builtMs !== undefined ? 'by dcrvoted' : t.castFailed ? `dcrvoted could not cast: ${t.castFailed}` : 'not observed');
-    row('signed', t.signedMs, '-', '');
+    row('signed', t.signedMs, '-', t.signer === 'local' ? 'by dcrvoted, with the ticket\'s voting key' : t.signer === 'wallet' ? 'by the wallet' : '');
     for (const a of t.accepted) row('accepted', a.ms, a.node, '');
     for (const r of t.rejected) row('rejected', r.ms, r.node, r.error);
     if (t.accepted.length === 0 && t.rejected.length === 0) row('accepted', null, '-', 'no broadcast result');

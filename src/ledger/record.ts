@@ -106,6 +106,8 @@ export interface TimelineRecord {
   /** dcrvoted's own vote: built (inputs gathered, unsigned transaction ready), then signed. */
   builtMs?: number;
   signedMs?: number;
+  /** Who signed dcrvoted's vote: dcrvoted itself with the ticket's voting key, or the wallet. */
+  signer?: 'local' | 'wallet';
   /** dcrvoted could not cast: the signing failure's reason. */
   castFailed?: string;
   /** Nodes that accepted dcrvoted's broadcast, and when each answered. */
@@ -291,6 +293,7 @@ export function timelineProblem(x: unknown): string | null {
   for (const k of ['builtMs', 'signedMs'] as const) {
     if (x[k] !== undefined && !isOffset(x[k])) return `${k} must be a finite number when present`;
   }
+  if (x.signer !== undefined && x.signer !== 'local' && x.signer !== 'wallet') return "signer must be 'local' or 'wallet' when present";
   if (x.castFailed !== undefined && (!isNonEmptyString(x.castFailed) || x.castFailed.length > TIMELINE_LIMITS.error)) {
     return `castFailed must be a string of 1 to ${TIMELINE_LIMITS.error} characters when present`;
   }
@@ -363,6 +366,7 @@ export function canonicalTimeline(r: TimelineRecord): TimelineRecord {
   out.caster = r.caster;
   if (r.builtMs !== undefined) out.builtMs = r.builtMs;
   if (r.signedMs !== undefined) out.signedMs = r.signedMs;
+  if (r.signer !== undefined) out.signer = r.signer;
   if (r.castFailed !== undefined) out.castFailed = r.castFailed;
   out.accepted = nodeTimes(r.accepted) as NodeTime[];
   out.rejected = Object.freeze(r.rejected.map((e) => Object.freeze({ node: e.node, ms: e.ms, error: e.error }))) as NodeRefusal[];

@@ -87,6 +87,8 @@ export interface CastStages {
   /** The unsigned vote was ready (its inputs gathered). */
   builtAt: number;
   signedAt: number;
+  /** Who signed: dcrvoted with the ticket's voting key (signing: local), or the wallet. */
+  signer: 'local' | 'wallet';
   /** Each dcrd node's answer to the broadcast. */
   nodes: { node: string; ok: boolean; at: number; error?: string }[];
 }
@@ -192,7 +194,7 @@ export class VoteCaster {
       firstAcceptedMs: firstMs === null ? null : Math.round(broadcastAt - notifiedAt + firstMs),
       accepted: accepted.map((r) => r.node),
       rejected: results.filter((r) => !accepted.includes(r)).map((r) => ({ node: r.node, error: r.error ?? 'rejected' })),
-      stages: { builtAt, signedAt, nodes: results.map((r) => ({ node: r.node, ok: accepted.includes(r), at: broadcastAt + r.ms, ...(r.error !== undefined ? { error: r.error } : {}) })) },
+      stages: { builtAt, signedAt, signer, nodes: results.map((r) => ({ node: r.node, ok: accepted.includes(r), at: broadcastAt + r.ms, ...(r.error !== undefined ? { error: r.error } : {}) })) },
     };
     o.logger.info(
       { event: 'vote_cast', wallet: o.walletName, ticket, block, txid: result.txid, signer, hex, accepted: result.accepted, rejected: result.rejected, viaWallet: viaWallet ?? 'ok', firstAcceptedMs: result.firstAcceptedMs },

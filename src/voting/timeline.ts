@@ -199,6 +199,7 @@ export class VoteTimelines {
     if (v.cast) {
       rec.builtMs = ms(v.cast.builtAt - t0);
       rec.signedMs = ms(v.cast.signedAt - t0);
+      rec.signer = v.cast.signer;
       const nodes = [...v.cast.nodes].sort((a, b) => a.at - b.at).slice(0, TIMELINE_LIMITS.nodes);
       rec.accepted = nodes.filter((x) => x.ok).map((x) => ({ node: name(x.node), ms: ms(x.at - t0) }));
       rec.rejected = nodes.filter((x) => !x.ok).map((x) => ({ node: name(x.node), ms: ms(x.at - t0), error: (x.error ?? 'rejected').slice(0, TIMELINE_LIMITS.error) }));

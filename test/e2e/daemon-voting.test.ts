@@ -48,7 +48,7 @@ describe('dcrvoted casting votes on a real simnet', () => {
       // Each voted ticket's timeline, read back through the CLI as an operator would.
       const e = entries(fx.dut, 'voted', from)[0]!;
       const tl = await waitFor('timeline recorded', () => fx.dut!.daemon.ledger?.timeline(e.winner.ticket, e.winner.block.hash), 10_000, 50);
-      expect(tl).toMatchObject({ caster: 'daemon', firstNode: 'dcrd', accepted: [{ node: 'dcrd' }], rejected: [], nextBlock: { hash: e.outcome!.includedIn!.hash } });
+      expect(tl).toMatchObject({ caster: 'daemon', signer: 'wallet', firstNode: 'dcrd', accepted: [{ node: 'dcrd' }], rejected: [], nextBlock: { hash: e.outcome!.includedIn!.hash } });
       // Stamps in causal order: built, then signed, then accepted; the vote in the mempool once accepted.
       expect(tl.builtMs!).toBeLessThanOrEqual(tl.signedMs!);
       expect(tl.signedMs!).toBeLessThanOrEqual(tl.accepted[0]!.ms);
@@ -58,7 +58,7 @@ describe('dcrvoted casting votes on a real simnet', () => {
       expect(stdout).toContain(`ticket ${e.winner.ticket}`);
       expect(stdout).toMatch(/^notified\s+0 ms\s+dcrd\s+first to report the winners$/m);
       expect(stdout).toMatch(/^built\s+[\d.]+ ms\s+-\s+by dcrvoted/m);
-      expect(stdout).toMatch(/^signed\s+[\d.]+ ms\s+-/m);
+      expect(stdout).toMatch(/^signed\s+[\d.]+ ms\s+-\s+by the wallet$/m);
       expect(stdout).toMatch(/^accepted\s+[\d.]+ ms\s+dcrd/m);
       expect(stdout).toMatch(/^in mempool\s+([\d.]+ m?s|unknown)\s/m);
       expect(stdout).toMatch(new RegExp(`^next block\\s+[\\d.]+ m?s\\s+-\\s+block ${e.outcome!.includedIn!.height}, \\d vote\\(s\\)$`, 'm'));
@@ -138,7 +138,7 @@ describe('dcrvoted casting votes on a real simnet', () => {
       // Each voted ticket's timeline, read back through the CLI as an operator would.
       const e = entries(fx.dut, 'voted', from)[0]!;
       const tl = await waitFor('timeline recorded', () => fx.dut!.daemon.ledger?.timeline(e.winner.ticket, e.winner.block.hash), 10_000, 50);
-      expect(tl).toMatchObject({ caster: 'daemon', firstNode: 'dcrd', accepted: [{ node: 'dcrd' }], rejected: [], nextBlock: { hash: e.outcome!.includedIn!.hash } });
+      expect(tl).toMatchObject({ caster: 'daemon', signer: 'wallet', firstNode: 'dcrd', accepted: [{ node: 'dcrd' }], rejected: [], nextBlock: { hash: e.outcome!.includedIn!.hash } });
       // Stamps in causal order: built, then signed, then accepted; the vote in the mempool once accepted.
       expect(tl.builtMs!).toBeLessThanOrEqual(tl.signedMs!);
       expect(tl.signedMs!).toBeLessThanOrEqual(tl.accepted[0]!.ms);
@@ -148,7 +148,7 @@ describe('dcrvoted casting votes on a real simnet', () => {
       expect(stdout).toContain(`ticket ${e.winner.ticket}`);
       expect(stdout).toMatch(/^notified\s+0 ms\s+dcrd\s+first to report the winners$/m);
       expect(stdout).toMatch(/^built\s+[\d.]+ ms\s+-\s+by dcrvoted/m);
-      expect(stdout).toMatch(/^signed\s+[\d.]+ ms\s+-/m);
+      expect(stdout).toMatch(/^signed\s+[\d.]+ ms\s+-\s+by the wallet$/m);
       expect(stdout).toMatch(/^accepted\s+[\d.]+ ms\s+dcrd/m);
       expect(stdout).toMatch(/^in mempool\s+([\d.]+ m?s|unknown)\s/m);
       expect(stdout).toMatch(new RegExp(`^next block\\s+[\\d.]+ m?s\\s+-\\s+block ${e.outcome!.includedIn!.height}, \\d vote\\(s\\)$`, 'm'));

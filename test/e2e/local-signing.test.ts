@@ -63,6 +63,10 @@ describe('signing: local on a real simnet', () => {
       const cast = casts.find((c) => c.ticket === e.winner.ticket && (c.block as { hash: string }).hash === e.winner.block.hash);
       expect(cast, `dcrvoted cast a vote for ${e.winner.ticket}`).toBeDefined();
       expect(cast!.signer).toBe('local');
+      // The vote's timeline says who signed it.
+      const tl = await waitFor('its timeline', () => fx.dut!.daemon.ledger?.timeline(e.winner.ticket, e.winner.block.hash), 10_000, 50);
+      expect(tl).toMatchObject({ caster: 'both', signer: 'local' });
+      expect(tl.builtMs!).toBeLessThanOrEqual(tl.signedMs!);
       const mined = (await chain.getBlockVotes(e.outcome!.includedIn!.hash)).votes.find((v) => v.ticketHash === e.winner.ticket);
       expect(cast!.txid).toBe(mined?.txid);
       // Our signature script is the wallet's own, byte for byte (its stored copy of the vote it signed).

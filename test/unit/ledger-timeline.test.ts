@@ -161,6 +161,7 @@ describe('ledger timelines', () => {
     await expect(l.recordTimeline(timeline(w, { mempool: many }))).rejects.toThrow('mempool must have at most 16 entries');
     await expect(l.recordTimeline(timeline(w, { caster: 'someone' as 'wallet' }))).rejects.toThrow('caster must be one of wallet, daemon, both');
     await expect(l.recordTimeline(timeline(w, { rejected: [{ node: 'a', ms: 1, error: 'e'.repeat(201) }] }))).rejects.toThrow(/error must be a string of at most 200/);
+    expect(timelineProblem(timeline(w, { signer: 'someone' as 'local' }))).toBe("signer must be 'local' or 'wallet' when present");
     expect(timelineProblem(timeline(w, { nextBlock: { hash: 'x', height: 2, votes: -1 } }))).toBe('nextBlock.votes must be a non-negative integer');
     await l.close();
     expect((await readLedger(dir)).recovery.records).toBe(1);

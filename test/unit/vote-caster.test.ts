@@ -189,6 +189,7 @@ describe('vote caster', () => {
     expect(r.stages).toEqual({
       builtAt: 1_002,
       signedAt: 1_032,
+      signer: 'wallet',
       nodes: [
         { node: 'a', ok: true, at: 1_035 },
         { node: 'b', ok: false, at: 1_037, error: 'connection refused' },

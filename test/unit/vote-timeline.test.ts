@@ -59,6 +59,7 @@ function events(t: VoteTimelines): [string, () => void][] {
         t.castDone(TICKET, BLOCK, {
           builtAt: T0 + 1.25,
           signedAt: T0 + 6,
+          signer: 'local',
           nodes: [
             { node: 'beta', ok: true, at: T0 + 8 },
             { node: 'alpha', ok: true, at: T0 + 7 },
@@ -87,6 +88,7 @@ const EXPECTED: TimelineRecord = {
   caster: 'daemon',
   builtMs: 1.3,
   signedMs: 6,
+  signer: 'local',
   accepted: [
     { node: 'alpha', ms: 7 },
     { node: 'beta', ms: 8 },
@@ -148,14 +150,14 @@ describe('vote timeline assembly', () => {
     timelines.decided(WINNER, { ...VOTED, outcome: 'missed', reason: 'late' }, { block: NEXT, arrivedAt: T0 + 30, votes: 4 });
     flush();
     expect(written[0]).not.toHaveProperty('builtMs');
-    timelines.castDone(TICKET, BLOCK, { builtAt: T0 + 10, signedAt: T0 + 40, nodes: [{ node: 'alpha', ok: true, at: T0 + 45 }] });
+    timelines.castDone(TICKET, BLOCK, { builtAt: T0 + 10, signedAt: T0 + 40, signer: 'wallet', nodes: [{ node: 'alpha', ok: true, at: T0 + 45 }] });
     flush();
     expect(written).toHaveLength(2);
     expect(written[1]).toMatchObject({ builtMs: 10, signedMs: 40, accepted: [{ node: 'alpha', ms: 45 }], nextBlock: { ms: 30, votes: 4 } });
     // The table marks what came after the block: the race, not our own slowness before it.
     const rows = timelineRows(written[1]!);
     expect(rows.find((r) => r[0] === 'built')?.[3]).toBe('by dcrvoted');
-    expect(rows.find((r) => r[0] === 'signed')?.[3]).toBe('AFTER the next block');
+    expect(rows.find((r) => r[0] === 'signed')?.[3]).toBe('by the wallet; AFTER the next block');
     expect(rows.find((r) => r[0] === 'accepted')).toEqual(['accepted', '45 ms', 'alpha', 'AFTER the next block']);
   });
 
@@ -217,7 +219,7 @@ describe('vote timeline assembly', () => {
     const { timelines, written, flush } = setup();
     timelines.notified(BLOCK.hash, 'n'.repeat(500), T0);
     const nodes = Array.from({ length: 40 }, (_, i) => ({ node: `node-${i}`, ok: i % 2 === 0, at: T0 + i, error: 'x'.repeat(5000) }));
-    timelines.castDone(TICKET, BLOCK, { builtAt: T0, signedAt: T0, nodes });
+    timelines.castDone(TICKET, BLOCK, { builtAt: T0, signedAt: T0, signer: 'wallet', nodes });
     for (let i = 0; i < 40; i++) timelines.notifiedAgain(BLOCK.hash, `node-${i}`, T0 + i);
     timelines.decided(WINNER, VOTED, { block: NEXT, arrivedAt: T0, votes: 5 });
     flush();
