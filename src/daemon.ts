@@ -3,8 +3,10 @@
 //
 //   dcrd nodes → DcrdPool → ChainTracker ─┬→ VoteTracker → ledger + metrics + log
 //                                         │      └→ VoteCaster (daemon/both) → wallet signs → every dcrd
-//                                         └→ caster chain adapter (mempool tspends)
+//                                         ├→ caster chain adapter (mempool tspends)
+//                                         └→ ticket indexes, prepared vote inputs (each block)
 //   wallet ← WalletSupervisor (ready? why not?) ← VoteTracker asks owners, readiness
+//   wallet → TicketIndexFeed (GetTickets, TransactionNotifications) → TicketIndex → owners, caster
 //
 // /status and /readyz are assembled in status.ts from the parts' own views.
 
@@ -21,6 +23,7 @@ import { buildStatus, readinessOf, type StatusDocument, type StatusParts } from 
 import { createMetrics, initWalletSeries, type Metrics } from './telemetry/metrics.js';
 import { VERSION } from './version.js';
 import { CastError, VoteCaster } from './vote/caster.js';
+import { VotePreparation } from './vote/prepared-inputs.js';
 import { PoolCasterChain } from './vote/chain-adapter.js';
 import { WalletTicketListing } from './vote/live-tickets.js';
 import { VotingKeyStore } from './vote/voting-keys.js';
@@ -36,6 +39,8 @@ import { Heartbeat } from './systemd/watchdog.js';
 import { Notifications } from './notify/service.js';
 import { notifyGuardFindings, notifySyncProblems } from './notify/guard-alerts.js';
 import type { Transport } from './notify/delivery.js';
+import { TicketIndex } from './wallet/ticket-index.js';
+import { TicketIndexFeed } from './wallet/ticket-index-feed.js';
 import { WalletSupervisor } from './wallet/supervisor.js';
 import type { GuardEvent } from './guards/findings.js';
 import { GuardScheduler, type GuardWallet } from './guards/scheduler.js';
@@ -72,6 +77,9 @@ export class Daemon {
   #dcrd: DcrdPool | null = null;
   #chain: ChainTracker | null = null;
   #sync: SyncGuard | null = null;
+  readonly #indexes = new Map<string, TicketIndex>();
+  readonly #feeds: TicketIndexFeed[] = [];
+  readonly #preparations = new Map<string, VotePreparation>();
   #supervisors: WalletSupervisor[] = [];
   #tracker: VoteTracker | null = null;
   readonly #notifications: Notifications;
@@ -203,8 +211,17 @@ export class Daemon {
       const passphrase = new WalletPassphrase(w.passphrase, w.passphrasePath);
       const sup = this.#makeSupervisor(w, client, passphrase);
       guardWallets.push({ name: w.name, agendas: () => client.agendas(), tspendPolicies: () => client.tspendPolicies() });
+      const index = new TicketIndex({ network: c.network });
+      this.#indexes.set(w.name, index);
+      this.#feeds.push(new TicketIndexFeed({ walletName: w.name, wallet: client, index, logger: log.child({ component: 'ticket-index', wallet: w.name }) }));
+      chain.on('blockConnected', ({ block }) => index.blockConnected(block.height));
       if (w.votingMode !== 'wallet') {
         const keys = w.signing === 'local' ? this.#votingKeys(w, client, sup, chain) : undefined;
+        const prepared = new VotePreparation({ walletName: w.name, network: c.network, index, wallet: client, chain: casterChain, logger: log.child({ component: 'caster', wallet: w.name }) });
+        this.#preparations.set(w.name, prepared);
+        chain.on('blockConnected', () => void prepared.refresh());
+        sup.on('policyChecked', () => void prepared.refresh());
+        index.on('loaded', () => void prepared.refresh());
         const caster = new VoteCaster({
           walletName: w.name,
           network: c.network,
@@ -214,6 +231,7 @@ export class Daemon {
           lockState: sup.lockState(),
           voteVersion: () => sup.voteVersion(),
           ...(keys ? { keys } : {}),
+          prepared,
           metrics: this.metrics,
           logger: log.child({ component: 'caster', wallet: w.name }),
         });
@@ -233,7 +251,7 @@ export class Daemon {
       }
       return sup;
     });
-    const owners = new SupervisedOwners(this.#supervisors);
+    const owners = new SupervisedOwners(this.#supervisors, this.#indexes);
     const tracker = new VoteTracker({
       chain: rpc,
       owners,
@@ -264,8 +282,11 @@ export class Daemon {
     chain.on('winners', ({ block, receivedAt, node }) => timelines.notified(block.hash, node, receivedAt));
     this.#publishLedgerCounts();
 
-    for (const s of this.#supervisors) {
-      s.on('ready', () => void tracker.onWalletReady(s.name));
+    for (const [i, s] of this.#supervisors.entries()) {
+      s.on('ready', () => {
+        this.#feeds[i]?.retryNow();
+        void tracker.onWalletReady(s.name);
+      });
       s.on('fatal', (err) => this.#fatal(err.message, EXIT_CONFIG));
     }
 
@@ -291,6 +312,7 @@ export class Daemon {
     chain.start();
     sync.start();
     for (const s of this.#supervisors) s.start();
+    for (const f of this.#feeds) f.start();
     // The main loop's heartbeat: the watchdog and /healthz trust the daemon
     // only while this keeps firing.
     this.heartbeat.register('main', 15_000);
@@ -409,6 +431,20 @@ export class Daemon {
     return buildStatus(this.#parts());
   }
 
+  /**
+   * A wallet's ticket index: the tickets it holds that can win, with
+   * added/removed events (for whatever must follow them, e.g. signing keys)
+   * and someLive() (one live ticket, for a signing canary).
+   */
+  ticketIndex(wallet: string): TicketIndex | undefined {
+    return this.#indexes.get(wallet);
+  }
+
+  /** A daemon/both wallet's vote inputs prepared before the lottery. */
+  votePreparation(wallet: string): VotePreparation | undefined {
+    return this.#preparations.get(wallet);
+  }
+
   /** Stops everything; the ledger is flushed and closed last. Bounded by timeoutMs. */
   async stop(timeoutMs = 4500): Promise<void> {
     if (this.#stopping) return;
@@ -418,9 +454,11 @@ export class Daemon {
       this.#tracker?.stop();
       this.#sync?.stop();
       this.#guards?.stop();
+      for (const p of this.#preparations.values()) p.stop();
       const stopped = Promise.allSettled([
         this.#notifications.stop(),
         ...this.#supervisors.map((s) => s.stop()),
+        ...this.#feeds.map((f) => f.stop()),
         this.#chain?.stop(),
         this.#http?.close(),
       ]);

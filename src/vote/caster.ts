@@ -11,6 +11,7 @@ import type { LOCAL_SIGNING_FALLBACK_REASONS, Metrics } from '../telemetry/metri
 import type { WalletPassphrase } from '../wallet/passphrase.js';
 import { WalletRpcError } from '../wallet/rpc-errors.js';
 import { buildUnsignedVote, type TreasuryVote } from './builder.js';
+import type { PreparedVote } from './prepared-inputs.js';
 import { subsidySplitFor, type DeploymentState } from './subsidy.js';
 import { LocalSignError, signVoteTicketInput } from './sign-local.js';
 import { decodeTx, serializeTx, txToHex, type MsgTx } from './tx.js';
@@ -111,6 +112,8 @@ export interface VoteCasterOptions {
   voteVersion: () => number | null;
   /** signing: local — the wallet's voting keys; absent for signing: wallet. */
   keys?: CasterKeys;
+  /** Inputs read before the lottery (prepared-inputs.ts); null for a winner they do not cover. */
+  prepared?: { forWinner(ticket: string, block: BlockRef): PreparedVote | null };
   metrics: Metrics;
   logger: Logger;
   now?: () => number;
@@ -146,24 +149,20 @@ export class VoteCaster {
     if (voteVersion === null) throw new CastError('no_vote_version', `wallet ${o.walletName}: vote version unknown (walletinfo has not answered yet)`);
     const found = o.keys?.lookup(ticket);
     const local = found && 'key' in found ? found : null;
-    const [ticketTx, choices, deployments, treasuryVotes] = await Promise.all([
-      // A locally signed vote reads the ticket the key store listed: no GetTicket.
-      local ? local.ticketTx : o.wallet.getTicketTx(ticket),
-      o.wallet.voteChoices(ticket),
-      o.chain.deployments(),
-      this.#treasuryVotes(block.height, ticket),
-    ]);
-    if (!ticketTx) throw new CastError('ticket_unknown', `wallet ${o.walletName} does not hold ticket ${ticket}`);
+    // Prepared: no RPC before the signature. Otherwise gather what the wallet would use.
+    const prepared = o.prepared?.forWinner(ticket, block) ?? null;
+    // A locally signed vote reads the ticket the key store listed: no GetTicket.
+    const inputs = prepared ?? (await this.#gather(ticket, block, local?.ticketTx ?? null));
     let unsigned;
     try {
       unsigned = buildUnsignedVote({
         network: o.network,
-        ticket: ticketTx,
+        ticket: inputs.ticketTx,
         block,
-        voteBits: choices.voteBits,
+        voteBits: inputs.voteBits,
         voteVersion,
-        subsidySplit: subsidySplitFor(o.network, block.height, deployments),
-        treasuryVotes,
+        subsidySplit: inputs.subsidySplit,
+        treasuryVotes: inputs.treasuryVotes,
       });
     } catch (err) {
       throw new CastError('build_failed', `cannot build the vote for ticket ${ticket}: ${errorMessage(err)}`);
@@ -197,7 +196,7 @@ export class VoteCaster {
       stages: { builtAt, signedAt, signer, nodes: results.map((r) => ({ node: r.node, ok: accepted.includes(r), at: broadcastAt + r.ms, ...(r.error !== undefined ? { error: r.error } : {}) })) },
     };
     o.logger.info(
-      { event: 'vote_cast', wallet: o.walletName, ticket, block, txid: result.txid, signer, hex, accepted: result.accepted, rejected: result.rejected, viaWallet: viaWallet ?? 'ok', firstAcceptedMs: result.firstAcceptedMs },
+      { event: 'vote_cast', wallet: o.walletName, ticket, block, prepared: prepared !== null, txid: result.txid, signer, hex, accepted: result.accepted, rejected: result.rejected, viaWallet: viaWallet ?? 'ok', firstAcceptedMs: result.firstAcceptedMs },
       `cast vote ${result.txid.slice(0, 12)} for ticket ${ticket.slice(0, 12)} (wallet ${o.walletName}); accepted by ${result.accepted.join(', ') || 'no dcrd node'}`,
     );
     return result;
@@ -224,6 +223,19 @@ export class VoteCaster {
       { event: 'local_signing_fallback', wallet: o.walletName, ticket, reason },
       `wallet ${o.walletName} (signing: local): the wallet signs the vote of ticket ${ticket.slice(0, 12)}: ${why} (logged once per reason; dcrvoted_local_signing_fallbacks_total counts them all)`,
     );
+  }
+
+  /** The inputs of a vote not prepared in advance: the wallet's and dcrd's answers now. */
+  async #gather(ticket: string, block: BlockRef, knownTicketTx: Buffer | null): Promise<PreparedVote> {
+    const o = this.#o;
+    const [ticketTx, choices, deployments, treasuryVotes] = await Promise.all([
+      knownTicketTx ?? o.wallet.getTicketTx(ticket),
+      o.wallet.voteChoices(ticket),
+      o.chain.deployments(),
+      this.#treasuryVotes(block.height, ticket),
+    ]);
+    if (!ticketTx) throw new CastError('ticket_unknown', `wallet ${o.walletName} does not hold ticket ${ticket}`);
+    return { ticketTx, voteBits: choices.voteBits, subsidySplit: subsidySplitFor(o.network, block.height, deployments), treasuryVotes };
   }
 
   /**

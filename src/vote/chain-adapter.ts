@@ -34,6 +34,12 @@ export class PoolCasterChain implements CasterChain, RebroadcastChain {
     return (await this.#rpc.getBlockchainInfo()).deployments;
   }
 
+  /** The deployment states with the tip height they were read at (prepared vote inputs). */
+  async deploymentsAt(): Promise<{ height: number; deployments: Record<string, DeploymentState> }> {
+    const info = await this.#rpc.getBlockchainInfo();
+    return { height: info.blocks, deployments: info.deployments };
+  }
+
   /**
    * Expiries are remembered: a tspend is read while it waits in the mempool
    * (always possible) and its expiry is still known after it is mined, when

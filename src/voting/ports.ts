@@ -37,6 +37,11 @@ export type OwnerAnswer =
 /** The wallets, as the supervisors see them. */
 export interface TicketOwners {
   findOwner(ticket: string): Promise<OwnerAnswer>;
+  /**
+   * For a ticket that just won (so it is live): the same answer, from each
+   * wallet's ticket index where it is loaded. Absent: findOwner is used.
+   */
+  findLiveOwner?(ticket: string): Promise<OwnerAnswer>;
   /** Ask only one wallet (used when a wallet that was away comes back). */
   ownedBy(wallet: string, ticket: string): Promise<boolean>;
   readiness(wallet: string): WalletReadiness;

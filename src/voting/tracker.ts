@@ -217,7 +217,8 @@ export class VoteTracker {
     const answers = await Promise.all(
       tickets.map(async (ticket) => {
         try {
-          return { ticket, answer: await this.#o.owners.findOwner(ticket) };
+          const owners = this.#o.owners;
+          return { ticket, answer: await (owners.findLiveOwner ? owners.findLiveOwner(ticket) : owners.findOwner(ticket)) };
         } catch {
           return { ticket, answer: { owner: null, unreachable: [...this.#o.walletNames] } as OwnerAnswer };
         }

@@ -25,6 +25,7 @@ import type { BlockRef, NetworkName, TreasuryChoice } from '../domain.js';
 import { loadDefinition, methodDef } from './proto.js';
 import { translateRpcError, WalletRpcError, type RpcErrorContext, type WalletErrorHints, type WalletRpcErrorKind } from './rpc-errors.js';
 import { RpcSyncHandle, type RpcSyncOptions } from './rpc-sync.js';
+import { WalletStream } from './wallet-stream.js';
 import {
   hashHexToWire,
   networkFromId,
@@ -178,6 +179,33 @@ export interface TSpendPolicy {
   ticketHash: string | null;
 }
 
+/** One GetTickets entry: a ticket with its purchase transaction. */
+export interface WalletTicket {
+  hash: string;
+  status: TicketStatus;
+  /** The ticket purchase transaction, serialized. */
+  tx: Buffer;
+  /** Block the ticket was mined in; null while unmined. */
+  blockHeight: number | null;
+}
+
+/** A wallet transaction as TransactionNotifications reports it. */
+export interface WalletTx {
+  hash: string;
+  tx: Buffer;
+  type: TxType;
+}
+
+/** One TransactionNotifications message (dcrwallet rpcserver TransactionNotifications). */
+export interface WalletTxNotification {
+  /** By increasing height; several after a reorg. */
+  attached: { hash: string; height: number; txs: WalletTx[] }[];
+  /** Blocks with wallet transactions no longer in the best chain. */
+  detached: string[];
+  /** New relevant mempool transactions. */
+  unmined: WalletTx[];
+}
+
 // ---------------------------------------------------------------------------
 // Raw message shapes as proto-loader decodes them (keepCase, defaults,
 // longs as String, enums as String, bytes as Buffer).
@@ -192,7 +220,16 @@ interface RawGetTicketsResponse {
   block: { hash: Buffer; height: number; timestamp: string } | null;
   vsp_host: string;
 }
+interface RawTxNotification {
+  attached_blocks: { hash: Buffer; height: number; transactions: RawTx[] }[];
+  detached_blocks: Buffer[];
+  unmined_transactions: RawTx[];
+}
 type Raw = Record<string, unknown>;
+
+function walletTx(t: RawTx): WalletTx {
+  return { hash: wireHashToHex(t.hash), tx: Buffer.from(t.transaction), type: t.transaction_type };
+}
 
 // ---------------------------------------------------------------------------
 // The client.
@@ -208,7 +245,7 @@ export class WalletClient {
   #closed = false;
   /** Calls and streams in flight, cancelled by close(). */
   readonly #calls = new Set<grpc.ClientUnaryCall>();
-  readonly #streams = new Set<RpcSyncHandle>();
+  readonly #streams = new Set<{ cancel(): void }>();
   readonly #listings = new Set<grpc.ClientReadableStream<unknown>>();
   /**
    * Ticket purchase transactions seen in GetTicket answers. They never
@@ -425,6 +462,30 @@ export class WalletClient {
     const key = hashHex.toLowerCase();
     if (!this.#ticketTxs.has(key)) await this.#getTicketRaw(hashHex);
     return this.#ticketTxs.get(key) ?? null;
+  }
+
+  /** The wallet's transaction notifications, until cancel() or the wallet goes away. */
+  transactionNotifications(): WalletStream<WalletTxNotification> {
+    return this.#serverStream('WalletService', 'TransactionNotifications', {}, (raw): WalletTxNotification => {
+      const r = raw as RawTxNotification;
+      return {
+        attached: r.attached_blocks.map((b) => ({ hash: wireHashToHex(b.hash), height: b.height, txs: b.transactions.map(walletTx) })),
+        detached: r.detached_blocks.map((h) => wireHashToHex(h)),
+        unmined: r.unmined_transactions.map(walletTx),
+      };
+    });
+  }
+
+  #serverStream<T>(service: string, method: string, request: object, convert: (raw: object) => T): WalletStream<T> {
+    const def = methodDef(this.#def, service, method);
+    const call = this.#client.makeServerStreamRequest(def.path, def.requestSerialize, def.responseDeserialize, request, new grpc.Metadata(), {});
+    const stream = new WalletStream(call, convert, (err) => this.#translate(err, `${service}.${method}`));
+    if (this.#closed) stream.cancel();
+    else {
+      this.#streams.add(stream);
+      stream.on('end', () => this.#streams.delete(stream));
+    }
+    return stream;
   }
 
   /**

@@ -99,7 +99,8 @@ export interface SupervisorOptions {
   now?: () => number;
 }
 
-type Events = { ready: []; fatal: [err: WalletFatalError] };
+/** policyChecked: the wallet's choices were read (and set) again; prepared vote inputs follow them. */
+type Events = { ready: []; fatal: [err: WalletFatalError]; policyChecked: [] };
 
 export class WalletSupervisor extends EventEmitter<Events> {
   readonly name: string;
@@ -376,6 +377,7 @@ export class WalletSupervisor extends EventEmitter<Events> {
       }
       st.undecidedAgendas = r.undecided;
       m.undecidedAgendas.set({ wallet: this.name }, r.undecided.length);
+      this.emit('policyChecked');
     } catch (err) {
       this.#state.policyInSync = false;
       if (err instanceof PolicyMismatchError) throw new WalletFatalError(this.name, err.message);

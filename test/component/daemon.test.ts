@@ -5,6 +5,7 @@ import {
   JSONRPC_PASSWORD,
   WALLET_PASSPHRASE,
   dispose,
+  giveTicket,
   launch,
   startDaemonUnderTest,
   waitFor,
@@ -20,10 +21,8 @@ afterEach(async () => {
 
 const ready = async (d: DaemonUnderTest) => (await d.get('/readyz')).status === 200;
 
-function ownTicket(d: DaemonUnderTest): string {
-  const t = randomHash();
-  d.wallet.state.tickets.set(t, { status: 'LIVE' });
-  return t;
+function ownTicket(d: DaemonUnderTest): Promise<string> {
+  return giveTicket(d.wallet, d.daemon);
 }
 
 function expectNoSecrets(d: DaemonUnderTest) {
@@ -103,7 +102,7 @@ describe('daemon against fake peers', () => {
   it('votes: a winning ticket whose vote is mined is recorded as voted with its latency', async () => {
     dut = await startDaemonUnderTest();
     await waitFor('ready', () => ready(dut!));
-    const ticket = ownTicket(dut);
+    const ticket = await ownTicket(dut);
     const won = dut.dcrd.connectBlock({ winners: [ticket, randomHash(), randomHash(), randomHash(), randomHash()] });
     await waitFor('winner recorded', () => dut!.daemon.ledger?.get(ticket, won.hash));
     dut.dcrd.addMempoolVote(ticket, won, 5);
@@ -121,7 +120,7 @@ describe('daemon against fake peers', () => {
     expect(dut.wallet.calls('UnlockWallet')).toBe(0);
     const r = (await dut.get('/readyz')).body as { reasons: Record<string, string[]> };
     expect(r.reasons.main).toContain('locked');
-    const ticket = ownTicket(dut);
+    const ticket = await ownTicket(dut);
     const won = dut.dcrd.connectBlock({ winners: [ticket] });
     await waitFor('winner recorded', () => dut!.daemon.ledger?.get(ticket, won.hash));
     dut.dcrd.connectBlock({ revocations: [ticket] });
@@ -136,7 +135,7 @@ describe('daemon against fake peers', () => {
   it('a reorg that removes the winning block makes the ticket superseded', async () => {
     dut = await startDaemonUnderTest();
     await waitFor('ready', () => ready(dut!));
-    const ticket = ownTicket(dut);
+    const ticket = await ownTicket(dut);
     const won = dut.dcrd.connectBlock({ winners: [ticket] });
     await waitFor('winner recorded', () => dut!.daemon.ledger?.get(ticket, won.hash));
     dut.dcrd.reorg(1, { winners: [randomHash()] }, {});
@@ -147,7 +146,7 @@ describe('daemon against fake peers', () => {
   it('reconnects to dcrd, re-subscribes and catches up on blocks it missed', async () => {
     dut = await startDaemonUnderTest();
     await waitFor('ready', () => ready(dut!));
-    const ticket = ownTicket(dut);
+    const ticket = await ownTicket(dut);
     const parent = dut.dcrd.connectBlock({});
     await waitFor('block seen', async () => (await dut!.metric('dcrvoted_dcrd_best_block_height')) === parent.height);
     await dut.dcrd.stop();
@@ -169,7 +168,7 @@ describe('daemon against fake peers', () => {
     dut.dcrd.sendRaw(JSON.stringify({ jsonrpc: '1.0', method: 'winningtickets', params: ['nothex', -1, 7], id: null }));
     dut.dcrd.sendRaw('{not json');
     await waitFor('counted', async () => (await dut!.metric('dcrvoted_malformed_notifications_total', { method: 'winningtickets' })) === 1);
-    const ticket = ownTicket(dut);
+    const ticket = await ownTicket(dut);
     const won = dut.dcrd.connectBlock({ winners: [ticket] });
     await waitFor('still tracking', () => dut!.daemon.ledger?.get(ticket, won.hash));
   });
@@ -177,7 +176,7 @@ describe('daemon against fake peers', () => {
   it('a kill -9 style restart keeps every winner exactly once and resolves the pending one', async () => {
     dut = await startDaemonUnderTest();
     await waitFor('ready', () => ready(dut!));
-    const ticket = ownTicket(dut);
+    const ticket = await ownTicket(dut);
     const won = dut.dcrd.connectBlock({ winners: [ticket] });
     await waitFor('winner recorded', () => dut!.daemon.ledger?.get(ticket, won.hash));
     await dut.stop();

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { parse, stringify } from 'yaml';
 import { afterEach, describe, expect, it } from 'vitest';
 import { DcrdPool } from '../../src/dcrd/pool.js';
-import { launch, startFakePeers, waitFor, type DaemonUnderTest, type FakePeers } from '../support/daemon-under-test.js';
+import { giveTicket, launch, startFakePeers, waitFor, type DaemonUnderTest, type FakePeers } from '../support/daemon-under-test.js';
 import { randomHash, startFakeDcrd, type FakeDcrd } from '../support/fake-dcrd.js';
 import { decodeTx, txid as txidOf } from '../../src/vote/tx.js';
 
@@ -140,8 +140,7 @@ describe('several dcrd nodes', () => {
 
   it('a vote of ours missing from one node’s mempool is sent to it again before the next block (dcrd never rebroadcasts votes)', async () => {
     const backup = await daemonWithBackupNode();
-    const ticket = randomHash();
-    peers!.wallet.state.tickets.set(ticket, { status: 'LIVE' });
+    const ticket = await giveTicket(peers!.wallet, dut!.daemon);
     const won = peers!.dcrd.connectBlock({ winners: [ticket] });
     // The wallet's vote reached the primary only (the wallet talks to one dcrd).
     const txid = peers!.dcrd.addMempoolVote(ticket, won);

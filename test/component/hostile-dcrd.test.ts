@@ -4,7 +4,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { DEFAULT_MAX_MESSAGE_BYTES } from '../../src/dcrd/ws-client.js';
 import { randomHash } from '../support/fake-dcrd.js';
-import { dispose, startDaemonUnderTest, waitFor, type DaemonUnderTest } from '../support/daemon-under-test.js';
+import { dispose, giveTicket, startDaemonUnderTest, waitFor, type DaemonUnderTest } from '../support/daemon-under-test.js';
 
 let dut: DaemonUnderTest | null = null;
 
@@ -30,8 +30,7 @@ const ntfn = (method: string, params: string) => `{"jsonrpc":"1.0","method":"${m
 
 async function expectStillVoting(d: DaemonUnderTest): Promise<void> {
   expect((await d.get('/healthz')).status).toBe(200);
-  const ticket = randomHash();
-  d.wallet.state.tickets.set(ticket, { status: 'LIVE' });
+  const ticket = await giveTicket(d.wallet, d.daemon);
   const won = d.dcrd.connectBlock({ winners: [ticket, randomHash()] });
   await waitFor('next winner recorded', () => d.daemon.ledger?.get(ticket, won.hash));
 }

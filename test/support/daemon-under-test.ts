@@ -11,7 +11,7 @@ import { stringify } from 'yaml';
 import { loadConfig } from '../../src/config/load.js';
 import { Daemon, type DaemonFatalError } from '../../src/daemon.js';
 import { generateTestPki, type TestPki } from './certs.js';
-import { startFakeDcrd, type FakeDcrd } from './fake-dcrd.js';
+import { randomHash, startFakeDcrd, type FakeDcrd } from './fake-dcrd.js';
 import { FakeWallet, type FakeWalletState } from './fake-wallet.js';
 
 export const WALLET_PASSPHRASE = 'correct horse battery staple';
@@ -54,6 +54,18 @@ export interface RunningDaemon {
 }
 
 export type DaemonUnderTest = RunningDaemon & FakePeers;
+
+/**
+ * A new live ticket of the wallet's, reported the way dcrwallet reports one
+ * (TransactionNotifications), returned once the daemon's ticket index holds
+ * it: a real winner has been the wallet's for hundreds of blocks.
+ */
+export async function giveTicket(wallet: FakeWallet, daemon: Daemon, opts: { walletName?: string; ticket?: string; tx?: string } = {}): Promise<string> {
+  const { walletName = 'main', ticket = randomHash() } = opts;
+  wallet.addTicket(ticket, { status: 'LIVE', ...(opts.tx ? { tx: opts.tx } : {}) });
+  await waitFor(`ticket indexed by wallet ${walletName}`, () => daemon.ticketIndex(walletName)?.has(ticket));
+  return ticket;
+}
 
 export async function waitFor<T>(what: string, fn: () => T | Promise<T>, timeoutMs = 10_000, stepMs = 25): Promise<NonNullable<T>> {
   const until = Date.now() + timeoutMs;

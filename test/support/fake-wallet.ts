@@ -22,6 +22,19 @@
 //   * GetTicket: chainhash.NewHash(ticket_hash) (bad length → InvalidArgument);
 //     unknown tx → NotExist → NotFound; spender is an empty TransactionDetails
 //     when there is none; block is nil for unmined tickets.
+//   * GetTickets (no bounds: decodeBlockRange → wallet.blockRange 0…-1,
+//     udb RangeTransactions): one GetTicketsResponse per ticket, every status,
+//     mined tickets by increasing block height, then the unmined ones (block
+//     nil); each with its purchase transaction, as GetTicket.
+//   * TransactionNotifications: a stream that stays open; each message
+//     (attached_blocks with the block's wallet transactions, detached_blocks,
+//     unmined_transactions) is what the test pushes with notifyTransactions();
+//     a transaction is TransactionDetails {hash, transaction,
+//     transaction_type} (marshalTransactionDetails; debits, credits and fee
+//     are not modelled).
+//   * SignTransaction (not a real signature): an unlocked wallet returns the
+//     transaction as given with unsigned_input_indexes [0] (the stakebase);
+//     a locked one without a passphrase leaves the ticket input unsigned too.
 //   * BestBlock: hash[:] (internal byte order), height uint32.
 //   * UnlockWallet / LockWallet: see wallet/wallet.go below.
 //   * RpcSync: FailedPrecondition "wallet is loaded and already synchronizing"
@@ -79,6 +92,15 @@ export interface FakeTicket {
   tx?: string;
 }
 
+/** A wallet transaction in a TransactionNotifications message; `spends` is the ticket a vote or revocation spends. */
+export interface FakeWalletTx {
+  hash: string;
+  /** Serialized transaction, hex. */
+  tx: string;
+  type: 'REGULAR' | 'TICKET_PURCHASE' | 'VOTE' | 'REVOCATION' | 'COINBASE';
+  spends?: string;
+}
+
 export interface FakeAgenda {
   id: string;
   description: string;
@@ -132,6 +154,8 @@ export interface FakeWalletState {
   rpcSync: RpcSyncBehaviour;
   /** Extra latency per gRPC method name (e.g. Ping), to exercise deadlines. */
   delayMs: Record<string, number>;
+  /** Test device, not dcrwallet behaviour: GetTickets and TransactionNotifications answer Unimplemented (as through a proxy that does not pass streams). */
+  refuseStreams?: boolean;
   /** Calls per method: gRPC method names (Ping, SetVoteChoices, …) and 'walletinfo'. */
   calls: Record<string, number>;
   /** Last RpcSync request, minus secrets: what the client asked the wallet to dial. */
@@ -245,6 +269,7 @@ export class FakeWallet {
   private grpcServer: grpc.Server | null = null;
   private httpServer: HttpsServer | null = null;
   private readonly syncStreams = new Set<grpc.ServerWritableStream<Req, Req>>();
+  private readonly txStreams = new Set<grpc.ServerWritableStream<Req, Req>>();
   grpcPort = 0;
   jsonRpcPort = 0;
 
@@ -281,10 +306,66 @@ export class FakeWallet {
     return this.state.calls[method] ?? 0;
   }
 
+  /** End every TransactionNotifications stream, as a wallet shutting down does. */
+  endNotifications(): void {
+    for (const call of this.txStreams) call.end();
+    this.txStreams.clear();
+  }
+
+  /** TransactionNotifications streams open now. */
+  get notificationSubscribers(): number {
+    return this.txStreams.size;
+  }
+
+  /**
+   * The wallet gains a ticket (bought, or added by a VSP): it is stored and
+   * announced to TransactionNotifications subscribers as an unmined
+   * purchase, as dcrwallet announces a new relevant transaction.
+   */
+  addTicket(hash: string, ticket: FakeTicket): void {
+    this.state.tickets.set(hash, ticket);
+    this.notifyTransactions({ unmined: [{ hash, tx: ticket.tx ?? '', type: 'TICKET_PURCHASE' }] });
+  }
+
+  /**
+   * Push one TransactionNotifications message to every subscriber (hashes
+   * display order, transactions hex), and keep `tickets` in step: a ticket
+   * purchase joins (mined when in an attached block), a vote or revocation
+   * in an attached block marks the ticket it spends.
+   */
+  notifyTransactions(n: {
+    attached?: { hash: string; height: number; txs: FakeWalletTx[] }[];
+    detached?: string[];
+    unmined?: FakeWalletTx[];
+  }): void {
+    const s = this.state;
+    const wireTx = (t: FakeWalletTx): Req => ({ hash: toWire(t.hash), transaction: Buffer.from(t.tx, 'hex'), transaction_type: t.type });
+    for (const t of n.unmined ?? []) if (t.type === 'TICKET_PURCHASE' && !s.tickets.has(t.hash)) s.tickets.set(t.hash, { status: 'UNMINED', tx: t.tx });
+    for (const b of n.attached ?? []) {
+      for (const t of b.txs) {
+        if (t.type === 'TICKET_PURCHASE') s.tickets.set(t.hash, { ...s.tickets.get(t.hash), status: 'IMMATURE', tx: t.tx, blockHash: b.hash, blockHeight: b.height });
+        else if (t.spends) {
+          const ticket = s.tickets.get(t.spends);
+          if (ticket) s.tickets.set(t.spends, { ...ticket, status: t.type === 'VOTE' ? 'VOTED' : 'REVOKED', spenderHash: t.hash, spenderType: t.type === 'VOTE' ? 'VOTE' : 'REVOCATION' });
+        }
+      }
+    }
+    const msg: Req = {
+      attached_blocks: (n.attached ?? []).map((b) => ({ hash: toWire(b.hash), height: b.height, timestamp: '1700000000', transactions: b.txs.map(wireTx) })),
+      detached_blocks: (n.detached ?? []).map(toWire),
+      unmined_transactions: (n.unmined ?? []).map(wireTx),
+      unmined_transaction_hashes: [],
+      detached_block_headers: [],
+    };
+    for (const call of this.txStreams) call.write(msg);
+  }
+
   /** Stop both servers at once, like a killed wallet process. State is kept. */
   async stop(): Promise<void> {
     for (const s of this.syncStreams) s.destroy();
     this.syncStreams.clear();
+    for (const s of this.txStreams) s.destroy();
+    this.txStreams.clear();
     this.state.syncing = false;
     this.grpcServer?.forceShutdown();
     this.grpcServer = null;
@@ -418,8 +499,17 @@ export class FakeWallet {
         s.locked = true;
         return {};
       }),
-      SignTransaction: this.unary('SignTransaction', 'WalletService', () => {
-        throw new RpcFail(grpc.status.UNIMPLEMENTED, 'not modelled by the fake wallet');
+      GetTickets: (call: grpc.ServerWritableStream<Req, Req>) => this.getTickets(call),
+      TransactionNotifications: (call: grpc.ServerWritableStream<Req, Req>) => this.transactionNotifications(call),
+      SignTransaction: this.unary('SignTransaction', 'WalletService', (req) => {
+        const tx = (req['serialized_transaction'] as Buffer | undefined) ?? Buffer.alloc(0);
+        const pass = req['passphrase'] as Buffer | undefined;
+        if (pass && pass.length > 0 && !pass.equals(Buffer.from(s.passphrase, 'utf8'))) {
+          s.locked = true;
+          throw new RpcFail(grpc.status.INVALID_ARGUMENT, 'wallet.Unlock: invalid passphrase: ciphertext decryption failed');
+        }
+        const canSign = !s.locked || (pass !== undefined && pass.length > 0);
+        return { transaction: tx, unsigned_input_indexes: canSign ? [0] : [0, 1] };
       }),
       PublishTransaction: this.unary('PublishTransaction', 'WalletService', () => {
         throw new RpcFail(grpc.status.UNIMPLEMENTED, 'not modelled by the fake wallet');
@@ -535,10 +625,47 @@ export class FakeWallet {
     };
   }
 
+  private getTickets(call: grpc.ServerWritableStream<Req, Req>): void {
+    const s = this.state;
+    s.calls['GetTickets'] = (s.calls['GetTickets'] ?? 0) + 1;
+    if (s.refuseStreams) {
+      call.emit('error', { code: grpc.status.UNIMPLEMENTED, details: 'unknown method' });
+      return;
+    }
+    if (!s.opened) {
+      call.emit('error', { code: grpc.status.FAILED_PRECONDITION, details: 'service walletrpc.WalletService is not ready' });
+      return;
+    }
+    const entries = [...s.tickets.entries()];
+    const mined = entries.filter(([, t]) => t.blockHeight !== undefined).sort(([, a], [, b]) => (a.blockHeight ?? 0) - (b.blockHeight ?? 0));
+    const unmined = entries.filter(([, t]) => t.blockHeight === undefined);
+    for (const [hash, t] of [...mined, ...unmined]) call.write(this.ticketResponse(hash, t));
+    call.end();
+  }
+
+  private transactionNotifications(call: grpc.ServerWritableStream<Req, Req>): void {
+    const s = this.state;
+    s.calls['TransactionNotifications'] = (s.calls['TransactionNotifications'] ?? 0) + 1;
+    if (s.refuseStreams) {
+      call.emit('error', { code: grpc.status.UNIMPLEMENTED, details: 'unknown method' });
+      return;
+    }
+    if (!s.opened) {
+      call.emit('error', { code: grpc.status.FAILED_PRECONDITION, details: 'service walletrpc.WalletService is not ready' });
+      return;
+    }
+    this.txStreams.add(call);
+    call.on('cancelled', () => this.txStreams.delete(call));
+  }
+
   private getTicket(req: Req): Req {
     const hash = hashArg(req['ticket_hash'] as Buffer | undefined, 'ticket hash');
     const t = this.state.tickets.get(hash);
     if (!t) throw new RpcFail(grpc.status.NOT_FOUND, 'wallet.GetTicketInfo: item does not exist');
+    return this.ticketResponse(hash, t);
+  }
+
+  private ticketResponse(hash: string, t: FakeTicket): Req {
     return {
       ticket: {
         ticket: { hash: toWire(hash), transaction_type: 'TICKET_PURCHASE', ...(t.tx ? { transaction: Buffer.from(t.tx, 'hex') } : {}) },
