@@ -3,18 +3,27 @@
 //   wallet: dcrwallet --enablevoting votes on its own (dcrvoted only watches)
 //   daemon: dcrvoted builds the vote, the wallet signs it, dcrvoted
 //           broadcasts it (the wallet runs without --enablevoting)
+//   both:   both at once; the first copy of the vote to reach dcrd counts
+// Then what SignTransaction costs inside dcrwallet: the gRPC call alone,
+// next to a Ping on the same channel as the baseline (the difference is the
+// wallet's own work: decode, key lookup, signature).
 // Both are timed the same way, from outside: a websocket to dcrd subscribed
 // to winningtickets and to every accepted transaction; the figure is the gap
 // between the notification and the arrival of that ticket's vote.
 
 import { readFileSync } from 'node:fs';
 import WebSocket from 'ws';
+import { DcrdRpc } from '../src/dcrd/rpc.js';
+import { DcrdClient } from '../src/dcrd/ws-client.js';
+import { buildUnsignedVote } from '../src/vote/builder.js';
+import { subsidySplitFor } from '../src/vote/subsidy.js';
 import { decodeTx } from '../src/vote/tx.js';
 import { quietIpServerNameWarning } from '../src/process-warnings.js';
 import { startInProcess, walletClient, writeConfig, waitFor } from '../test/e2e/dcrvoted.js';
 import { startSimnet, type Simnet } from '../test/e2e/harness/index.js';
 
 const BLOCKS = Number(process.env.BENCH_VOTE_BLOCKS ?? 40);
+const SIGNS = Number(process.env.BENCH_SIGNS ?? 200);
 
 interface Sample {
   ms: number;
@@ -59,18 +68,22 @@ async function watchDcrd(sim: Simnet, ours: Set<string>): Promise<{ samples: Sam
   return { samples, close: () => ws.close() };
 }
 
-async function runPath(sim: Simnet, path: 'wallet' | 'daemon'): Promise<number[]> {
+async function runPath(sim: Simnet, path: 'wallet' | 'daemon' | 'both'): Promise<number[]> {
   await sim.ours.stop();
-  await sim.ours.start({ enableVoting: path === 'wallet' });
+  await sim.ours.start({ enableVoting: path !== 'daemon' });
   const wc = await walletClient(sim.ours);
   const tickets = new Set(await sim.ourLiveTickets());
   wc.close();
   const dut = await startInProcess(writeConfig(sim, { wallet: { votingMode: path } }));
   await waitFor('ready', async () => (await dut.get('/readyz')).status === 200, 60_000, 200);
+  // dcrvoted's path is the fast one only once the ticket index is filled.
+  await waitFor('ticket index loaded', () => dut.daemon.ticketIndex('ours')?.loaded === true, 60_000, 200);
   const watch = await watchDcrd(sim, tickets);
   for (let i = 0; i < BLOCKS; i++) await sim.mine(1);
   await new Promise((r) => setTimeout(r, 500));
   watch.close();
+  const casts = dut.logs.events('vote_cast');
+  if (casts.length > 0) console.log(`${path}: ${casts.filter((c) => c['prepared'] === true).length} of ${casts.length} votes cast by dcrvoted were built from prepared inputs (no RPC before the signature)`);
   await dut.stop();
   return watch.samples.map((s) => s.ms);
 }
@@ -81,17 +94,61 @@ function stats(xs: number[]): { n: number; median: number; p99: number } {
   return { n: s.length, median: q(0.5), p99: q(0.99) };
 }
 
+/** SignTransaction of a real unsigned vote by the unlocked wallet, and Ping, each timed alone on one channel. */
+async function signingCost(sim: Simnet): Promise<{ sign: ReturnType<typeof stats>; ping: ReturnType<typeof stats> }> {
+  const wc = await walletClient(sim.ours);
+  const dcrd = new DcrdClient({ host: sim.dcrd.host, port: sim.dcrd.rpcPort, user: sim.dcrd.user, password: Buffer.from(sim.dcrd.password), caCert: readFileSync(sim.dcrd.caCertPath) });
+  try {
+    await new Promise<void>((resolve, reject) => {
+      dcrd.once('connected', () => resolve());
+      dcrd.once('connectFailed', ({ error }) => reject(error));
+      dcrd.start();
+    });
+    const rpc = new DcrdRpc((m, p, o) => dcrd.request(m, p, o));
+    // A correct passphrase leaves a wallet unlocked without a time limit as it is (DESIGN.md section 5).
+    await wc.unlockWallet(Buffer.from(sim.ours.passphrase));
+    const [ticket] = await sim.ourLiveTickets();
+    const tx = ticket ? await wc.getTicketTx(ticket) : null;
+    if (!ticket || !tx) throw new Error('no live ticket to sign a vote for');
+    const best = await rpc.getBestBlock();
+    const info = await rpc.getBlockchainInfo();
+    const unsigned = buildUnsignedVote({ network: 'simnet', ticket: tx, block: best, voteBits: 1, voteVersion: 12, subsidySplit: subsidySplitFor('simnet', best.height, info.deployments) });
+    const raw = Buffer.from(unsigned.hex, 'hex');
+    const sign: number[] = [];
+    const ping: number[] = [];
+    for (let i = 0; i < SIGNS; i++) {
+      let t = performance.now();
+      await wc.ping();
+      ping.push(performance.now() - t);
+      t = performance.now();
+      const r = await wc.signTransaction(null, raw);
+      sign.push(performance.now() - t);
+      if (r.unsignedInputIndexes.some((x) => x !== 0)) throw new Error('the wallet left the ticket input unsigned (locked?)');
+    }
+    return { sign: stats(sign), ping: stats(ping) };
+  } finally {
+    await dcrd.close();
+    wc.close();
+  }
+}
+
 quietIpServerNameWarning();
 const sim = await startSimnet({ ourWallet: { managed: false }, log: () => undefined });
 try {
   const wallet = stats(await runPath(sim, 'wallet'));
   const daemon = stats(await runPath(sim, 'daemon'));
+  const both = stats(await runPath(sim, 'both'));
   console.log(`\nnotification → vote in dcrd's mempool on simnet (${sim.backend} backend, ${BLOCKS} blocks per path; ms)`);
   console.log('path     votes   median     p99');
-  for (const [name, s] of [['wallet', wallet], ['daemon', daemon]] as const) {
+  for (const [name, s] of [['wallet', wallet], ['daemon', daemon], ['both', both]] as const) {
     console.log(`${name.padEnd(7)} ${String(s.n).padStart(6)} ${s.median.toFixed(2).padStart(8)} ${s.p99.toFixed(2).padStart(8)}`);
   }
   console.log(`daemon/wallet median ratio: ${(daemon.median / wallet.median).toFixed(2)}x, p99 ratio: ${(daemon.p99 / wallet.p99).toFixed(2)}x`);
+  console.log(`both/wallet   median ratio: ${(both.median / wallet.median).toFixed(2)}x, p99 ratio: ${(both.p99 / wallet.p99).toFixed(2)}x`);
+  const cost = await signingCost(sim);
+  console.log(`\nSignTransaction of a vote by the unlocked wallet (gRPC round trip, ${SIGNS} calls): median ${cost.sign.median.toFixed(2)} ms, p99 ${cost.sign.p99.toFixed(2)} ms`);
+  console.log(`Ping on the same channel (baseline):                               median ${cost.ping.median.toFixed(2)} ms, p99 ${cost.ping.p99.toFixed(2)} ms`);
+  console.log(`inside dcrwallet, SignTransaction costs about ${(cost.sign.median - cost.ping.median).toFixed(2)} ms (median difference)`);
 } finally {
   await sim.ours.stop().catch(() => undefined);
   await sim.stop();

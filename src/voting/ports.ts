@@ -42,6 +42,8 @@ export interface TicketOwners {
    * wallet's ticket index where it is loaded. Absent: findOwner is used.
    */
   findLiveOwner?(ticket: string): Promise<OwnerAnswer>;
+  /** The owner from memory alone (a loaded ticket index holds the ticket); null when memory cannot say. */
+  knownOwner?(ticket: string): string | null;
   /** Ask only one wallet (used when a wallet that was away comes back). */
   ownedBy(wallet: string, ticket: string): Promise<boolean>;
   readiness(wallet: string): WalletReadiness;

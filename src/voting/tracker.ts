@@ -125,6 +125,8 @@ export class VoteTracker {
   readonly #arrivals = new Map<string, number>();
   /** Casts accepted before their winner was recorded (the cast starts first). */
   readonly #early = new Map<string, number>();
+  /** Winners whose cast has started (recent ones only). */
+  readonly #castStarted = new Set<string>();
   #stopped = false;
 
   readonly #alerts: Alerts;
@@ -144,6 +146,16 @@ export class VoteTracker {
   }
 
   onWinningTickets(block: BlockRef, tickets: string[], receivedAt: number): Promise<void> {
+    // Casts for winners a ticket index already knows start now, not after
+    // the queue has finished the block before (its RPCs and fsync): the race
+    // to the miners starts at the notification.
+    if (!this.#stopped && this.#o.owners.knownOwner) {
+      for (const ticket of tickets) {
+        const owner = this.#o.owners.knownOwner(ticket);
+        const caster = owner === null ? undefined : this.#o.casters?.get(owner);
+        if (owner !== null && caster) this.#startCast(caster, owner, ticket, block, receivedAt);
+      }
+    }
     return this.#enqueue('winningtickets', () => this.#handleWinners(block, tickets, receivedAt));
   }
 
@@ -229,7 +241,7 @@ export class VoteTracker {
       if (answer.owner !== null) {
         const caster = this.#o.casters?.get(answer.owner);
         // Cast first: every millisecond before the vote reaches the miners counts.
-        if (caster) void this.#cast(caster, answer.owner, ticket, block, receivedAt);
+        if (caster) this.#startCast(caster, answer.owner, ticket, block, receivedAt);
         if (await this.#recordWinner(ticket, answer.owner, block, receivedAt, this.#readinessFor(answer.owner))) {
           watched.push(ticket);
         }
@@ -244,6 +256,15 @@ export class VoteTracker {
   /** What the wallet's state says about a possible miss; nothing, when dcrvoted alone votes. */
   #readinessFor(wallet: string, r: WalletReadiness = this.#o.owners.readiness(wallet)): WalletReadiness {
     return this.#o.casters?.get(wallet)?.mode === 'daemon' ? { ...r, unlocked: null, voting: null } : r;
+  }
+
+  /** One cast per winner (ticket, block), whichever path starts it first. */
+  #startCast(caster: WalletVoteCaster, wallet: string, ticket: string, block: BlockRef, notifiedAt: number): void {
+    const k = key(ticket, block.hash);
+    if (this.#castStarted.has(k)) return;
+    this.#castStarted.add(k);
+    trimOldest(this.#castStarted, 256);
+    void this.#cast(caster, wallet, ticket, block, notifiedAt);
   }
 
   async #cast(caster: WalletVoteCaster, wallet: string, ticket: string, block: BlockRef, notifiedAt: number): Promise<void> {

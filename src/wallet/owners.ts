@@ -32,6 +32,11 @@ export class SupervisedOwners implements TicketOwners {
     return this.#ask(ticket, true);
   }
 
+  knownOwner(ticket: string): string | null {
+    for (const [wallet, index] of this.#indexes) if (index.loaded && index.has(ticket)) return wallet;
+    return null;
+  }
+
   async #ask(ticket: string, live: boolean): Promise<OwnerAnswer> {
     const unreachable: string[] = [];
     const answers = await Promise.all(

@@ -22,7 +22,9 @@ import type { DcrdNotification } from '../../src/dcrd/notifications.js';
 import { DcrdRpc } from '../../src/dcrd/rpc.js';
 import { DcrdClient, DcrdConnectError } from '../../src/dcrd/ws-client.js';
 import type { BlockRef } from '../../src/domain.js';
-import { WalletClient, type TicketStatus } from '../../src/wallet/grpc-client.js';
+import { readTicket } from '../../src/vote/builder.js';
+import { decodeTx, txid } from '../../src/vote/tx.js';
+import { WalletClient, type TicketStatus, type WalletTicket } from '../../src/wallet/grpc-client.js';
 import { WalletRpcError } from '../../src/wallet/rpc-errors.js';
 import { StatusProbe, StatusProbeError } from '../../src/wallet/status-probe.js';
 import { generateTestPki, type TestPki } from '../support/certs.js';
@@ -210,14 +212,16 @@ beforeAll(async () => {
     fake: undefined as never,
   };
 
-  const fakeTicket = randomHash();
+  // A real ticket purchase (a captured vote fixture's): GetTickets sends its transaction.
+  const fixture = JSON.parse(readFileSync('test/fixtures/votes/simnet-152-2b1eeeafe871.json', 'utf8')) as { ticketHash: string; ticketHex: string };
+  const fakeTicket = fixture.ticketHash;
   fakeWallet = await FakeWallet.start({
     pki,
     state: {
       locked: false,
       passphrase: 'fake-private-passphrase',
       bestBlock: realBest,
-      tickets: new Map([[fakeTicket, { status: 'LIVE', blockHash: randomHash(), blockHeight: realBest.height - 20 }]]),
+      tickets: new Map([[fakeTicket, { status: 'LIVE', blockHash: randomHash(), blockHeight: realBest.height - 20, tx: fixture.ticketHex }]]),
     },
   });
   closers.push(() => fakeWallet.stop());
@@ -388,6 +392,50 @@ const walletChecks: WalletCheck[] = [
         block: t.blockHash !== null && HEX64.test(t.blockHash) && typeof t.blockHeight === 'number',
         vspHost: t.vspHost,
       };
+    },
+  ],
+  [
+    'GetTickets: every ticket once with its purchase transaction, by block height, unmined last',
+    async (w) => {
+      const own = await w.ownTicket();
+      const listed: WalletTicket[] = [];
+      await w.client.listTickets((t) => listed.push(t));
+      const heights = listed.map((t) => t.blockHeight);
+      const firstUnmined = heights.indexOf(null);
+      const mined = heights.filter((h): h is number => h !== null);
+      return {
+        includesOwnLive: listed.some((t) => t.hash === own && t.status === 'LIVE'),
+        once: new Set(listed.map((t) => t.hash)).size === listed.length,
+        hashIsTxid: listed.every((t) => {
+          const d = decodeTx(t.tx);
+          return d.ok && txid(d.value.tx) === t.hash;
+        }),
+        purchases: listed.every((t) => {
+          const d = decodeTx(t.tx);
+          try {
+            return d.ok && readTicket(d.value.tx).commitments.length > 0;
+          } catch {
+            return false;
+          }
+        }),
+        byHeight: mined.every((h, i) => i === 0 || h >= (mined[i - 1] as number)),
+        unminedLast: firstUnmined === -1 || heights.slice(firstUnmined).every((h) => h === null),
+        statuses: listed.every((t) => TICKET_STATUSES.includes(t.status)),
+      };
+    },
+  ],
+  [
+    'TransactionNotifications: the stream stays open until cancelled, and ends without an error',
+    async (w) => {
+      const stream = w.client.transactionNotifications();
+      let errors = 0;
+      stream.on('error', () => errors++);
+      await new Promise((r) => setTimeout(r, 500));
+      const openAfterWait = !stream.ended;
+      const ended = new Promise<void>((resolve) => stream.on('end', () => resolve()));
+      stream.cancel();
+      await ended;
+      return { openAfterWait, errors, lastError: stream.lastError?.kind ?? null };
     },
   ],
   [

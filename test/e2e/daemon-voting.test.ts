@@ -78,6 +78,9 @@ describe('dcrvoted casting votes on a real simnet', () => {
     fx.dut = await startInProcess(writeConfig(fx.sim, { agendas: { [agenda]: 'no' }, wallet: { votingMode: 'both' } }));
     await waitFor('ready', async () => (await fx.dut!.get('/readyz')).status === 200, 60_000, 200);
     await waitFor('policy', async () => (await fx.dut!.metric('dcrvoted_policy_in_sync', { wallet: 'ours' })) === 1, 30_000);
+    // The ticket index filled from the real wallet (GetTickets) and every ticket checked for per-ticket settings.
+    await waitFor('ticket index', () => fx.dut!.daemon.ticketIndex('ours')?.loaded === true && fx.dut!.daemon.votePreparation('ours')?.pendingChecks === 0, 60_000, 200);
+    expect(fx.dut.daemon.ticketIndex('ours')!.size).toBeGreaterThan(0);
     const from = (await fx.sim.tip()).height + 1;
     await mineUntil(fx.sim, () => entries(fx.dut!, 'voted', from).length >= 3, 60);
     const chain = chainOf(fx.sim);
@@ -91,7 +94,9 @@ describe('dcrvoted casting votes on a real simnet', () => {
       expect(cast!.txid).toBe(mined?.txid);
       compared++;
     }
-    console.log(`[e2e] both mode: ${compared} votes, dcrvoted's txid equal to the mined (wallet's) vote every time`);
+    // Built from the index and the prepared inputs, with no RPC before the signature, and still the wallet's txid.
+    expect(casts.filter((c) => c.prepared !== true)).toEqual([]);
+    console.log(`[e2e] both mode: ${compared} votes, dcrvoted's txid (built from prepared inputs) equal to the mined (wallet's) vote every time`);
     expect(compared).toBeGreaterThanOrEqual(3);
     expect(entries(fx.dut, 'missed', from)).toEqual([]);
   }, 8 * MINUTE);
