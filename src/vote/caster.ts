@@ -11,8 +11,7 @@ import type { LOCAL_SIGNING_FALLBACK_REASONS, Metrics } from '../telemetry/metri
 import type { WalletPassphrase } from '../wallet/passphrase.js';
 import { WalletRpcError } from '../wallet/rpc-errors.js';
 import { buildUnsignedVote, type TreasuryVote } from './builder.js';
-import type { PreparedVote } from './prepared-inputs.js';
-import { subsidySplitFor, type DeploymentState } from './subsidy.js';
+import { subsidySplitFor, type DeploymentState, type SubsidySplit } from './subsidy.js';
 import { LocalSignError, signVoteTicketInput } from './sign-local.js';
 import { decodeTx, serializeTx, txToHex, type MsgTx } from './tx.js';
 import type { LocalSigningMaterial, NoLocalKey } from './voting-keys.js';
@@ -32,6 +31,14 @@ export function insideTSpendWindow(blockHeight: number, expiry: number, tvi: num
   if (base === 0 || base % tvi !== 0) return false;
   const start = expiry - tvi * multiplier - 2;
   return blockHeight >= start && blockHeight <= base;
+}
+
+/** A vote's inputs besides the ticket key's signature (prepared-inputs.ts reads them before the lottery). */
+export interface PreparedVote {
+  ticketTx: Buffer;
+  voteBits: number;
+  subsidySplit: SubsidySplit;
+  treasuryVotes: TreasuryVote[];
 }
 
 export interface CasterWallet {

@@ -23,8 +23,8 @@ import type { BlockRef, NetworkName } from '../domain.js';
 import { errorMessage } from '../errors.js';
 import type { TicketIndex } from '../wallet/ticket-index.js';
 import type { TreasuryVote } from './builder.js';
-import { insideTSpendWindow, TREASURY_VOTE_WINDOW } from './caster.js';
-import { SUBSIDY_PARAMS, subsidySplitFor, type DeploymentState, type SubsidySplit } from './subsidy.js';
+import { insideTSpendWindow, TREASURY_VOTE_WINDOW, type PreparedVote } from './caster.js';
+import { SUBSIDY_PARAMS, subsidySplitFor, type DeploymentState } from './subsidy.js';
 
 export interface PreparationWallet {
   voteChoices(ticketHash?: string): Promise<{ choices: { agendaId: string; choiceId: string }[]; voteBits: number }>;
@@ -36,14 +36,6 @@ export interface PreparationChain {
   /** getblockchaininfo: dcrd's tip height and its deployment states. */
   deploymentsAt(): Promise<{ height: number; deployments: Record<string, DeploymentState> }>;
   tspendExpiry(hash: string): Promise<number | null>;
-}
-
-/** What the caster needs besides the signature. */
-export interface PreparedVote {
-  ticketTx: Buffer;
-  voteBits: number;
-  subsidySplit: SubsidySplit;
-  treasuryVotes: TreasuryVote[];
 }
 
 interface Snapshot {

@@ -399,7 +399,7 @@ const walletChecks: WalletCheck[] = [
     async (w) => {
       const own = await w.ownTicket();
       const listed: WalletTicket[] = [];
-      await w.client.listTickets((t) => listed.push(t));
+      await w.client.listTickets(0, (t, tx) => listed.push({ hash: t.hash, status: t.status, tx, blockHeight: t.blockHeight }));
       const heights = listed.map((t) => t.blockHeight);
       const firstUnmined = heights.indexOf(null);
       const mined = heights.filter((h): h is number => h !== null);

@@ -96,6 +96,9 @@ describe('dcrvoted casting votes on a real simnet', () => {
     }
     // Built from the index and the prepared inputs, with no RPC before the signature, and still the wallet's txid.
     expect(casts.filter((c) => c.prepared !== true)).toEqual([]);
+    // The wallet's TransactionNotifications carried each mined vote: the voted tickets left the index.
+    const voted = entries(fx.dut, 'voted', from).map((e) => e.winner.ticket);
+    await waitFor('voted tickets left the index', () => voted.every((t) => !fx.dut!.daemon.ticketIndex('ours')!.has(t)), 10_000, 100);
     console.log(`[e2e] both mode: ${compared} votes, dcrvoted's txid (built from prepared inputs) equal to the mined (wallet's) vote every time`);
     expect(compared).toBeGreaterThanOrEqual(3);
     expect(entries(fx.dut, 'missed', from)).toEqual([]);

@@ -22,8 +22,9 @@
 //   * GetTicket: chainhash.NewHash(ticket_hash) (bad length → InvalidArgument);
 //     unknown tx → NotExist → NotFound; spender is an empty TransactionDetails
 //     when there is none; block is nil for unmined tickets.
-//   * GetTickets (no bounds: decodeBlockRange → wallet.blockRange 0…-1,
-//     udb RangeTransactions): one GetTicketsResponse per ticket, every status,
+//   * GetTickets (starting_block_height or 0, no ending block: decodeBlockRange
+//     → wallet.blockRange start…-1, udb RangeTransactions): one
+//     GetTicketsResponse per ticket, every status,
 //     mined tickets by increasing block height, then the unmined ones (block
 //     nil); each with its purchase transaction, as GetTicket.
 //   * TransactionNotifications: a stream that stays open; each message
@@ -637,7 +638,9 @@ export class FakeWallet {
       return;
     }
     const entries = [...s.tickets.entries()];
-    const mined = entries.filter(([, t]) => t.blockHeight !== undefined).sort(([, a], [, b]) => (a.blockHeight ?? 0) - (b.blockHeight ?? 0));
+    // starting_block_height bounds the mined ones from below (wallet.blockRange); no ending block: through the unmined.
+    const from = Number(call.request['starting_block_height'] ?? 0);
+    const mined = entries.filter(([, t]) => t.blockHeight !== undefined && t.blockHeight >= from).sort(([, a], [, b]) => (a.blockHeight ?? 0) - (b.blockHeight ?? 0));
     const unmined = entries.filter(([, t]) => t.blockHeight === undefined);
     for (const [hash, t] of [...mined, ...unmined]) call.write(this.ticketResponse(hash, t));
     call.end();

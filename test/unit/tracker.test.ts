@@ -440,6 +440,37 @@ describe('vote tracker', () => {
     expect(calls.some((c) => c.startsWith('event'))).toBe(false);
   });
 
+  it('a winner a loaded ticket index knows is cast at the notification, while the queue still works on the block before; cast once', async () => {
+    owners.owned.set(t(1), 'main');
+    const casts: string[] = [];
+    const caster = { mode: 'daemon' as const, cast: async (ticket: string) => (casts.push(ticket), { txid: 'v' + ticket.slice(1), accepted: ['dcrd'], firstAcceptedMs: 1 }) };
+    const indexed = Object.assign(Object.create(owners) as FakeOwners, { knownOwner: (ticket: string) => owners.owned.get(ticket) ?? null });
+    tracker.stop();
+    tracker = new VoteTracker({ chain, owners: indexed, ledger, cursor, metrics, logger: pino({ level: 'silent' }), walletNames: ['main'], casters: new Map([['main', caster]]), voteSeenDeadlineMs: 50, mempoolPollMs: 5 });
+    // The block before is still being handled: its votes are slow to read.
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    let reading = false;
+    const real = chain.getBlockVotes.bind(chain);
+    chain.getBlockVotes = async (hash) => {
+      reading = true;
+      await gate;
+      return real(hash);
+    };
+    const b10 = { hash: chain.main[10]!, height: 10 };
+    const b11 = chain.add(11);
+    const connected = tracker.onBlockConnected({ ...b11.ref, previousHash: b10.hash });
+    await waitFor(() => reading);
+    const winners = tracker.onWinningTickets(b11.ref, [t(1), t(9)], Date.now());
+    expect(casts).toEqual([t(1)]);
+    expect(ledger.get(t(1), b11.ref.hash)).toBeUndefined(); // not recorded yet: the queue is busy
+    release();
+    chain.getBlockVotes = real;
+    await connected;
+    await winners;
+    expect(casts).toEqual([t(1)]);
+    expect(ledger.get(t(1), b11.ref.hash)).toBeDefined();
+  });
 });
 
 async function waitFor(cond: () => boolean): Promise<void> {
