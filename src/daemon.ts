@@ -25,7 +25,6 @@ import { VERSION } from './version.js';
 import { CastError, VoteCaster } from './vote/caster.js';
 import { VotePreparation } from './vote/prepared-inputs.js';
 import { PoolCasterChain } from './vote/chain-adapter.js';
-import { WalletTicketListing } from './vote/live-tickets.js';
 import { VotingKeyStore } from './vote/voting-keys.js';
 import { FileChainCursor } from './voting/cursor.js';
 import { VoteRebroadcaster } from './voting/rebroadcast.js';
@@ -41,6 +40,7 @@ import { notifyGuardFindings, notifySyncProblems } from './notify/guard-alerts.j
 import type { Transport } from './notify/delivery.js';
 import { TicketIndex } from './wallet/ticket-index.js';
 import { TicketIndexFeed } from './wallet/ticket-index-feed.js';
+import { IndexTicketSource } from './wallet/index-ticket-source.js';
 import { WalletSupervisor } from './wallet/supervisor.js';
 import type { GuardEvent } from './guards/findings.js';
 import { GuardScheduler, type GuardWallet } from './guards/scheduler.js';
@@ -216,7 +216,7 @@ export class Daemon {
       this.#feeds.push(new TicketIndexFeed({ walletName: w.name, wallet: client, index, logger: log.child({ component: 'ticket-index', wallet: w.name }) }));
       chain.on('blockConnected', ({ block }) => index.blockConnected(block.height));
       if (w.votingMode !== 'wallet') {
-        const keys = w.signing === 'local' ? this.#votingKeys(w, client, sup, chain) : undefined;
+        const keys = w.signing === 'local' ? this.#votingKeys(w, client, sup, chain, index) : undefined;
         const prepared = new VotePreparation({ walletName: w.name, network: c.network, index, wallet: client, chain: casterChain, logger: log.child({ component: 'caster', wallet: w.name }) });
         this.#preparations.set(w.name, prepared);
         chain.on('blockConnected', () => void prepared.refresh());
@@ -333,10 +333,11 @@ export class Daemon {
    * signing: local — the wallet's voting keys, listed from the wallet at
    * start, on each block and when the wallet becomes ready (unlocked).
    */
-  #votingKeys(w: WalletConfig, client: WalletClient, sup: WalletSupervisor, chain: ChainTracker): VotingKeyStore {
+  #votingKeys(w: WalletConfig, client: WalletClient, sup: WalletSupervisor, chain: ChainTracker, index: TicketIndex): VotingKeyStore {
     const log = this.#log.child({ component: 'voting-keys', wallet: w.name });
     const store = new VotingKeyStore({ walletName: w.name, network: this.config.network, wallet: client, lockState: sup.lockState(), metrics: this.metrics, logger: log });
-    const listing = new WalletTicketListing({ walletName: w.name, wallet: client, sink: store, logger: log, fullListingEvery: FULL_TICKET_LISTING_EVERY });
+    // The store follows the wallet's ticket index: keys come and go with the tickets, no listing per block.
+    const listing = new IndexTicketSource(index, store);
     chain.on('blockConnected', ({ block }) => listing.onBlock(block.height));
     sup.on('ready', () => listing.onWalletReady());
     this.#keyClearers.push(() => {
@@ -476,12 +477,6 @@ export class Daemon {
     this.#log.info({ event: 'stopped' }, 'dcrvoted stopped');
   }
 }
-
-/**
- * Blocks between two full ticket listings for signing: local (when spent and
- * expired tickets' keys are dropped): half a day on mainnet, 144 s on simnet.
- */
-const FULL_TICKET_LISTING_EVERY = 144;
 
 function delay(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms).unref());

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { randomHash } from '../support/fake-dcrd.js';
-import { dispose, launch, startFakePeers, waitFor, type DaemonUnderTest, type DaemonUnderTestOptions } from '../support/daemon-under-test.js';
+import { dispose, giveTicket, launch, startFakePeers, waitFor, type DaemonUnderTest, type DaemonUnderTestOptions } from '../support/daemon-under-test.js';
 import { startReceiver, type Receiver } from '../support/receiver.js';
 import { formatStatus } from '../../src/commands/status.js';
 import type { StatusDocument } from '../../src/status.js';
@@ -117,8 +117,7 @@ describe('notifications', () => {
       walletConfig: { unlock: false },
     });
     await waitFor('not-ready fired', () => hook.delivered.length >= 1, 15_000);
-    const ticket = randomHash();
-    d.wallet.state.tickets.set(ticket, { status: 'LIVE' });
+    const ticket = await giveTicket(d.wallet, d.daemon);
     const won = d.dcrd.connectBlock({ winners: [ticket] });
     await waitFor('winner recorded', () => d.daemon.ledger?.get(ticket, won.hash));
     // No vote reaches the mempool by the deadline: at risk, before the next block decides.
@@ -177,8 +176,7 @@ describe('notifications', () => {
     const d = await daemonWith(async () => ({ queueSize: 3, timeoutMs: 600_000, targets: [{ name: 'hook', url: hook.url }] }));
     await waitFor('ready', () => ready(d));
     await waitFor('test message in flight', () => hook.received.length === 1);
-    const ticket = randomHash();
-    d.wallet.state.tickets.set(ticket, { status: 'LIVE' });
+    const ticket = await giveTicket(d.wallet, d.daemon);
     const won = d.dcrd.connectBlock({ winners: [ticket, randomHash(), randomHash(), randomHash(), randomHash()] });
     await waitFor('winner recorded', () => d.daemon.ledger?.get(ticket, won.hash));
     d.dcrd.addMempoolVote(ticket, won, 5);
