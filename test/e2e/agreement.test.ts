@@ -13,7 +13,7 @@
  * wallet as they found it (unlocked, choices abstain, no treasury policies)
  * before the dcrd checks mine.
  */
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { request as httpsRequest } from 'node:https';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -213,7 +213,8 @@ beforeAll(async () => {
   };
 
   // A real ticket purchase (a captured vote fixture's): GetTickets sends its transaction.
-  const fixture = JSON.parse(readFileSync('test/fixtures/votes/simnet-152-2b1eeeafe871.json', 'utf8')) as { ticketHash: string; ticketHex: string };
+  const fixtureFile = readdirSync('test/fixtures/votes').filter((f) => f.endsWith('.json')).sort()[0]!;
+  const fixture = JSON.parse(readFileSync(join('test/fixtures/votes', fixtureFile), 'utf8')) as { ticketHash: string; ticketHex: string };
   const fakeTicket = fixture.ticketHash;
   fakeWallet = await FakeWallet.start({
     pki,
