@@ -83,7 +83,11 @@ async function runPath(sim: Simnet, path: 'wallet' | 'daemon' | 'both'): Promise
   await new Promise((r) => setTimeout(r, 500));
   watch.close();
   const casts = dut.logs.events('vote_cast');
-  if (casts.length > 0) console.log(`${path}: ${casts.filter((c) => c['prepared'] === true).length} of ${casts.length} votes cast by dcrvoted were built from prepared inputs (no RPC before the signature)`);
+  if (casts.length > 0) {
+    // dcrvoted's own view: from its receipt of the notification until the first dcrd accepted the vote.
+    const own = stats(casts.map((c) => c['firstAcceptedMs']).filter((v): v is number => typeof v === 'number'));
+    console.log(`${path}: ${casts.filter((c) => c['prepared'] === true).length} of ${casts.length} votes cast by dcrvoted were built from prepared inputs (no RPC before the signature); dcrvoted's notification → dcrd accepted: median ${own.median} ms, p99 ${own.p99} ms`);
+  }
   await dut.stop();
   return watch.samples.map((s) => s.ms);
 }
