@@ -130,6 +130,7 @@ export class VoteCaster {
   readonly #o: VoteCasterOptions;
   /** Fallback reasons already logged: each is logged once, then only counted. */
   readonly #fallbacksLogged = new Set<LocalFallback>();
+  #passphraseSigning: Promise<unknown> = Promise.resolve();
 
   constructor(opts: VoteCasterOptions) {
     this.#o = opts;
@@ -284,7 +285,13 @@ export class VoteCaster {
 
   async #signOnce(passphrase: Buffer | null, tx: Buffer): Promise<{ tx: Buffer; unsignedInputIndexes: number[] }> {
     try {
-      return await this.#o.wallet.signTransaction(passphrase, tx);
+      if (!passphrase) return await this.#o.wallet.signTransaction(null, tx);
+      // One passphrase-carrying signature at a time: dcrwallet relocks the
+      // wallet as each such call returns (wallet.go replacePassphraseTimeout),
+      // which can leave a concurrent one unsigned.
+      const run = this.#passphraseSigning.then(() => this.#o.wallet.signTransaction(passphrase, tx));
+      this.#passphraseSigning = run.catch(() => undefined);
+      return await run;
     } catch (err) {
       const wrong = err instanceof WalletRpcError && err.kind === 'wrong_passphrase';
       throw new CastError(wrong ? 'wrong_passphrase' : 'wallet_error', `wallet ${this.#o.walletName} could not sign the vote: ${errorMessage(err)}`);

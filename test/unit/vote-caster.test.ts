@@ -94,6 +94,8 @@ function setup(
     policies?: Record<string, string>;
     signError?: Error;
     now?: () => number;
+    /** Resolves before the wallet answers a signature (to overlap calls). */
+    signGate?: () => Promise<void>;
   } = {},
 ) {
   const broadcasts: string[] = [];
@@ -113,6 +115,7 @@ function setup(
     },
     signTransaction: async (p, tx) => {
       if (opts.signError) throw opts.signError;
+      await opts.signGate?.();
       if (opts.lock) return opts.lock.sign(p, Buffer.from(tx));
       return opts.signed ? opts.signed(Buffer.from(tx)) : { tx: Buffer.from(tx), unsignedInputIndexes: [0] };
     },
@@ -209,6 +212,24 @@ describe('vote caster', () => {
     const { caster, metrics } = setup(fx, { lock: new LockModel('locked'), passphrase: new WalletPassphrase(null, null) });
     await expect(caster.cast(fx.ticketHash, fx.votedBlock, Date.now())).rejects.toMatchObject({ reason: 'no_passphrase' });
     expect(await value(metrics, 'dcrvoted_vote_signing_failures_total', { reason: 'no_passphrase' })).toBe(1);
+  });
+
+  it('two winners of a locked wallet: the passphrase-carrying signatures go one at a time (dcrwallet relocks as each returns)', async () => {
+    const lock = new LockModel('locked');
+    let inFlight = 0;
+    let most = 0;
+    const { caster, broadcasts } = setup(fx, {
+      lock,
+      signGate: async () => {
+        most = Math.max(most, ++inFlight);
+        await new Promise((r) => setTimeout(r, 5));
+        inFlight--;
+      },
+    });
+    await Promise.all([caster.cast(fx.ticketHash, fx.votedBlock, Date.now()), caster.cast(fx.ticketHash, { ...fx.votedBlock, hash: 'ee'.repeat(32) }, Date.now())]);
+    expect(lock.sent.filter((p) => p !== null)).toHaveLength(2);
+    expect(most).toBe(1);
+    expect(broadcasts).toHaveLength(2);
   });
 
   it('never sends a passphrase to an unlocked wallet, so a wrong one cannot lock it', async () => {
