@@ -46,6 +46,8 @@ describe('vote fast path', () => {
     // A block: the prepared inputs are read for it, off the vote path.
     const tip = d.dcrd.connectBlock({ winners: [] });
     await waitFor('inputs prepared', () => d.daemon.votePreparation('main')?.forWinner(fx.ticketHash, tip));
+    // Let every refresh already asked for finish before counting.
+    await d.daemon.votePreparation('main')!.refresh();
 
     const before = counts(d);
     // The lottery result for the tip (as dcrd's rebroadcastwinners sends it): no block event, so nothing else runs.

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { parse, stringify } from 'yaml';
 import { afterEach, describe, expect, it } from 'vitest';
-import { launch, startFakePeers, waitFor, type DaemonUnderTest, type FakePeers } from '../support/daemon-under-test.js';
+import { giveTicket, launch, startFakePeers, waitFor, type DaemonUnderTest, type FakePeers } from '../support/daemon-under-test.js';
 import { randomHash, startFakeDcrd, type FakeDcrd } from '../support/fake-dcrd.js';
 
 const run = promisify(execFile);
@@ -54,8 +54,7 @@ describe('vote timeline through the daemon', () => {
     await waitFor('ready', async () => (await dut!.get('/readyz')).status === 200);
     await waitFor('backup connected', async () => (await dut!.metric('dcrvoted_dcrd_node_connected', { node: 'backup' })) === 1);
 
-    const ticket = randomHash();
-    peers.wallet.state.tickets.set(ticket, { status: 'LIVE' });
+    const ticket = await giveTicket(peers.wallet, dut.daemon);
     const won = peers.dcrd.connectBlock({ winners: [ticket, randomHash(), randomHash(), randomHash(), randomHash()] });
     await waitFor('winner recorded', () => dut!.daemon.ledger?.get(ticket, won.hash));
     // The backup reports the same lottery later; the pool drops the copy but its delay is kept.
