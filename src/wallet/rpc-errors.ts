@@ -168,6 +168,9 @@ export async function translateRpcError(
           method,
         );
       }
+      if (method === 'WalletService.UnlockAccount') {
+        return error(ctx, `${who} rejected the account passphrase (${method}): check the file in wallets[].accountPassphraseFiles`, 'wrong_passphrase', code, method);
+      }
       if (method === 'WalletLoaderService.OpenWallet') {
         return error(
           ctx,
