@@ -20,6 +20,7 @@ import { PolicyReconciler } from './policy/reconciler.js';
 import { buildStatus, readinessOf, type StatusDocument, type StatusParts } from './status.js';
 import { createMetrics, initWalletSeries, type Metrics } from './telemetry/metrics.js';
 import { VERSION } from './version.js';
+import { VoteAssembler } from './vote/assembler.js';
 import { CastError, VoteCaster } from './vote/caster.js';
 import { PoolCasterChain } from './vote/chain-adapter.js';
 import { WalletTicketListing } from './vote/live-tickets.js';
@@ -36,6 +37,8 @@ import { Heartbeat } from './systemd/watchdog.js';
 import { Notifications } from './notify/service.js';
 import { notifyGuardFindings, notifySyncProblems } from './notify/guard-alerts.js';
 import type { Transport } from './notify/delivery.js';
+import { AccountLockGuard } from './wallet/account-locks.js';
+import { SigningCanary } from './wallet/signing-canary.js';
 import { WalletSupervisor } from './wallet/supervisor.js';
 import type { GuardEvent } from './guards/findings.js';
 import { GuardScheduler, type GuardWallet } from './guards/scheduler.js';
@@ -194,25 +197,30 @@ export class Daemon {
     });
 
     const casterChain = new PoolCasterChain(dcrd, rpc);
-    if (c.wallets.some((w) => w.votingMode !== 'wallet')) casterChain.follow(chain, log.child({ component: 'caster' }));
+    // Every wallet's signing canary builds votes with the caster's inputs, tspend expiries included.
+    casterChain.follow(chain, log.child({ component: 'caster' }));
     const casters = new Map<string, WalletVoteCaster>();
     const guardWallets: GuardWallet[] = [];
     this.#supervisors = c.wallets.map((w) => {
       const client = walletClientFor(w);
       this.#peerClosers.push(() => client.close());
       const passphrase = new WalletPassphrase(w.passphrase, w.passphrasePath);
-      const sup = this.#makeSupervisor(w, client, passphrase);
+      // The canary reads the lock state the supervisor keeps; it runs only from the supervisor's loop.
+      let sup: WalletSupervisor | null = null;
+      const canary = this.#makeCanary(w, client, casterChain, passphrase, () => sup);
+      sup = this.#makeSupervisor(w, client, passphrase, canary);
+      const supervisor = sup;
       guardWallets.push({ name: w.name, agendas: () => client.agendas(), tspendPolicies: () => client.tspendPolicies() });
       if (w.votingMode !== 'wallet') {
-        const keys = w.signing === 'local' ? this.#votingKeys(w, client, sup, chain) : undefined;
+        const keys = w.signing === 'local' ? this.#votingKeys(w, client, supervisor, chain) : undefined;
         const caster = new VoteCaster({
           walletName: w.name,
           network: c.network,
           wallet: client,
           chain: casterChain,
           passphrase,
-          lockState: sup.lockState(),
-          voteVersion: () => sup.voteVersion(),
+          lockState: supervisor.lockState(),
+          voteVersion: () => supervisor.voteVersion(),
           ...(keys ? { keys } : {}),
           metrics: this.metrics,
           logger: log.child({ component: 'caster', wallet: w.name }),
@@ -231,7 +239,10 @@ export class Daemon {
           },
         });
       }
-      return sup;
+      return supervisor;
+    });
+    chain.on('blockConnected', () => {
+      for (const s of this.#supervisors) s.noteBlock();
     });
     const owners = new SupervisedOwners(this.#supervisors);
     const tracker = new VoteTracker({
@@ -324,7 +335,30 @@ export class Daemon {
     return store;
   }
 
-  #makeSupervisor(w: WalletConfig, client: WalletClient, passphrase: WalletPassphrase): WalletSupervisor {
+  #makeCanary(w: WalletConfig, client: WalletClient, chain: PoolCasterChain, passphrase: WalletPassphrase, sup: () => WalletSupervisor | null): SigningCanary {
+    const logger = this.#log.child({ component: 'canary', wallet: w.name });
+    return new SigningCanary({
+      walletName: w.name,
+      wallet: client,
+      assembler: new VoteAssembler({ walletName: w.name, network: this.config.network, wallet: client, chain, voteVersion: () => sup()?.voteVersion() ?? null, logger }),
+      accounts: new AccountLockGuard({
+        walletName: w.name,
+        wallet: client,
+        passphrases: new Map(w.accountPassphrases.map((a) => [a.account, new WalletPassphrase(a.passphrase, a.path)])),
+        metrics: this.metrics,
+        logger,
+      }),
+      lock: {
+        unlocked: () => sup()?.readiness().unlocked ?? null,
+        // dcrvoted signs this wallet's votes with the passphrase each time: locked is how it is meant to be.
+        lockedByDesign: () => w.votingMode !== 'wallet' && passphrase.usable() !== null,
+      },
+      metrics: this.metrics,
+      logger,
+    });
+  }
+
+  #makeSupervisor(w: WalletConfig, client: WalletClient, passphrase: WalletPassphrase, canary: SigningCanary): WalletSupervisor {
     const c = this.config;
     initWalletSeries(this.metrics, w.name, w.votingMode, w.signing);
     // A supervisor round takes at most a probe interval plus the backoff cap
@@ -349,6 +383,9 @@ export class Daemon {
       backoffMaxMs: c.supervisor.backoffMaxMs,
       wrongPassphraseRetryMs: c.supervisor.wrongPassphraseRetryMs,
       onRound: () => this.heartbeat.beat(loop),
+      canary,
+      canaryEveryBlocks: c.supervisor.canaryEveryBlocks,
+      tip: () => this.#chain?.tip ?? null,
     });
   }
 

@@ -284,3 +284,12 @@ async function diagnoseUnavailable(
     }
   }
 }
+
+/**
+ * Anything but a wallet-side refusal means the wallet (or the path to it)
+ * is gone: set everything up again once it answers.
+ */
+export function isConnectivityError(err: unknown): boolean {
+  if (!(err instanceof WalletRpcError)) return true;
+  return ['unreachable', 'unavailable', 'deadline', 'tls_rejected', 'tls_untrusted'].includes(err.kind);
+}

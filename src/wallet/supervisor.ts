@@ -15,7 +15,8 @@ import type { BlockRef, NetworkName, WalletReadiness } from '../domain.js';
 import { PolicyMismatchError, PolicyReconciler, describeChanges, type PolicyWallet } from '../policy/reconciler.js';
 import type { Metrics } from '../telemetry/metrics.js';
 import type { WalletPassphrase } from './passphrase.js';
-import { WalletRpcError } from './rpc-errors.js';
+import { isConnectivityError } from './rpc-errors.js';
+import type { SigningCanary } from './signing-canary.js';
 import { WalletUnlocker, type UnlockableWallet } from './unlocker.js';
 import { WalletState, type WalletInfo, type WalletStatusView } from './wallet-state.js';
 import { errorMessage } from '../errors.js';
@@ -94,6 +95,12 @@ export interface SupervisorOptions {
   wrongPassphraseRetryMs: number;
   /** Called at every repair/probe round, whatever its result: the watchdog's proof of progress. */
   onRound?: () => void;
+  /** Proves the wallet can sign votes; run after every (re)connect and every canaryEveryBlocks blocks. */
+  canary?: SigningCanary;
+  /** Default 12. While the last run failed, the canary runs again at every block. */
+  canaryEveryBlocks?: number;
+  /** The tip the canary's vote is built on (dcrd's); the wallet's best block when unknown. */
+  tip?: () => BlockRef | null;
   /** How often stake info (O(tickets) inside the wallet) is refreshed. */
   stakeInfoIntervalMs?: number;
   now?: () => number;
@@ -113,6 +120,8 @@ export class WalletSupervisor extends EventEmitter<Events> {
   #everReachable = false;
   #sync: SyncHandle | null = null;
   #stakeInfoAt = 0;
+  #canaryDue = true;
+  #blocksSinceCanary = 0;
   readonly #state: WalletState;
   readonly #unlocker: WalletUnlocker;
 
@@ -148,6 +157,17 @@ export class WalletSupervisor extends EventEmitter<Events> {
 
   readiness(): WalletReadiness {
     return this.#state.readiness;
+  }
+
+  /** A block connected: every canaryEveryBlocks blocks (every block while it fails) the canary runs again. */
+  noteBlock(): void {
+    if (!this.#o.canary) return;
+    this.#blocksSinceCanary++;
+    const failing = this.#state.canary?.status === 'cannot_sign';
+    if (failing || this.#blocksSinceCanary >= (this.#o.canaryEveryBlocks ?? 12)) {
+      this.#canaryDue = true;
+      this.#wake?.();
+    }
   }
 
   /** Reasons this wallet could not vote right now; empty when it can. */
@@ -276,6 +296,7 @@ export class WalletSupervisor extends EventEmitter<Events> {
       }
       this.#state.policyCheckedAt = 0;
       this.#o.policy.reset();
+      this.#canaryDue = true;
       this.#needsSetup = false;
       this.#log.info({ event: 'wallet_connected' }, `connected to wallet ${this.name} at ${this.#o.config.grpc.address}`);
     }
@@ -285,7 +306,18 @@ export class WalletSupervisor extends EventEmitter<Events> {
     await this.#unlocker.checkPassphraseOfLockedWallet();
     if (this.#now() - this.#state.policyCheckedAt >= this.#o.policyCheckIntervalMs) await this.#checkPolicy();
     if (this.#now() - this.#stakeInfoAt >= (this.#o.stakeInfoIntervalMs ?? 60_000)) await this.#refreshStakeInfo();
+    if (this.#canaryDue) await this.#runCanary();
     this.#publishReadiness();
+  }
+
+  async #runCanary(): Promise<void> {
+    const canary = this.#o.canary;
+    const tip = this.#o.tip?.() ?? this.#state.bestBlock;
+    if (!canary || !tip) return;
+    // Connectivity errors propagate: the wallet is marked unreachable and the canary stays due.
+    this.#state.canary = await canary.run(tip);
+    this.#canaryDue = false;
+    this.#blocksSinceCanary = 0;
   }
 
   async #openManaged(): Promise<void> {
@@ -411,7 +443,7 @@ export class WalletSupervisor extends EventEmitter<Events> {
     // policy check, and redoing them on a healthy wallet is harmless.
     this.#needsSetup = true;
     this.#state.lastError = { message: err.message, at: this.#now() };
-    if (isConnectivity(err)) this.#markUnreachable(err);
+    if (isConnectivityError(err)) this.#markUnreachable(err);
     else this.#publishReadiness();
   }
 
@@ -445,14 +477,4 @@ export class WalletSupervisor extends EventEmitter<Events> {
       this.#log.warn({ event: 'wallet_not_ready', reasons }, `wallet ${this.name} cannot vote: ${reasons.join('; ')}`);
     }
   }
-}
-
-
-/**
- * Anything but a wallet-side refusal means the wallet (or the path to it)
- * is gone: set everything up again once it answers.
- */
-function isConnectivity(err: unknown): boolean {
-  if (!(err instanceof WalletRpcError)) return true;
-  return ['unreachable', 'unavailable', 'deadline', 'tls_rejected', 'tls_untrusted'].includes(err.kind);
 }
