@@ -339,6 +339,7 @@ export class Daemon {
     const logger = this.#log.child({ component: 'canary', wallet: w.name });
     return new SigningCanary({
       walletName: w.name,
+      walletAloneVotes: w.votingMode === 'wallet',
       wallet: client,
       assembler: new VoteAssembler({ walletName: w.name, network: this.config.network, wallet: client, chain, voteVersion: () => sup()?.voteVersion() ?? null, logger }),
       accounts: new AccountLockGuard({

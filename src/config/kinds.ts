@@ -115,7 +115,12 @@ export const blocks: OptionKind = kind(
   (t) => (/^[0-9]{1,5}$/.test(t) ? Number(t) : t),
 );
 
-/** BIP0044 account numbers (below 2^31; the imported account 2^31-1 has no passphrase of its own) to file paths. */
+/**
+ * Account numbers (uint32: BIP0044 accounts below 2^31, imported xpub
+ * accounts such as ImportVotingAccountFromSeed's from 2^31 on; 2^31-1 is
+ * the legacy imported-keys account, which has no passphrase of its own) to
+ * file paths.
+ */
 export function accountFileMap(what: string): OptionKind {
   return kind(
     `a mapping of ${what}`,
@@ -126,8 +131,8 @@ export function accountFileMap(what: string): OptionKind {
       let ok = true;
       for (const [k, val] of entries) {
         const n = typeof k === 'number' ? k : typeof k === 'string' && /^\d{1,10}$/.test(k) ? Number(k) : NaN;
-        if (!Number.isInteger(n) || n < 0 || n >= 2 ** 31 - 1) {
-          bad(issues, join(key, k), 'keys must be account numbers (0 to 2147483646), as ImportVotingAccountFromSeed or the wallet\'s account list reports them');
+        if (!Number.isInteger(n) || n < 0 || n > 2 ** 32 - 1 || n === 2 ** 31 - 1) {
+          bad(issues, join(key, k), 'keys must be account numbers (0 to 4294967295, not 2147483647), as ImportVotingAccountFromSeed or the wallet\'s account list reports them');
           ok = false;
           continue;
         }

@@ -114,7 +114,7 @@ export function createMetrics(opts: MetricsOptions) {
       labelNames: ['wallet', 'status'],
       registers: r,
     }),
-    signingCanaryFailuresTotal: new Counter({ name: `${p}signing_canary_failures_total`, help: 'Signing canary runs that found the wallet unable to sign a vote, by cause (wallet_locked, account_locked, missing_key, watching_only, grpc_refused, bad_signature, build_failed).', labelNames: ['wallet', 'cause'], registers: r }),
+    signingCanaryFailuresTotal: new Counter({ name: `${p}signing_canary_failures_total`, help: 'Signing canary runs that found the wallet unable to sign a vote, by cause (wallet_locked, account_locked, missing_key, watching_only, grpc_refused, bad_signature, build_failed, wallet_will_not_vote).', labelNames: ['wallet', 'cause'], registers: r }),
     lockedVotingAccounts: new Gauge({ name: `${p}locked_voting_accounts`, help: 'Accounts holding the voting keys of live tickets that are locked on their own (own passphrase) and that dcrvoted could not unlock.', labelNames: ['wallet'], registers: r }),
     accountUnlockAttemptsTotal: new Counter({ name: `${p}account_unlock_attempts_total`, help: 'Attempts to unlock a voting account with its own passphrase (wallets[].accountPassphraseFiles), by result (ok, wrong_passphrase, error).', labelNames: ['wallet', 'result'], registers: r }),
   };

@@ -34,6 +34,8 @@ export interface CanaryReport {
   message: string;
   /** The ticket whose vote failed (or, on success, the last one signed). */
   ticket: string | null;
+  /** Txid of the last vote signed and thrown away (never broadcast). */
+  voteTxid: string | null;
   block: BlockRef | null;
   /** Voting accounts whose vote was signed and checked. */
   accountsSigned: number[];
@@ -55,8 +57,20 @@ export interface CanaryLockView {
   lockedByDesign(): boolean;
 }
 
+/**
+ * dcrwallet 2.1.5 votes a ticket itself only if it "has the private key" of
+ * its voting address, which it decides from the account number alone:
+ * below ImportedAddrAccount (2^31-1) (wallet/wallet.go hasVotingAuthority,
+ * wallet/udb/addressmanager.go HavePrivateKey). An account made by
+ * ImportVotingAccountFromSeed is numbered from 2^31 on, so the wallet never
+ * votes its tickets, unlocked or not — although SignTransaction signs them.
+ */
+export const FIRST_ACCOUNT_THE_WALLET_WILL_NOT_VOTE = 2 ** 31 - 1;
+
 export interface SigningCanaryOptions {
   walletName: string;
+  /** votingMode wallet: only the wallet votes, so a ticket it will not vote is lost. */
+  walletAloneVotes: boolean;
   wallet: CanaryWallet;
   assembler: VoteAssembler;
   accounts: AccountLockGuard;
@@ -91,7 +105,7 @@ export class SigningCanary {
   async run(tip: BlockRef): Promise<CanaryReport> {
     const o = this.#o;
     const at = (o.now ?? Date.now)();
-    const base = { block: tip, at, accountsSigned: [] as number[], lockedAccounts: [] as LockedAccount[] };
+    const base = { block: tip, at, accountsSigned: [] as number[], lockedAccounts: [] as LockedAccount[], voteTxid: null as string | null };
     let report: CanaryReport;
     try {
       const scan = await this.#call('GetTickets', () => o.wallet.scanLiveTickets());
@@ -121,7 +135,10 @@ export class SigningCanary {
       if (lockedAccount) throw new CanaryFailure('account_locked', `cannot sign votes of ticket ${t.hash}: ${lockedAccount.why}`, t.hash);
       const outcome = await this.#signOne(t, tip);
       if (outcome === 'locked_by_design') lockedByDesign = true;
-      else if (t.votingAccount !== null) base.accountsSigned.push(t.votingAccount);
+      else {
+        base.voteTxid = outcome.txid;
+        if (t.votingAccount !== null) base.accountsSigned.push(t.votingAccount);
+      }
       last = t.hash;
     }
     if (lockedByDesign) {
@@ -136,7 +153,7 @@ export class SigningCanary {
     return { ...base, status: 'ok', cause: null, ticket: last, message: `wallet ${o.walletName} signed a vote for ticket ${last ?? '?'} with its voting key (thrown away, not broadcast)` };
   }
 
-  async #signOne(t: LiveTicket, tip: BlockRef): Promise<'signed' | 'locked_by_design'> {
+  async #signOne(t: LiveTicket, tip: BlockRef): Promise<{ txid: string } | 'locked_by_design'> {
     const o = this.#o;
     let unsigned;
     try {
@@ -162,7 +179,14 @@ export class SigningCanary {
     }
     const check = checkVoteSignature(signed.tx, t.tx);
     if (!check.ok) throw new CanaryFailure('bad_signature', `wallet ${o.walletName} signed the vote of ticket ${t.hash}, but ${check.why}`, t.hash);
-    return 'signed';
+    if (o.walletAloneVotes && t.votingAccount !== null && t.votingAccount >= FIRST_ACCOUNT_THE_WALLET_WILL_NOT_VOTE) {
+      throw new CanaryFailure(
+        'wallet_will_not_vote',
+        `wallet ${o.walletName} signs votes of ticket ${t.hash}, but its voting key is in imported account ${t.votingAccount} (ImportVotingAccountFromSeed), whose tickets dcrwallet never votes itself; set votingMode: both (or daemon) for this wallet so dcrvoted casts them`,
+        t.hash,
+      );
+    }
+    return { txid: unsigned.txid };
   }
 
   /** A wallet call: connectivity errors go up, any other refusal is a canary failure. */

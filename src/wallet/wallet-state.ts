@@ -15,6 +15,7 @@ const CAUSE_TEXT: Record<CanaryCause, string> = {
   grpc_refused: 'gRPC refused',
   bad_signature: 'bad signature',
   build_failed: 'vote not built',
+  wallet_will_not_vote: 'the wallet will not vote it',
 };
 
 export interface WalletIdentity {

@@ -182,6 +182,22 @@ describe('voting accounts with their own passphrase', () => {
     expectNothingBroadcast(d);
   });
 
+  it("votingMode wallet with the voting key in an imported account (2^31 and up): cannot_sign, the wallet will not vote it", async () => {
+    const state: Partial<FakeWalletState> = { locked: false, accounts: new Map([[0, { name: 'default', unlocked: true }], [2 ** 31, { name: 'voting', passphrase: ACCOUNT_PASSPHRASE, unlocked: true }]]) };
+    liveTicket(state, 2 ** 31);
+    dut = await start({ wallet: state });
+    expect(await canaryRan(dut)).toMatchObject({ status: 'cannot_sign', cause: 'wallet_will_not_vote' });
+    expect((await walletView(dut)).reasons.join()).toContain('set votingMode: both (or daemon)');
+  });
+
+  it('the same ticket in votingMode both: dcrvoted casts its votes, so the canary is content', async () => {
+    const state: Partial<FakeWalletState> = { locked: false, accounts: new Map([[0, { name: 'default', unlocked: true }], [2 ** 31, { name: 'voting', passphrase: ACCOUNT_PASSPHRASE, unlocked: true }]]) };
+    liveTicket(state, 2 ** 31);
+    dut = await start({ wallet: state, walletConfig: { votingMode: 'both' } });
+    expect(await canaryRan(dut)).toMatchObject({ status: 'ok', accountsSigned: [2 ** 31] });
+    expectNothingBroadcast(dut);
+  });
+
   it('never sends the passphrase to an account that is already unlocked', async () => {
     const d = await startDaemonUnderTestWithAccountFile(ACCOUNT_PASSPHRASE, votingAccountWallet(true));
     dut = d;

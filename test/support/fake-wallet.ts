@@ -451,14 +451,14 @@ export class FakeWallet {
       AccountUnlocked: this.unary('AccountUnlocked', 'WalletService', (req) => {
         const a = this.accountOrFail(req);
         // wallet/wallet.go AccountUnlocked: errors.Invalid for an account without its own passphrase.
-        if (a.passphrase === undefined) throw new RpcFail(grpc.status.INVALID_ARGUMENT, 'wallet.AccountUnlocked: account is not individually encrypted');
+        if (a.passphrase === undefined) throw new RpcFail(grpc.status.INVALID_ARGUMENT, 'wallet.AccountUnlocked: invalid operation: account is not individually encrypted');
         return { unlocked: a.unlocked };
       }),
       UnlockAccount: this.unary('UnlockAccount', 'WalletService', (req) => {
         const a = this.accountOrFail(req);
         // wallet/udb/addressmanager.go UnlockAccount: Crypto (→ DataLoss) without a unique passphrase;
         // a wrong passphrase is errors.Passphrase whether the account is locked or not, and changes nothing.
-        if (a.passphrase === undefined) throw new RpcFail(grpc.status.DATA_LOSS, 'account is not encrypted with a unique passphrase');
+        if (a.passphrase === undefined) throw new RpcFail(grpc.status.DATA_LOSS, 'encryption/decryption error: account is not encrypted with a unique passphrase');
         const given = (req['passphrase'] as Buffer | undefined) ?? Buffer.alloc(0);
         if (!given.equals(Buffer.from(a.passphrase, 'utf8'))) throw new RpcFail(grpc.status.INVALID_ARGUMENT, 'invalid passphrase');
         a.unlocked = true;
