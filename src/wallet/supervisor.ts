@@ -122,6 +122,8 @@ export class WalletSupervisor extends EventEmitter<Events> {
   #stakeInfoAt = 0;
   #canaryDue = true;
   #blocksSinceCanary = 0;
+  /** The canary run in flight: it streams every ticket, so it runs beside the probe loop, not in it. */
+  #canaryRun: Promise<void> | null = null;
   readonly #state: WalletState;
   readonly #unlocker: WalletUnlocker;
 
@@ -152,7 +154,9 @@ export class WalletSupervisor extends EventEmitter<Events> {
     this.#wake?.();
     this.#sync?.cancel();
     await this.#loop?.catch(() => undefined);
+    // Closing the client cancels a canary's calls in flight.
     this.#o.client.close();
+    await this.#canaryRun;
   }
 
   readiness(): WalletReadiness {
@@ -306,18 +310,38 @@ export class WalletSupervisor extends EventEmitter<Events> {
     await this.#unlocker.checkPassphraseOfLockedWallet();
     if (this.#now() - this.#state.policyCheckedAt >= this.#o.policyCheckIntervalMs) await this.#checkPolicy();
     if (this.#now() - this.#stakeInfoAt >= (this.#o.stakeInfoIntervalMs ?? 60_000)) await this.#refreshStakeInfo();
-    if (this.#canaryDue) await this.#runCanary();
+    if (this.#canaryDue) this.#startCanary();
     this.#publishReadiness();
   }
 
-  async #runCanary(): Promise<void> {
+  /**
+   * Starts a canary run unless one is in flight. A wallet with many tickets
+   * takes a while to stream them, and the probe loop must keep its pace (the
+   * watchdog counts on it), so the run goes on beside it. A connectivity
+   * error leaves the last report alone and the canary due: the probe loop
+   * notices a lost wallet by itself.
+   */
+  #startCanary(): void {
     const canary = this.#o.canary;
     const tip = this.#o.tip?.() ?? this.#state.bestBlock;
-    if (!canary || !tip) return;
-    // Connectivity errors propagate: the wallet is marked unreachable and the canary stays due.
-    this.#state.canary = await canary.run(tip);
+    if (!canary || !tip || this.#canaryRun) return;
     this.#canaryDue = false;
     this.#blocksSinceCanary = 0;
+    this.#canaryRun = canary
+      .run(tip)
+      .then(
+        (report) => {
+          this.#state.canary = report;
+          this.#publishReadiness();
+        },
+        (err: unknown) => {
+          this.#canaryDue = true;
+          if (!this.#abort.signal.aborted) this.#log.warn({ event: 'signing_canary_interrupted', err: { message: errorMessage(err) } }, `wallet ${this.name}: signing canary interrupted (${errorMessage(err)}); it runs again at the next round`);
+        },
+      )
+      .finally(() => {
+        this.#canaryRun = null;
+      });
   }
 
   async #openManaged(): Promise<void> {

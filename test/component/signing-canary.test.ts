@@ -110,6 +110,20 @@ describe('signing canary', () => {
     expectNothingBroadcast(dut);
   });
 
+  it('runs again after the wallet reconnects (a restarted wallet may come back locked or without an account unlocked)', async () => {
+    const state: Partial<FakeWalletState> = { locked: false };
+    liveTicket(state, 0);
+    dut = await start({ wallet: state });
+    await canaryRan(dut);
+    const scans = dut.wallet.calls('GetTickets');
+    await dut.wallet.stop();
+    await waitFor('not ready while the wallet is down', async () => (await dut!.get('/readyz')).status === 503);
+    await dut.wallet.restart();
+    await waitFor('canary ran after the reconnect', () => dut!.wallet.calls('GetTickets') > scans, 15_000);
+    await waitFor('ready', async () => (await walletView(dut!)).ready);
+    expectNothingBroadcast(dut);
+  });
+
   it('a watching-only wallet cannot sign: not ready with cannot_sign (watching-only)', async () => {
     const state: Partial<FakeWalletState> = { locked: false, watchingOnly: true };
     liveTicket(state, 0);
