@@ -39,7 +39,7 @@ import { notifyGuardFindings, notifySyncProblems } from './notify/guard-alerts.j
 import type { Transport } from './notify/delivery.js';
 import { AccountLockGuard } from './wallet/account-locks.js';
 import { SigningCanary } from './wallet/signing-canary.js';
-import { WalletSupervisor } from './wallet/supervisor.js';
+import { WalletSupervisor, type CanaryWalletView } from './wallet/supervisor.js';
 import type { GuardEvent } from './guards/findings.js';
 import { GuardScheduler, type GuardWallet } from './guards/scheduler.js';
 import { TreasuryGuard } from './guards/treasury-guard.js';
@@ -205,11 +205,7 @@ export class Daemon {
       const client = walletClientFor(w);
       this.#peerClosers.push(() => client.close());
       const passphrase = new WalletPassphrase(w.passphrase, w.passphrasePath);
-      // The canary reads the lock state the supervisor keeps; it runs only from the supervisor's loop.
-      let sup: WalletSupervisor | null = null;
-      const canary = this.#makeCanary(w, client, casterChain, passphrase, () => sup);
-      sup = this.#makeSupervisor(w, client, passphrase, canary);
-      const supervisor = sup;
+      const supervisor = this.#makeSupervisor(w, client, passphrase, (seen) => this.#makeCanary(w, client, casterChain, passphrase, seen));
       guardWallets.push({ name: w.name, agendas: () => client.agendas(), tspendPolicies: () => client.tspendPolicies() });
       if (w.votingMode !== 'wallet') {
         const keys = w.signing === 'local' ? this.#votingKeys(w, client, supervisor, chain) : undefined;
@@ -335,13 +331,13 @@ export class Daemon {
     return store;
   }
 
-  #makeCanary(w: WalletConfig, client: WalletClient, chain: PoolCasterChain, passphrase: WalletPassphrase, sup: () => WalletSupervisor | null): SigningCanary {
+  #makeCanary(w: WalletConfig, client: WalletClient, chain: PoolCasterChain, passphrase: WalletPassphrase, seen: CanaryWalletView): SigningCanary {
     const logger = this.#log.child({ component: 'canary', wallet: w.name });
     return new SigningCanary({
       walletName: w.name,
       walletAloneVotes: w.votingMode === 'wallet',
       wallet: client,
-      assembler: new VoteAssembler({ walletName: w.name, network: this.config.network, wallet: client, chain, voteVersion: () => sup()?.voteVersion() ?? null, logger }),
+      assembler: new VoteAssembler({ walletName: w.name, network: this.config.network, wallet: client, chain, voteVersion: () => seen.voteVersion(), logger }),
       accounts: new AccountLockGuard({
         walletName: w.name,
         wallet: client,
@@ -350,7 +346,7 @@ export class Daemon {
         logger,
       }),
       lock: {
-        unlocked: () => sup()?.readiness().unlocked ?? null,
+        unlocked: () => seen.unlocked(),
         // dcrvoted signs this wallet's votes with the passphrase each time: locked is how it is meant to be.
         lockedByDesign: () => w.votingMode !== 'wallet' && passphrase.usable() !== null,
       },
@@ -359,7 +355,7 @@ export class Daemon {
     });
   }
 
-  #makeSupervisor(w: WalletConfig, client: WalletClient, passphrase: WalletPassphrase, canary: SigningCanary): WalletSupervisor {
+  #makeSupervisor(w: WalletConfig, client: WalletClient, passphrase: WalletPassphrase, makeCanary: (seen: CanaryWalletView) => SigningCanary): WalletSupervisor {
     const c = this.config;
     initWalletSeries(this.metrics, w.name, w.votingMode, w.signing);
     // A supervisor round takes at most a probe interval plus the backoff cap
@@ -384,7 +380,7 @@ export class Daemon {
       backoffMaxMs: c.supervisor.backoffMaxMs,
       wrongPassphraseRetryMs: c.supervisor.wrongPassphraseRetryMs,
       onRound: () => this.heartbeat.beat(loop),
-      canary,
+      makeCanary,
       canaryEveryBlocks: c.supervisor.canaryEveryBlocks,
       tip: () => this.#chain?.tip ?? null,
     });

@@ -64,6 +64,12 @@ export interface WalletStatusProbe {
   walletInfo(): Promise<WalletInfo>;
 }
 
+/** What the supervisor last saw of its wallet, for the signing canary. */
+export interface CanaryWalletView {
+  unlocked(): boolean | null;
+  voteVersion(): number | null;
+}
+
 /** A problem no retry can fix: the operator must change the setup. */
 export class WalletFatalError extends Error {
   constructor(
@@ -95,8 +101,8 @@ export interface SupervisorOptions {
   wrongPassphraseRetryMs: number;
   /** Called at every repair/probe round, whatever its result: the watchdog's proof of progress. */
   onRound?: () => void;
-  /** Proves the wallet can sign votes; run after every (re)connect and every canaryEveryBlocks blocks. */
-  canary?: SigningCanary;
+  /** Builds the canary that proves the wallet can sign votes, run after every (re)connect and every canaryEveryBlocks blocks. */
+  makeCanary?: (seen: CanaryWalletView) => SigningCanary;
   /** Default 12. While the last run failed, the canary runs again at every block. */
   canaryEveryBlocks?: number;
   /** The tip the canary's vote is built on (dcrd's); the wallet's best block when unknown. */
@@ -126,6 +132,7 @@ export class WalletSupervisor extends EventEmitter<Events> {
   #canaryRun: Promise<void> | null = null;
   readonly #state: WalletState;
   readonly #unlocker: WalletUnlocker;
+  readonly #canary: SigningCanary | null;
 
   constructor(opts: SupervisorOptions) {
     super();
@@ -142,6 +149,7 @@ export class WalletSupervisor extends EventEmitter<Events> {
       wrongPassphraseRetryMs: opts.wrongPassphraseRetryMs,
       now: () => this.#now(),
     });
+    this.#canary = opts.makeCanary?.({ unlocked: () => this.#state.readiness.unlocked, voteVersion: () => this.#state.voteVersion }) ?? null;
   }
 
   start(): void {
@@ -165,7 +173,7 @@ export class WalletSupervisor extends EventEmitter<Events> {
 
   /** A block connected: every canaryEveryBlocks blocks (every block while it fails) the canary runs again. */
   noteBlock(): void {
-    if (!this.#o.canary) return;
+    if (!this.#canary) return;
     this.#blocksSinceCanary++;
     const failing = this.#state.canary?.status === 'cannot_sign';
     if (failing || this.#blocksSinceCanary >= (this.#o.canaryEveryBlocks ?? 12)) {
@@ -322,7 +330,7 @@ export class WalletSupervisor extends EventEmitter<Events> {
    * notices a lost wallet by itself.
    */
   #startCanary(): void {
-    const canary = this.#o.canary;
+    const canary = this.#canary;
     const tip = this.#o.tip?.() ?? this.#state.bestBlock;
     if (!canary || !tip || this.#canaryRun) return;
     this.#canaryDue = false;
