@@ -104,17 +104,6 @@ export const millis: OptionKind = kind(
   (t) => (/^[0-9]{1,10}$/.test(t) ? Number(t) : t),
 );
 
-/** A whole number of blocks, 1 to 10000. */
-export const blocks: OptionKind = kind(
-  'a whole number of blocks from 1 to 10000',
-  (v, key, issues) => {
-    if (typeof v === 'number' && Number.isInteger(v) && v >= 1 && v <= 10_000) return v;
-    const hint = typeof v === 'string' && /^\d+$/.test(v) ? ' (without quotes)' : '';
-    return bad(issues, key, `must be a whole number of blocks from 1 to 10000, got ${describeValue(v)}${hint}`);
-  },
-  (t) => (/^[0-9]{1,5}$/.test(t) ? Number(t) : t),
-);
-
 /**
  * Account numbers (uint32: BIP0044 accounts below 2^31, imported xpub
  * accounts such as ImportVotingAccountFromSeed's from 2^31 on; 2^31-1 is

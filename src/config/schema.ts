@@ -3,7 +3,7 @@
 // follow them. Secrets never appear here as values: only as paths to files.
 
 import type { Schema } from 'convict';
-import { accountFileMap, blocks, flag, listOf, millis, oneOf, text, textMap, wholeNumber } from './kinds.js';
+import { accountFileMap, flag, listOf, millis, oneOf, text, textMap, wholeNumber } from './kinds.js';
 import { SEVERITIES } from '../notify/message.js';
 import { TARGET_KINDS } from '../notify/wire.js';
 
@@ -234,7 +234,7 @@ export const daemonSchema: Schema<DaemonConfigShape> = {
     },
     canaryEveryBlocks: {
       doc: "How often, in blocks, the signing canary proves that each wallet can sign its votes: it builds a vote for one live ticket per voting account on the tip, has the wallet sign it without a passphrase, checks the signature and throws the vote away. It also runs after every wallet (re)connect, and at every block while it fails.",
-      format: blocks,
+      format: wholeNumber(1, 10_000),
       default: 12,
     },
   },

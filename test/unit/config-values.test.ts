@@ -110,10 +110,10 @@ describe('config values of the wrong type', () => {
     ]);
   });
 
-  it('supervisor.canaryEveryBlocks is a whole number of blocks from 1 to 10000', () => {
+  it('supervisor.canaryEveryBlocks is a whole number (of blocks) from 1 to 10000', () => {
     for (const [value, got] of [[0, 'got the number 0'], [2.5, 'got the number 2.5'], ['12', 'got "12" (without quotes)'], [10_001, 'got the number 10001']] as const) {
       expect(issuesOf(() => loadConfig({ configFile: configWith('supervisor.canaryEveryBlocks', value), env: {} }))).toEqual([
-        { key: 'supervisor.canaryEveryBlocks', message: `must be a whole number of blocks from 1 to 10000, ${got}` },
+        { key: 'supervisor.canaryEveryBlocks', message: `must be a whole number from 1 to 10000, ${got}` },
       ]);
     }
     expect(loadConfig({ configFile: configWith('supervisor.canaryEveryBlocks', 3), env: {} }).supervisor.canaryEveryBlocks).toBe(3);
