@@ -318,6 +318,9 @@ export class WalletSupervisor extends EventEmitter<Events> {
     await this.#unlocker.checkPassphraseOfLockedWallet();
     if (this.#now() - this.#state.policyCheckedAt >= this.#o.policyCheckIntervalMs) await this.#checkPolicy();
     if (this.#now() - this.#stakeInfoAt >= (this.#o.stakeInfoIntervalMs ?? 60_000)) await this.#refreshStakeInfo();
+    // A canary that failed on a locked wallet is out of date as soon as the wallet is unlocked.
+    const last = this.#state.canary;
+    if (last?.status === 'cannot_sign' && last.cause === 'wallet_locked' && this.#state.readiness.unlocked === true) this.#canaryDue = true;
     if (this.#canaryDue) this.#startCanary();
     this.#publishReadiness();
   }

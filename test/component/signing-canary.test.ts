@@ -124,6 +124,17 @@ describe('signing canary', () => {
     expectNothingBroadcast(dut);
   });
 
+  it('a locked wallet (unlock: false) is cannot_sign (locked wallet) and ready again as soon as it is unlocked, without waiting for a block', async () => {
+    const state: Partial<FakeWalletState> = { locked: true };
+    liveTicket(state, 0);
+    dut = await start({ wallet: state, walletConfig: { unlock: false } });
+    expect(await canaryRan(dut)).toMatchObject({ status: 'cannot_sign', cause: 'wallet_locked' });
+    expect((await walletView(dut)).reasons.join()).toContain('cannot_sign (locked wallet)');
+    dut.wallet.state.locked = false;
+    await waitFor('ready', async () => (await walletView(dut!)).ready);
+    expect((await walletView(dut)).canary?.status).toBe('ok');
+  });
+
   it('a watching-only wallet cannot sign: not ready with cannot_sign (watching-only)', async () => {
     const state: Partial<FakeWalletState> = { locked: false, watchingOnly: true };
     liveTicket(state, 0);
