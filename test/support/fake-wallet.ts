@@ -612,14 +612,22 @@ export class FakeWallet {
     };
   }
 
-  /** server.go GetTickets: one ticket per message, every ticket of the wallet (no range given), then end. */
+  /**
+   * server.go GetTickets: one ticket per message, then end. Only
+   * starting_block_height is modelled: tickets mined at or above it, and the
+   * unmined ones (no ending block means through the tip, unmined included).
+   */
   private getTickets(call: grpc.ServerWritableStream<Req, Req>): void {
     this.state.calls['GetTickets'] = (this.state.calls['GetTickets'] ?? 0) + 1;
     if (!this.state.opened) {
       call.emit('error', { code: grpc.status.FAILED_PRECONDITION, details: 'service walletrpc.WalletService is not ready' });
       return;
     }
-    for (const [hash, t] of this.state.tickets) call.write(this.ticketDetails(hash, t));
+    const from = Number(call.request['starting_block_height'] ?? 0);
+    for (const [hash, t] of this.state.tickets) {
+      if (t.blockHeight !== undefined && t.blockHeight < from) continue;
+      call.write(this.ticketDetails(hash, t));
+    }
     call.end();
   }
 
