@@ -22,6 +22,7 @@ import { PolicyReconciler } from './policy/reconciler.js';
 import { buildStatus, readinessOf, type StatusDocument, type StatusParts } from './status.js';
 import { createMetrics, initWalletSeries, type Metrics } from './telemetry/metrics.js';
 import { VERSION } from './version.js';
+import { VoteAssembler } from './vote/assembler.js';
 import { CastError, VoteCaster } from './vote/caster.js';
 import { VotePreparation } from './vote/prepared-inputs.js';
 import { PoolCasterChain } from './vote/chain-adapter.js';
@@ -38,10 +39,12 @@ import { Heartbeat } from './systemd/watchdog.js';
 import { Notifications } from './notify/service.js';
 import { notifyGuardFindings, notifySyncProblems } from './notify/guard-alerts.js';
 import type { Transport } from './notify/delivery.js';
+import { AccountLockGuard } from './wallet/account-locks.js';
+import { SigningCanary } from './wallet/signing-canary.js';
 import { TicketIndex } from './wallet/ticket-index.js';
 import { TicketIndexFeed } from './wallet/ticket-index-feed.js';
 import { IndexTicketSource } from './wallet/index-ticket-source.js';
-import { WalletSupervisor } from './wallet/supervisor.js';
+import { WalletSupervisor, type CanaryWalletView } from './wallet/supervisor.js';
 import type { GuardEvent } from './guards/findings.js';
 import { GuardScheduler, type GuardWallet } from './guards/scheduler.js';
 import { TreasuryGuard } from './guards/treasury-guard.js';
@@ -202,25 +205,26 @@ export class Daemon {
     });
 
     const casterChain = new PoolCasterChain(dcrd, rpc);
-    if (c.wallets.some((w) => w.votingMode !== 'wallet')) casterChain.follow(chain, log.child({ component: 'caster' }));
+    // Every wallet's signing canary builds votes with the caster's inputs, tspend expiries included.
+    casterChain.follow(chain, log.child({ component: 'caster' }));
     const casters = new Map<string, WalletVoteCaster>();
     const guardWallets: GuardWallet[] = [];
     this.#supervisors = c.wallets.map((w) => {
       const client = walletClientFor(w);
       this.#peerClosers.push(() => client.close());
       const passphrase = new WalletPassphrase(w.passphrase, w.passphrasePath);
-      const sup = this.#makeSupervisor(w, client, passphrase);
+      const supervisor = this.#makeSupervisor(w, client, passphrase, (seen) => this.#makeCanary(w, client, casterChain, passphrase, seen));
       guardWallets.push({ name: w.name, agendas: () => client.agendas(), tspendPolicies: () => client.tspendPolicies() });
       const index = new TicketIndex({ network: c.network });
       this.#indexes.set(w.name, index);
       this.#feeds.push(new TicketIndexFeed({ walletName: w.name, wallet: client, index, logger: log.child({ component: 'ticket-index', wallet: w.name }) }));
       chain.on('blockConnected', ({ block }) => index.blockConnected(block.height));
       if (w.votingMode !== 'wallet') {
-        const keys = w.signing === 'local' ? this.#votingKeys(w, client, sup, chain, index) : undefined;
+        const keys = w.signing === 'local' ? this.#votingKeys(w, client, supervisor, chain, index) : undefined;
         const prepared = new VotePreparation({ walletName: w.name, network: c.network, index, wallet: client, chain: casterChain, logger: log.child({ component: 'caster', wallet: w.name }) });
         this.#preparations.set(w.name, prepared);
         chain.on('blockConnected', () => void prepared.refresh());
-        sup.on('policyChecked', () => void prepared.refresh());
+        supervisor.on('policyChecked', () => void prepared.refresh());
         index.on('loaded', () => void prepared.refresh());
         const caster = new VoteCaster({
           walletName: w.name,
@@ -228,8 +232,8 @@ export class Daemon {
           wallet: client,
           chain: casterChain,
           passphrase,
-          lockState: sup.lockState(),
-          voteVersion: () => sup.voteVersion(),
+          lockState: supervisor.lockState(),
+          voteVersion: () => supervisor.voteVersion(),
           ...(keys ? { keys } : {}),
           prepared,
           metrics: this.metrics,
@@ -249,7 +253,10 @@ export class Daemon {
           },
         });
       }
-      return sup;
+      return supervisor;
+    });
+    chain.on('blockConnected', () => {
+      for (const s of this.#supervisors) s.noteBlock();
     });
     const owners = new SupervisedOwners(this.#supervisors, this.#indexes);
     const tracker = new VoteTracker({
@@ -347,7 +354,31 @@ export class Daemon {
     return store;
   }
 
-  #makeSupervisor(w: WalletConfig, client: WalletClient, passphrase: WalletPassphrase): WalletSupervisor {
+  #makeCanary(w: WalletConfig, client: WalletClient, chain: PoolCasterChain, passphrase: WalletPassphrase, seen: CanaryWalletView): SigningCanary {
+    const logger = this.#log.child({ component: 'canary', wallet: w.name });
+    return new SigningCanary({
+      walletName: w.name,
+      walletAloneVotes: w.votingMode === 'wallet',
+      wallet: client,
+      assembler: new VoteAssembler({ walletName: w.name, network: this.config.network, wallet: client, chain, voteVersion: () => seen.voteVersion(), logger }),
+      accounts: new AccountLockGuard({
+        walletName: w.name,
+        wallet: client,
+        passphrases: new Map(w.accountPassphrases.map((a) => [a.account, new WalletPassphrase(a.passphrase, a.path)])),
+        metrics: this.metrics,
+        logger,
+      }),
+      lock: {
+        unlocked: () => seen.unlocked(),
+        // dcrvoted signs this wallet's votes with the passphrase each time: locked is how it is meant to be.
+        lockedByDesign: () => w.votingMode !== 'wallet' && passphrase.usable() !== null,
+      },
+      metrics: this.metrics,
+      logger,
+    });
+  }
+
+  #makeSupervisor(w: WalletConfig, client: WalletClient, passphrase: WalletPassphrase, makeCanary: (seen: CanaryWalletView) => SigningCanary): WalletSupervisor {
     const c = this.config;
     initWalletSeries(this.metrics, w.name, w.votingMode, w.signing);
     // A supervisor round takes at most a probe interval plus the backoff cap
@@ -372,6 +403,9 @@ export class Daemon {
       backoffMaxMs: c.supervisor.backoffMaxMs,
       wrongPassphraseRetryMs: c.supervisor.wrongPassphraseRetryMs,
       onRound: () => this.heartbeat.beat(loop),
+      makeCanary,
+      canaryEveryBlocks: c.supervisor.canaryEveryBlocks,
+      tip: () => this.#chain?.tip ?? null,
     });
   }
 

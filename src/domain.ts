@@ -48,3 +48,11 @@ export interface BlockRef {
   hash: string;
   height: number;
 }
+
+/** What the signing canary last found (wallet/signing-canary.ts). */
+export const CANARY_STATUSES = ['ok', 'no_live_ticket', 'locked_by_design', 'cannot_sign'] as const;
+export type CanaryStatus = (typeof CANARY_STATUSES)[number];
+
+/** Why a wallet cannot sign its votes (the cause of a cannot_sign). */
+export const CANARY_CAUSES = ['wallet_locked', 'account_locked', 'missing_key', 'watching_only', 'grpc_refused', 'bad_signature', 'build_failed', 'wallet_will_not_vote'] as const;
+export type CanaryCause = (typeof CANARY_CAUSES)[number];

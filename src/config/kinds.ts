@@ -104,6 +104,40 @@ export const millis: OptionKind = kind(
   (t) => (/^[0-9]{1,10}$/.test(t) ? Number(t) : t),
 );
 
+/**
+ * Account numbers (uint32: BIP0044 accounts below 2^31, imported xpub
+ * accounts such as ImportVotingAccountFromSeed's from 2^31 on; 2^31-1 is
+ * the legacy imported-keys account, which has no passphrase of its own) to
+ * file paths.
+ */
+export function accountFileMap(what: string): OptionKind {
+  return kind(
+    `a mapping of ${what}`,
+    (v, key, issues) => {
+      const entries = entriesOf(v);
+      if (!entries) return bad(issues, key, `must be a mapping of ${what}, got ${describeValue(v)}`);
+      const out: Record<string, string> = {};
+      let ok = true;
+      for (const [k, val] of entries) {
+        const n = typeof k === 'number' ? k : typeof k === 'string' && /^\d{1,10}$/.test(k) ? Number(k) : NaN;
+        if (!Number.isInteger(n) || n < 0 || n > 2 ** 32 - 1 || n === 2 ** 31 - 1) {
+          bad(issues, join(key, k), 'keys must be account numbers (0 to 4294967295, not 2147483647), as ImportVotingAccountFromSeed or the wallet\'s account list reports them');
+          ok = false;
+          continue;
+        }
+        const r = text.check(val, join(key, String(n)), issues);
+        if (r === BAD || r === '') {
+          if (r === '') bad(issues, join(key, String(n)), 'must name a passphrase file');
+          ok = false;
+        } else out[String(n)] = r as string;
+      }
+      return ok ? out : BAD;
+    },
+    undefined,
+    isPlainObject,
+  );
+}
+
 export function oneOf(values: readonly string[]): OptionKind {
   const list = values.length > 1 ? `${values.slice(0, -1).join(', ')} or ${values.at(-1)}` : String(values[0]);
   return kind(

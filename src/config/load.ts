@@ -48,6 +48,8 @@ export interface WalletConfig {
   unlock: boolean;
   passphrase: Secret | null;
   passphrasePath: string | null;
+  /** Voting accounts with a passphrase of their own: account number → passphrase and its file. */
+  accountPassphrases: { account: number; passphrase: Secret; path: string }[];
   callTimeoutMs: number;
   jsonrpc: {
     endpoint: HostPort;
@@ -280,6 +282,12 @@ function resolveWallets(
         };
       } else complete = false;
     }
+    const accountPassphrases: WalletConfig['accountPassphrases'] = [];
+    for (const [account, file] of Object.entries(w.accountPassphraseFiles)) {
+      const secret = files.secret(key(`accountPassphraseFiles.${account}`), file);
+      if (secret) accountPassphrases.push({ account: Number(account), passphrase: secret, path: files.pathOf(file) });
+      else complete = false;
+    }
     const clientKey = files.secret(key('clientKey'), w.clientKey, 'PRIVATE KEY');
     const caCert = files.cert(key('caCert'), w.caCert);
     const clientCert = files.cert(key('clientCert'), w.clientCert);
@@ -297,6 +305,7 @@ function resolveWallets(
       unlock: w.unlock,
       passphrase,
       passphrasePath: w.passphraseFile ? files.pathOf(w.passphraseFile) : null,
+      accountPassphrases,
       callTimeoutMs: w.callTimeoutMs,
       jsonrpc: {
         endpoint: jsonEndpoint,

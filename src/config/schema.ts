@@ -3,7 +3,7 @@
 // follow them. Secrets never appear here as values: only as paths to files.
 
 import type { Schema } from 'convict';
-import { flag, listOf, millis, oneOf, text, textMap, wholeNumber } from './kinds.js';
+import { accountFileMap, flag, listOf, millis, oneOf, text, textMap, wholeNumber } from './kinds.js';
 import { SEVERITIES } from '../notify/message.js';
 import { TARGET_KINDS } from '../notify/wire.js';
 
@@ -50,6 +50,7 @@ export interface DaemonConfigShape {
     backoffMinMs: number;
     backoffMaxMs: number;
     wrongPassphraseRetryMs: number;
+    canaryEveryBlocks: number;
   };
   notify: {
     targets: unknown[];
@@ -231,6 +232,11 @@ export const daemonSchema: Schema<DaemonConfigShape> = {
       format: millis,
       default: 300_000,
     },
+    canaryEveryBlocks: {
+      doc: "How often, in blocks, the signing canary proves that each wallet can sign its votes: it builds a vote for one live ticket per voting account on the tip, has the wallet sign it without a passphrase, checks the signature and throws the vote away. It also runs after every wallet (re)connect, and at every block while it fails.",
+      format: wholeNumber(1, 10_000),
+      default: 12,
+    },
   },
   notify: {
     targets: {
@@ -350,6 +356,7 @@ export interface WalletConfigShape {
   signing: 'wallet' | 'local';
   unlock: boolean;
   passphraseFile: string;
+  accountPassphraseFiles: Record<string, string>;
   callTimeoutMs: number;
   jsonrpc: {
     address: string;
@@ -416,6 +423,11 @@ export const walletSchema: Schema<WalletConfigShape> = {
     doc: "File holding the wallet's private passphrase (a bare name is looked up in $CREDENTIALS_DIRECTORY). Required when unlock is true.",
     format: text,
     default: '',
+  },
+  accountPassphraseFiles: {
+    doc: "Accounts with a passphrase of their own (ImportVotingAccountFromSeed, SetAccountPassphrase) stay locked when the wallet is unlocked. Account number → file holding that account's passphrase (a bare name is looked up in $CREDENTIALS_DIRECTORY); dcrvoted unlocks such an account when it holds the voting key of a live ticket and is seen locked.",
+    format: accountFileMap('account numbers to passphrase files'),
+    default: {},
   },
   callTimeoutMs: {
     doc: 'Deadline for each gRPC call to this wallet, in milliseconds.',

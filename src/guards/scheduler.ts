@@ -9,7 +9,7 @@ import type { Logger } from 'pino';
 import type { ChainTracker } from '../dcrd/chain.js';
 import type { NetworkName } from '../domain.js';
 import { errorMessage } from '../errors.js';
-import { TREASURY_VOTE_WINDOW } from '../vote/caster.js';
+import { TREASURY_VOTE_WINDOW } from '../vote/assembler.js';
 import type { Finding, GuardEvent } from './findings.js';
 import { CHAIN_PARAMS, calcWantHeight } from './params.js';
 import type { TreasuryGuard, TreasuryGuardWallet, UndecidedTSpend } from './treasury-guard.js';

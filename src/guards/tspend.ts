@@ -11,7 +11,7 @@
 import type { PolicyConfig } from '../config/load.js';
 import type { NetworkName, TreasuryChoice } from '../domain.js';
 import { bytesToHex } from '../dcrd/hex.js';
-import { TREASURY_VOTE_WINDOW } from '../vote/caster.js';
+import { TREASURY_VOTE_WINDOW } from '../vote/assembler.js';
 import { decodeTx, txid, TX_VERSION_TREASURY } from '../vote/tx.js';
 
 const TSPEND_SCRIPT_LEN = 100; // stake.TSpendScriptLen

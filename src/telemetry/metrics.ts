@@ -3,7 +3,7 @@
 // deploy/prometheus/*.yml and deploy/grafana/*.json reference these names.
 
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
-import { MISS_REASONS } from '../domain.js';
+import { CANARY_CAUSES, CANARY_STATUSES, MISS_REASONS } from '../domain.js';
 import { UPGRADE_KINDS } from '../guards/findings.js';
 
 export const METRIC_PREFIX = 'dcrvoted_';
@@ -108,6 +108,15 @@ export function createMetrics(opts: MetricsOptions) {
       registers: r,
     }),
     undecidedTSpends: new Gauge({ name: `${p}undecided_tspends`, help: 'Treasury guard: treasury spends still inside (or before) their voting window that the policy decides neither by hash nor by treasury key.', labelNames: ['wallet'], registers: r }),
+    signingCanaryStatus: new Gauge({
+      name: `${p}signing_canary_status`,
+      help: "1 for the signing canary's last finding per wallet (ok; no_live_ticket; locked_by_design: a wallet kept locked for per-vote passphrases, signing unproven; cannot_sign), 0 for the others.",
+      labelNames: ['wallet', 'status'],
+      registers: r,
+    }),
+    signingCanaryFailuresTotal: new Counter({ name: `${p}signing_canary_failures_total`, help: 'Signing canary runs that found the wallet unable to sign a vote, by cause (wallet_locked, account_locked, missing_key, watching_only, grpc_refused, bad_signature, build_failed, wallet_will_not_vote).', labelNames: ['wallet', 'cause'], registers: r }),
+    lockedVotingAccounts: new Gauge({ name: `${p}locked_voting_accounts`, help: 'Accounts holding the voting keys of live tickets that are locked on their own (own passphrase) and that dcrvoted could not unlock.', labelNames: ['wallet'], registers: r }),
+    accountUnlockAttemptsTotal: new Counter({ name: `${p}account_unlock_attempts_total`, help: 'Attempts to unlock a voting account with its own passphrase (wallets[].accountPassphraseFiles), by result (ok, wrong_passphrase, error).', labelNames: ['wallet', 'result'], registers: r }),
   };
   m.buildInfo.set({ version: opts.version, node_version: process.version, network: opts.network }, 1);
   return m;
@@ -135,4 +144,8 @@ export function initWalletSeries(m: Metrics, wallet: string, votingMode: 'wallet
   for (const kind of UPGRADE_KINDS) m.upgradeNeeded.set({ wallet, kind }, 0);
   m.undecidedTSpends.set({ wallet }, 0);
   m.reconnectsTotal.inc({ peer: `wallet:${wallet}` }, 0);
+  for (const status of CANARY_STATUSES) m.signingCanaryStatus.set({ wallet, status }, 0);
+  for (const cause of CANARY_CAUSES) m.signingCanaryFailuresTotal.inc({ wallet, cause }, 0);
+  m.lockedVotingAccounts.set({ wallet }, 0);
+  for (const result of ['ok', 'wrong_passphrase', 'error']) m.accountUnlockAttemptsTotal.inc({ wallet, result }, 0);
 }

@@ -10,51 +10,19 @@ import type { BlockRef, NetworkName } from '../domain.js';
 import type { LOCAL_SIGNING_FALLBACK_REASONS, Metrics } from '../telemetry/metrics.js';
 import type { WalletPassphrase } from '../wallet/passphrase.js';
 import { WalletRpcError } from '../wallet/rpc-errors.js';
-import { buildUnsignedVote, type TreasuryVote } from './builder.js';
-import { subsidySplitFor, type DeploymentState, type SubsidySplit } from './subsidy.js';
+import { VoteAssembler, VoteAssemblyError, type AssemblerChain, type AssemblerWallet, type PreparedVote } from './assembler.js';
 import { LocalSignError, signVoteTicketInput } from './sign-local.js';
 import { decodeTx, serializeTx, txToHex, type MsgTx } from './tx.js';
 import type { LocalSigningMaterial, NoLocalKey } from './voting-keys.js';
 import { errorMessage } from '../errors.js';
 
-/** chaincfg TreasuryVoteInterval and its multiplier (dcrd chaincfg/v3 *params.go). */
-export const TREASURY_VOTE_WINDOW: Readonly<Record<NetworkName, { tvi: number; multiplier: number }>> = {
-  mainnet: { tvi: 288, multiplier: 12 },
-  testnet: { tvi: 60, multiplier: 4 },
-  simnet: { tvi: 48, multiplier: 3 },
-};
-
-/** dcrd blockchain/standalone InsideTSpendWindow: is a tspend with this expiry voted on at this height? */
-export function insideTSpendWindow(blockHeight: number, expiry: number, tvi: number, multiplier: number): boolean {
-  if (expiry < tvi * multiplier + 2) return false;
-  const base = expiry - 2;
-  if (base === 0 || base % tvi !== 0) return false;
-  const start = expiry - tvi * multiplier - 2;
-  return blockHeight >= start && blockHeight <= base;
-}
-
-/** A vote's inputs besides the ticket key's signature (prepared-inputs.ts reads them before the lottery). */
-export interface PreparedVote {
-  ticketTx: Buffer;
-  voteBits: number;
-  subsidySplit: SubsidySplit;
-  treasuryVotes: TreasuryVote[];
-}
-
-export interface CasterWallet {
-  getTicketTx(ticketHash: string): Promise<Buffer | null>;
-  voteChoices(ticketHash?: string): Promise<{ voteBits: number }>;
-  /** Without a hash: every tspend the wallet has seen. With a ticket: that ticket's policy (VSP per-ticket policies win). */
-  tspendPolicies(hashHex?: string, ticketHash?: string): Promise<{ hash: string; policy: string }[]>;
+export interface CasterWallet extends AssemblerWallet {
   /** passphrase null: sign only if the wallet is unlocked, leaving its lock state alone. */
   signTransaction(passphrase: Buffer | null, tx: Uint8Array): Promise<{ tx: Buffer; unsignedInputIndexes: number[] }>;
   publishTransaction(tx: Uint8Array): Promise<string>;
 }
 
-export interface CasterChain {
-  deployments(): Promise<Record<string, DeploymentState>>;
-  /** A treasury spend's expiry height; null when dcrd cannot tell (mined, and no txindex). */
-  tspendExpiry(hash: string): Promise<number | null>;
+export interface CasterChain extends AssemblerChain {
   /** sendrawtransaction to every connected dcrd node at once. */
   broadcast(txHex: string): Promise<{ node: string; ok: boolean; ms: number; error?: string }[]>;
 }
@@ -131,9 +99,11 @@ export class VoteCaster {
   /** Fallback reasons already logged: each is logged once, then only counted. */
   readonly #fallbacksLogged = new Set<LocalFallback>();
   #passphraseSigning: Promise<unknown> = Promise.resolve();
+  readonly #assembler: VoteAssembler;
 
   constructor(opts: VoteCasterOptions) {
     this.#o = opts;
+    this.#assembler = new VoteAssembler({ walletName: opts.walletName, network: opts.network, wallet: opts.wallet, chain: opts.chain, voteVersion: opts.voteVersion, logger: opts.logger });
   }
 
   async cast(ticket: string, block: BlockRef, notifiedAt: number): Promise<CastResult> {
@@ -153,27 +123,18 @@ export class VoteCaster {
 
   async #cast(ticket: string, block: BlockRef, notifiedAt: number): Promise<CastResult> {
     const o = this.#o;
-    const voteVersion = o.voteVersion();
-    if (voteVersion === null) throw new CastError('no_vote_version', `wallet ${o.walletName}: vote version unknown (walletinfo has not answered yet)`);
     const found = o.keys?.lookup(ticket);
     const local = found && 'key' in found ? found : null;
-    // Prepared: no RPC before the signature. Otherwise gather what the wallet would use.
+    // Prepared before the lottery: no RPC before the signature. Otherwise the
+    // assembler gathers what the wallet would use now (a locally signed vote
+    // reads the ticket the key store listed: no GetTicket).
     const prepared = o.prepared?.forWinner(ticket, block) ?? null;
-    // A locally signed vote reads the ticket the key store listed: no GetTicket.
-    const inputs = prepared ?? (await this.#gather(ticket, block, local?.ticketTx ?? null));
     let unsigned;
     try {
-      unsigned = buildUnsignedVote({
-        network: o.network,
-        ticket: inputs.ticketTx,
-        block,
-        voteBits: inputs.voteBits,
-        voteVersion,
-        subsidySplit: inputs.subsidySplit,
-        treasuryVotes: inputs.treasuryVotes,
-      });
+      unsigned = prepared ? this.#assembler.buildPrepared(ticket, block, prepared) : await this.#assembler.build(ticket, block, local?.ticketTx);
     } catch (err) {
-      throw new CastError('build_failed', `cannot build the vote for ticket ${ticket}: ${errorMessage(err)}`);
+      if (err instanceof VoteAssemblyError) throw new CastError(err.reason, err.message);
+      throw err;
     }
     const now = o.now ?? Date.now;
     const builtAt = now();
@@ -233,19 +194,6 @@ export class VoteCaster {
     );
   }
 
-  /** The inputs of a vote not prepared in advance: the wallet's and dcrd's answers now. */
-  async #gather(ticket: string, block: BlockRef, knownTicketTx: Buffer | null): Promise<PreparedVote> {
-    const o = this.#o;
-    const [ticketTx, choices, deployments, treasuryVotes] = await Promise.all([
-      knownTicketTx ?? o.wallet.getTicketTx(ticket),
-      o.wallet.voteChoices(ticket),
-      o.chain.deployments(),
-      this.#treasuryVotes(block.height, ticket),
-    ]);
-    if (!ticketTx) throw new CastError('ticket_unknown', `wallet ${o.walletName} does not hold ticket ${ticket}`);
-    return { ticketTx, voteBits: choices.voteBits, subsidySplit: subsidySplitFor(o.network, block.height, deployments), treasuryVotes };
-  }
-
   /**
    * One signature, and never a passphrase to a wallet that is unlocked: a
    * wrong one would lock it, a right one would relock a wallet unlocked with
@@ -297,32 +245,6 @@ export class VoteCaster {
       throw new CastError(wrong ? 'wrong_passphrase' : 'wallet_error', `wallet ${this.#o.walletName} could not sign the vote: ${errorMessage(err)}`);
     }
   }
-
-  /**
-   * The treasury votes the wallet itself would cast: over the tspends it has
-   * seen (not only those still in dcrd's mempool: a mined tspend is voted on
-   * until its window ends), inside their voting window, with the policy for
-   * this ticket (a per-ticket policy wins over the wallet-wide one, which
-   * falls back to the Pi key's policy), yes or no only.
-   */
-  async #treasuryVotes(height: number, ticket: string): Promise<TreasuryVote[]> {
-    const o = this.#o;
-    const { tvi, multiplier } = TREASURY_VOTE_WINDOW[o.network];
-    const seen = await o.wallet.tspendPolicies();
-    const votes: TreasuryVote[] = [];
-    for (const { hash } of seen) {
-      const expiry = await o.chain.tspendExpiry(hash);
-      if (expiry === null) {
-        o.logger.warn({ event: 'tspend_expiry_unknown', tspend: hash }, `cannot learn the expiry of tspend ${hash.slice(0, 12)} from dcrd (mined, and dcrd runs without --txindex); dcrvoted's vote leaves it out`);
-        continue;
-      }
-      if (!insideTSpendWindow(height, expiry, tvi, multiplier)) continue;
-      const [p] = await o.wallet.tspendPolicies(hash, ticket);
-      if (p && (p.policy === 'yes' || p.policy === 'no')) votes.push({ tspend: hash, vote: p.policy });
-    }
-    return votes;
-  }
-
 }
 
 const FALLBACK_WHY: Readonly<Record<NoLocalKey, string>> = {

@@ -23,7 +23,7 @@ import type { BlockRef, NetworkName } from '../domain.js';
 import { errorMessage } from '../errors.js';
 import type { TicketIndex } from '../wallet/ticket-index.js';
 import type { TreasuryVote } from './builder.js';
-import { insideTSpendWindow, TREASURY_VOTE_WINDOW, type PreparedVote } from './caster.js';
+import { insideTSpendWindow, TREASURY_VOTE_WINDOW, type PreparedVote } from './assembler.js';
 import { SUBSIDY_PARAMS, subsidySplitFor, type DeploymentState } from './subsidy.js';
 
 export interface PreparationWallet {

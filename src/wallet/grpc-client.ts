@@ -127,6 +127,8 @@ export interface TicketInfo {
   blockHeight: number | null;
   /** VSP the ticket is registered with ('' for solo tickets). */
   vspHost: string;
+  /** Account holding the voting key (output 0); null when the wallet holds no key for it. */
+  votingAccount: number | null;
 }
 
 export interface AgendaChoice {
@@ -214,6 +216,7 @@ interface RawTx {
   hash: Buffer;
   transaction: Buffer;
   transaction_type: TxType;
+  credits?: { index: number; account: number }[];
 }
 interface RawGetTicketsResponse {
   ticket: { ticket: RawTx | null; spender: RawTx | null; ticket_status: TicketStatus } | null;
@@ -231,6 +234,34 @@ function walletTx(t: RawTx): WalletTx {
   return { hash: wireHashToHex(t.hash), tx: Buffer.from(t.transaction), type: t.transaction_type };
 }
 
+/** A live ticket and the account holding its voting key (output 0), as GetTickets reports them. */
+export interface LiveTicket {
+  hash: string;
+  /** The ticket purchase transaction, serialized. */
+  tx: Buffer;
+  /** null: the wallet holds no key for output 0, so it cannot vote this ticket. */
+  votingAccount: number | null;
+}
+
+export interface LiveTicketScan {
+  /** The first live ticket seen per voting account. */
+  byAccount: Map<number, LiveTicket>;
+  /** The first live ticket whose voting key the wallet does not hold. */
+  withoutKey: LiveTicket | null;
+  live: number;
+}
+
+/**
+ * The account of a ticket's voting key. dcrwallet lists a transaction's
+ * outputs that pay its own addresses as credits, each with the account of
+ * its address (wallet/notifications.go makeTxSummary, lookupOutputChain);
+ * for a ticket, the credit at index 0 is the stake submission output.
+ */
+function votingAccountOf(tx: RawTx | null | undefined): number | null {
+  const credit = tx?.credits?.find((c) => Number(c.index) === 0);
+  return credit ? Number(credit.account) : null;
+}
+
 // ---------------------------------------------------------------------------
 // The client.
 
@@ -244,7 +275,7 @@ export class WalletClient {
   #client: grpc.Client;
   #closed = false;
   /** Calls and streams in flight, cancelled by close(). */
-  readonly #calls = new Set<grpc.ClientUnaryCall>();
+  readonly #calls = new Set<{ cancel(): void }>();
   readonly #streams = new Set<{ cancel(): void }>();
   readonly #listings = new Set<grpc.ClientReadableStream<unknown>>();
   /**
@@ -441,6 +472,27 @@ export class WalletClient {
   }
 
   /**
+   * The first live ticket per voting account, from one listing of every
+   * ticket of the wallet (listTickets from genesis). O(tickets), so it runs
+   * every few blocks, never per block.
+   */
+  async scanLiveTickets(): Promise<LiveTicketScan> {
+    const scan: LiveTicketScan = { byAccount: new Map(), withoutKey: null, live: 0 };
+    await this.listTickets(
+      0,
+      (t, tx) => {
+        if (t.status !== 'LIVE') return;
+        scan.live++;
+        const ticket: LiveTicket = { hash: t.hash, tx, votingAccount: t.votingAccount };
+        if (ticket.votingAccount === null) scan.withoutKey ??= ticket;
+        else if (!scan.byAccount.has(ticket.votingAccount)) scan.byAccount.set(ticket.votingAccount, ticket);
+      },
+      Math.max(120_000, 20 * this.callTimeoutMs),
+    );
+    return scan;
+  }
+
+  /**
    * DumpPrivateKey for a P2PKH address of the wallet's: the key as WIF, in a
    * Buffer the caller zeroes once decoded. Needs an unlocked wallet: a
    * locked one answers FailedPrecondition (errors.Locked) and its lock state
@@ -450,6 +502,26 @@ export class WalletClient {
   async dumpPrivateKey(address: string): Promise<Buffer> {
     const r = await this.#unary<{ private_key_wif: Buffer }>('WalletService', 'DumpPrivateKey', { address });
     return r.private_key_wif;
+  }
+
+  /**
+   * Whether an account with a passphrase of its own is unlocked; null for an
+   * account without one (dcrwallet answers InvalidArgument "account is not
+   * individually encrypted": it is as locked as the wallet).
+   */
+  async accountUnlocked(account: number): Promise<boolean | null> {
+    try {
+      const r = await this.#unary<{ unlocked: boolean }>('WalletService', 'AccountUnlocked', { account_number: account });
+      return r.unlocked === true;
+    } catch (err) {
+      if (err instanceof WalletRpcError && err.kind === 'invalid_argument' && /individually encrypted/i.test(err.message)) return null;
+      throw err;
+    }
+  }
+
+  /** Unlocks an individually encrypted account. The passphrase is never copied into errors. */
+  async unlockAccount(account: number, passphrase: Buffer): Promise<void> {
+    await this.#unary('WalletService', 'UnlockAccount', { account_number: account, passphrase }, [passphrase]);
   }
 
   /** The passphrase Buffer is sent as is and never copied into errors or logs. */
@@ -733,5 +805,6 @@ function ticketInfoOf(r: RawGetTicketsResponse, fallbackHash: string): TicketInf
     blockHash: r.block && r.block.hash.length > 0 ? wireHashToHex(r.block.hash) : null,
     blockHeight: r.block && r.block.hash.length > 0 ? r.block.height : null,
     vspHost: r.vsp_host,
+    votingAccount: votingAccountOf(t?.ticket),
   };
 }

@@ -168,6 +168,9 @@ export async function translateRpcError(
           method,
         );
       }
+      if (method === 'WalletService.UnlockAccount') {
+        return error(ctx, `${who} rejected the account passphrase (${method}): check the file in wallets[].accountPassphraseFiles`, 'wrong_passphrase', code, method);
+      }
       if (method === 'WalletLoaderService.OpenWallet') {
         return error(
           ctx,
@@ -280,4 +283,13 @@ async function diagnoseUnavailable(
       );
     }
   }
+}
+
+/**
+ * Anything but a wallet-side refusal means the wallet (or the path to it)
+ * is gone: set everything up again once it answers.
+ */
+export function isConnectivityError(err: unknown): boolean {
+  if (!(err instanceof WalletRpcError)) return true;
+  return ['unreachable', 'unavailable', 'deadline', 'tls_rejected', 'tls_untrusted'].includes(err.kind);
 }

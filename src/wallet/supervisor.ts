@@ -15,7 +15,8 @@ import type { BlockRef, NetworkName, WalletReadiness } from '../domain.js';
 import { PolicyMismatchError, PolicyReconciler, describeChanges, type PolicyWallet } from '../policy/reconciler.js';
 import type { Metrics } from '../telemetry/metrics.js';
 import type { WalletPassphrase } from './passphrase.js';
-import { WalletRpcError } from './rpc-errors.js';
+import { isConnectivityError } from './rpc-errors.js';
+import type { SigningCanary } from './signing-canary.js';
 import { WalletUnlocker, type UnlockableWallet } from './unlocker.js';
 import { WalletState, type WalletInfo, type WalletStatusView } from './wallet-state.js';
 import { errorMessage } from '../errors.js';
@@ -63,6 +64,12 @@ export interface WalletStatusProbe {
   walletInfo(): Promise<WalletInfo>;
 }
 
+/** What the supervisor last saw of its wallet, for the signing canary. */
+export interface CanaryWalletView {
+  unlocked(): boolean | null;
+  voteVersion(): number | null;
+}
+
 /** A problem no retry can fix: the operator must change the setup. */
 export class WalletFatalError extends Error {
   constructor(
@@ -94,6 +101,12 @@ export interface SupervisorOptions {
   wrongPassphraseRetryMs: number;
   /** Called at every repair/probe round, whatever its result: the watchdog's proof of progress. */
   onRound?: () => void;
+  /** Builds the canary that proves the wallet can sign votes, run after every (re)connect and every canaryEveryBlocks blocks. */
+  makeCanary?: (seen: CanaryWalletView) => SigningCanary;
+  /** Default 12. While the last run failed, the canary runs again at every block. */
+  canaryEveryBlocks?: number;
+  /** The tip the canary's vote is built on (dcrd's); the wallet's best block when unknown. */
+  tip?: () => BlockRef | null;
   /** How often stake info (O(tickets) inside the wallet) is refreshed. */
   stakeInfoIntervalMs?: number;
   now?: () => number;
@@ -114,8 +127,13 @@ export class WalletSupervisor extends EventEmitter<Events> {
   #everReachable = false;
   #sync: SyncHandle | null = null;
   #stakeInfoAt = 0;
+  #canaryDue = true;
+  #blocksSinceCanary = 0;
+  /** The canary run in flight: it streams every ticket, so it runs beside the probe loop, not in it. */
+  #canaryRun: Promise<void> | null = null;
   readonly #state: WalletState;
   readonly #unlocker: WalletUnlocker;
+  readonly #canary: SigningCanary | null;
 
   constructor(opts: SupervisorOptions) {
     super();
@@ -132,6 +150,7 @@ export class WalletSupervisor extends EventEmitter<Events> {
       wrongPassphraseRetryMs: opts.wrongPassphraseRetryMs,
       now: () => this.#now(),
     });
+    this.#canary = opts.makeCanary?.({ unlocked: () => this.#state.readiness.unlocked, voteVersion: () => this.#state.voteVersion }) ?? null;
   }
 
   start(): void {
@@ -144,11 +163,24 @@ export class WalletSupervisor extends EventEmitter<Events> {
     this.#wake?.();
     this.#sync?.cancel();
     await this.#loop?.catch(() => undefined);
+    // Closing the client cancels a canary's calls in flight.
     this.#o.client.close();
+    await this.#canaryRun;
   }
 
   readiness(): WalletReadiness {
     return this.#state.readiness;
+  }
+
+  /** A block connected: every canaryEveryBlocks blocks (every block while it fails) the canary runs again. */
+  noteBlock(): void {
+    if (!this.#canary) return;
+    this.#blocksSinceCanary++;
+    const failing = this.#state.canary?.status === 'cannot_sign';
+    if (failing || this.#blocksSinceCanary >= (this.#o.canaryEveryBlocks ?? 12)) {
+      this.#canaryDue = true;
+      this.#wake?.();
+    }
   }
 
   /** Reasons this wallet could not vote right now; empty when it can. */
@@ -277,6 +309,7 @@ export class WalletSupervisor extends EventEmitter<Events> {
       }
       this.#state.policyCheckedAt = 0;
       this.#o.policy.reset();
+      this.#canaryDue = true;
       this.#needsSetup = false;
       this.#log.info({ event: 'wallet_connected' }, `connected to wallet ${this.name} at ${this.#o.config.grpc.address}`);
     }
@@ -286,7 +319,41 @@ export class WalletSupervisor extends EventEmitter<Events> {
     await this.#unlocker.checkPassphraseOfLockedWallet();
     if (this.#now() - this.#state.policyCheckedAt >= this.#o.policyCheckIntervalMs) await this.#checkPolicy();
     if (this.#now() - this.#stakeInfoAt >= (this.#o.stakeInfoIntervalMs ?? 60_000)) await this.#refreshStakeInfo();
+    // A canary that failed on a locked wallet is out of date as soon as the wallet is unlocked.
+    const last = this.#state.canary;
+    if (last?.status === 'cannot_sign' && last.cause === 'wallet_locked' && this.#state.readiness.unlocked === true) this.#canaryDue = true;
+    if (this.#canaryDue) this.#startCanary();
     this.#publishReadiness();
+  }
+
+  /**
+   * Starts a canary run unless one is in flight. A wallet with many tickets
+   * takes a while to stream them, and the probe loop must keep its pace (the
+   * watchdog counts on it), so the run goes on beside it. A connectivity
+   * error leaves the last report alone and the canary due: the probe loop
+   * notices a lost wallet by itself.
+   */
+  #startCanary(): void {
+    const canary = this.#canary;
+    const tip = this.#o.tip?.() ?? this.#state.bestBlock;
+    if (!canary || !tip || this.#canaryRun) return;
+    this.#canaryDue = false;
+    this.#blocksSinceCanary = 0;
+    this.#canaryRun = canary
+      .run(tip)
+      .then(
+        (report) => {
+          this.#state.canary = report;
+          this.#publishReadiness();
+        },
+        (err: unknown) => {
+          this.#canaryDue = true;
+          if (!this.#abort.signal.aborted) this.#log.warn({ event: 'signing_canary_interrupted', err: { message: errorMessage(err) } }, `wallet ${this.name}: signing canary interrupted (${errorMessage(err)}); it runs again at the next round`);
+        },
+      )
+      .finally(() => {
+        this.#canaryRun = null;
+      });
   }
 
   async #openManaged(): Promise<void> {
@@ -413,7 +480,7 @@ export class WalletSupervisor extends EventEmitter<Events> {
     // policy check, and redoing them on a healthy wallet is harmless.
     this.#needsSetup = true;
     this.#state.lastError = { message: err.message, at: this.#now() };
-    if (isConnectivity(err)) this.#markUnreachable(err);
+    if (isConnectivityError(err)) this.#markUnreachable(err);
     else this.#publishReadiness();
   }
 
@@ -447,14 +514,4 @@ export class WalletSupervisor extends EventEmitter<Events> {
       this.#log.warn({ event: 'wallet_not_ready', reasons }, `wallet ${this.name} cannot vote: ${reasons.join('; ')}`);
     }
   }
-}
-
-
-/**
- * Anything but a wallet-side refusal means the wallet (or the path to it)
- * is gone: set everything up again once it answers.
- */
-function isConnectivity(err: unknown): boolean {
-  if (!(err instanceof WalletRpcError)) return true;
-  return ['unreachable', 'unavailable', 'deadline', 'tls_rejected', 'tls_untrusted'].includes(err.kind);
 }

@@ -3,8 +3,20 @@
 // unlocker write the observations; readiness, /status and the gauges read
 // them here, so "why is this wallet not ready" has one answer.
 
-import type { BlockRef, WalletReadiness } from '../domain.js';
+import type { BlockRef, CanaryCause, WalletReadiness } from '../domain.js';
 import type { PassphraseState, WalletPassphrase } from './passphrase.js';
+import type { CanaryReport } from './signing-canary.js';
+
+const CAUSE_TEXT: Record<CanaryCause, string> = {
+  wallet_locked: 'locked wallet',
+  account_locked: 'locked account',
+  missing_key: 'missing key',
+  watching_only: 'watching-only',
+  grpc_refused: 'gRPC refused',
+  bad_signature: 'bad signature',
+  build_failed: 'vote not built',
+  wallet_will_not_vote: 'the wallet will not vote it',
+};
 
 export interface WalletIdentity {
   name: string;
@@ -36,6 +48,8 @@ export interface WalletStatusView {
   unlock: { enabled: boolean; lastResult: string | null; lastAttemptAt: string | null; passphrase: PassphraseState };
   lastError: { message: string; at: string } | null;
   readySince: string | null;
+  /** The signing canary's last run; null before the first. */
+  canary: (Omit<CanaryReport, 'at'> & { checkedAt: string }) | null;
 }
 
 /** The facts walletinfo reports. */
@@ -69,6 +83,7 @@ export class WalletState {
   unlockAttemptAt = 0;
   lastError: { message: string; at: number } | null = null;
   readySince: number | null = null;
+  canary: CanaryReport | null = null;
 
   constructor(
     readonly id: WalletIdentity,
@@ -135,6 +150,11 @@ export class WalletState {
       }
     }
     if (r.synced !== true) out.push(r.daemonConnected === false ? 'not connected to dcrd' : 'not synced to dcrd');
+    const c = this.canary;
+    if (c?.status === 'cannot_sign' && c.cause !== null) {
+      if (c.cause === 'account_locked' && c.lockedAccounts.length > 0) for (const l of c.lockedAccounts) out.push(`account_locked: ${l.why}`);
+      else out.push(`cannot_sign (${CAUSE_TEXT[c.cause]}): ${c.message}`);
+    }
     return out;
   }
 
@@ -174,6 +194,12 @@ export class WalletState {
       unlock: { enabled: this.id.unlockEnabled, lastResult: this.unlockResult, lastAttemptAt: iso(this.unlockAttemptAt || null), passphrase: this.passphrase.state() },
       lastError: this.lastError ? { message: this.lastError.message, at: new Date(this.lastError.at).toISOString() } : null,
       readySince: iso(this.readySince),
+      canary: this.canary ? { ...withoutAt(this.canary), checkedAt: new Date(this.canary.at).toISOString() } : null,
     };
   }
+}
+
+function withoutAt(r: CanaryReport): Omit<CanaryReport, 'at'> {
+  const { at: _at, ...rest } = r;
+  return rest;
 }

@@ -5,6 +5,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { decodeTx, txid } from '../../src/vote/tx.js';
+import { newVotingKey } from '../support/fake-tickets.js';
 import { dispose, giveTicket, startDaemonUnderTest, waitFor, type DaemonUnderTest } from '../support/daemon-under-test.js';
 
 const fx = readdirSync('test/fixtures/votes')
@@ -42,7 +43,7 @@ describe('vote fast path', () => {
     });
     const d = dut;
     await waitFor('ready', async () => (await d.get('/readyz')).status === 200);
-    await giveTicket(d.wallet, d.daemon, { ticket: fx.ticketHash, tx: fx.ticketHex });
+    await giveTicket(d.wallet, d.daemon, { ticket: fx.ticketHash, tx: fx.ticketHex, votingKey: newVotingKey() });
     // A block: the prepared inputs are read for it, off the vote path.
     const tip = d.dcrd.connectBlock({ winners: [] });
     await waitFor('inputs prepared', () => d.daemon.votePreparation('main')?.forWinner(fx.ticketHash, tip));

@@ -100,7 +100,7 @@ describe('WalletClient round trips', () => {
     const c = clientFor(fake);
 
     expect(await c.getTicket(asym(10))).toEqual({
-      hash: asym(10), status: 'LIVE', spenderHash: null, spenderType: null, blockHash: asym(11), blockHeight: 300, vspHost: '',
+      hash: asym(10), status: 'LIVE', spenderHash: null, spenderType: null, blockHash: asym(11), blockHeight: 300, vspHost: '', votingAccount: null,
     });
     expect(await c.getTicket(asym(12))).toMatchObject({ status: 'VOTED', spenderHash: asym(13), spenderType: 'VOTE', blockHeight: 200 });
     expect(await c.getTicket(asym(15))).toMatchObject({ status: 'UNMINED', blockHash: null, blockHeight: null });

@@ -2,6 +2,7 @@
 // sockets: one fake dcrd, one or more fake wallets, a config file on disk,
 // and a log stream the test can read (and search for leaked secrets).
 
+import type { VotingKey } from './fake-tickets.js';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -60,9 +61,10 @@ export type DaemonUnderTest = RunningDaemon & FakePeers;
  * (TransactionNotifications), returned once the daemon's ticket index holds
  * it: a real winner has been the wallet's for hundreds of blocks.
  */
-export async function giveTicket(wallet: FakeWallet, daemon: Daemon, opts: { walletName?: string; ticket?: string; tx?: string } = {}): Promise<string> {
+export async function giveTicket(wallet: FakeWallet, daemon: Daemon, opts: { walletName?: string; ticket?: string; tx?: string; votingKey?: VotingKey } = {}): Promise<string> {
   const { walletName = 'main', ticket = randomHash() } = opts;
-  wallet.addTicket(ticket, { status: 'LIVE', ...(opts.tx ? { tx: opts.tx } : {}) });
+  // With a voting key (in the default account) the fake wallet can sign the ticket's vote.
+  wallet.addTicket(ticket, { status: 'LIVE', ...(opts.tx ? { tx: opts.tx } : {}), ...(opts.votingKey ? { votingKey: opts.votingKey, votingAccount: 0 } : {}) });
   await waitFor(`ticket indexed by wallet ${walletName}`, () => daemon.ticketIndex(walletName)?.has(ticket));
   return ticket;
 }

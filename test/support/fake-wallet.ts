@@ -78,7 +78,9 @@ import { fileURLToPath } from 'node:url';
 import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
 import type { BlockRef, NetworkName } from '../../src/domain.js';
+import { decodeTx, serializeTx } from '../../src/vote/tx.js';
 import type { TestPki } from './certs.js';
+import { p2pkhSigScript, type VotingKey } from './fake-tickets.js';
 
 export type FakeTicketStatus = 'UNKNOWN' | 'UNMINED' | 'IMMATURE' | 'LIVE' | 'VOTED' | 'MISSED' | 'EXPIRED' | 'REVOKED';
 
@@ -91,6 +93,18 @@ export interface FakeTicket {
   vspHost?: string;
   /** The ticket purchase transaction, hex; real dcrwallet sends it in every GetTicket answer. */
   tx?: string;
+  /** Account of the output-0 (voting) address; unset: the wallet holds no key for it (no credit at index 0). */
+  votingAccount?: number;
+  /** The voting key, so SignTransaction can sign the ticket input (test/support/fake-tickets.ts). */
+  votingKey?: VotingKey;
+}
+
+/** An account; one with a passphrase of its own is locked and unlocked by itself (wallet/udb/addressmanager.go). */
+export interface FakeAccount {
+  name: string;
+  /** Set: individually encrypted with this passphrase. */
+  passphrase?: string;
+  unlocked: boolean;
 }
 
 /** A wallet transaction in a TransactionNotifications message; `spends` is the ticket a vote or revocation spends. */
@@ -151,6 +165,14 @@ export interface FakeWalletState {
   ticketTSpendPolicies: Map<string, 'yes' | 'no'>;
   /** TSpends the wallet has seen: hash → treasury key hex that signed it. */
   knownTSpends: Map<string, string>;
+  /** Account number → account; 0 ("default") always exists. */
+  accounts: Map<number, FakeAccount>;
+  /** A watching-only wallet holds no private keys: it signs nothing. */
+  watchingOnly: boolean;
+  /** Every SignTransaction received: whether it carried a passphrase, and how many inputs the transaction had. */
+  signRequests: { passphrase: boolean; inputs: number }[];
+  /** Test hook: method → details of a PermissionDenied answer (a wallet refusing the call). */
+  refuse: Record<string, string>;
   syncing: boolean;
   rpcSync: RpcSyncBehaviour;
   /** Extra latency per gRPC method name (e.g. Ping), to exercise deadlines. */
@@ -203,6 +225,10 @@ export function defaultFakeState(): FakeWalletState {
     tspendPolicies: new Map(),
     ticketTSpendPolicies: new Map(),
     knownTSpends: new Map(),
+    accounts: new Map([[0, { name: 'default', unlocked: true }]]),
+    watchingOnly: false,
+    signRequests: [],
+    refuse: {},
     syncing: false,
     rpcSync: { mode: 'sync' },
     delayMs: {},
@@ -451,6 +477,8 @@ export class FakeWallet {
           if (needsWallet && !this.state.opened) {
             throw new RpcFail(grpc.status.FAILED_PRECONDITION, `service walletrpc.${needsWallet} is not ready`);
           }
+          const refusal = this.state.refuse[method];
+          if (refusal !== undefined) throw new RpcFail(grpc.status.PERMISSION_DENIED, refusal);
           callback(null, fn(call.request));
         } catch (err) {
           if (err instanceof RpcFail) callback({ code: err.code, details: err.message });
@@ -502,15 +530,22 @@ export class FakeWallet {
       }),
       GetTickets: (call: grpc.ServerWritableStream<Req, Req>) => this.getTickets(call),
       TransactionNotifications: (call: grpc.ServerWritableStream<Req, Req>) => this.transactionNotifications(call),
-      SignTransaction: this.unary('SignTransaction', 'WalletService', (req) => {
-        const tx = (req['serialized_transaction'] as Buffer | undefined) ?? Buffer.alloc(0);
-        const pass = req['passphrase'] as Buffer | undefined;
-        if (pass && pass.length > 0 && !pass.equals(Buffer.from(s.passphrase, 'utf8'))) {
-          s.locked = true;
-          throw new RpcFail(grpc.status.INVALID_ARGUMENT, 'wallet.Unlock: invalid passphrase: ciphertext decryption failed');
-        }
-        const canSign = !s.locked || (pass !== undefined && pass.length > 0);
-        return { transaction: tx, unsigned_input_indexes: canSign ? [0] : [0, 1] };
+      SignTransaction: this.unary('SignTransaction', 'WalletService', (req) => this.signTransaction(req)),
+      AccountUnlocked: this.unary('AccountUnlocked', 'WalletService', (req) => {
+        const a = this.accountOrFail(req);
+        // wallet/wallet.go AccountUnlocked: errors.Invalid for an account without its own passphrase.
+        if (a.passphrase === undefined) throw new RpcFail(grpc.status.INVALID_ARGUMENT, 'wallet.AccountUnlocked: invalid operation: account is not individually encrypted');
+        return { unlocked: a.unlocked };
+      }),
+      UnlockAccount: this.unary('UnlockAccount', 'WalletService', (req) => {
+        const a = this.accountOrFail(req);
+        // wallet/udb/addressmanager.go UnlockAccount: Crypto (→ DataLoss) without a unique passphrase;
+        // a wrong passphrase is errors.Passphrase whether the account is locked or not, and changes nothing.
+        if (a.passphrase === undefined) throw new RpcFail(grpc.status.DATA_LOSS, 'encryption/decryption error: account is not encrypted with a unique passphrase');
+        const given = (req['passphrase'] as Buffer | undefined) ?? Buffer.alloc(0);
+        if (!given.equals(Buffer.from(a.passphrase, 'utf8'))) throw new RpcFail(grpc.status.INVALID_ARGUMENT, 'invalid passphrase');
+        a.unlocked = true;
+        return {};
       }),
       PublishTransaction: this.unary('PublishTransaction', 'WalletService', () => {
         throw new RpcFail(grpc.status.UNIMPLEMENTED, 'not modelled by the fake wallet');
@@ -642,7 +677,7 @@ export class FakeWallet {
     const from = Number(call.request['starting_block_height'] ?? 0);
     const mined = entries.filter(([, t]) => t.blockHeight !== undefined && t.blockHeight >= from).sort(([, a], [, b]) => (a.blockHeight ?? 0) - (b.blockHeight ?? 0));
     const unmined = entries.filter(([, t]) => t.blockHeight === undefined);
-    for (const [hash, t] of [...mined, ...unmined]) call.write(this.ticketResponse(hash, t));
+    for (const [hash, t] of [...mined, ...unmined]) call.write(this.ticketDetails(hash, t));
     call.end();
   }
 
@@ -665,16 +700,27 @@ export class FakeWallet {
     const hash = hashArg(req['ticket_hash'] as Buffer | undefined, 'ticket hash');
     const t = this.state.tickets.get(hash);
     if (!t) throw new RpcFail(grpc.status.NOT_FOUND, 'wallet.GetTicketInfo: item does not exist');
-    return this.ticketResponse(hash, t);
+    return this.ticketDetails(hash, t);
   }
 
-  private ticketResponse(hash: string, t: FakeTicket): Req {
+  /** server.go AccountUnlocked / UnlockAccount: AccountName first, NotExist → NotFound "account not found". */
+  private accountOrFail(req: Req): FakeAccount {
+    const a = this.state.accounts.get(Number(req['account_number'] ?? 0));
+    if (!a) throw new RpcFail(grpc.status.NOT_FOUND, 'account not found');
+    return a;
+  }
+
+  private ticketDetails(hash: string, t: FakeTicket): Req {
     return {
       ticket: {
-        ticket: { hash: toWire(hash), transaction_type: 'TICKET_PURCHASE', ...(t.tx ? { transaction: Buffer.from(t.tx, 'hex') } : {}) },
-        spender: t.spenderHash
-          ? { hash: toWire(t.spenderHash), transaction_type: t.spenderType ?? 'VOTE' }
-          : {},
+        ticket: {
+          hash: toWire(hash),
+          transaction_type: 'TICKET_PURCHASE',
+          ...(t.tx ? { transaction: Buffer.from(t.tx, 'hex') } : {}),
+          // wallet/notifications.go makeTxSummary: outputs paying the wallet's addresses, with their account.
+          credits: t.votingAccount === undefined ? [] : [{ index: 0, account: t.votingAccount }],
+        },
+        spender: t.spenderHash ? { hash: toWire(t.spenderHash), transaction_type: t.spenderType ?? 'VOTE' } : {},
         ticket_status: t.status,
       },
       ...(t.blockHash !== undefined && t.blockHeight !== undefined
@@ -682,6 +728,50 @@ export class FakeWallet {
         : {}),
       vsp_host: t.vspHost ?? '',
     };
+  }
+
+  /**
+   * server.go SignTransaction + wallet/wallet.go SignTransaction: a
+   * passphrase unlocks for the call (a wrong one fails it, and locks an
+   * unlocked wallet); input 0 of a vote is skipped; an input whose previous
+   * output is unknown fails the call; an input the wallet has no usable key
+   * for (wallet locked, account locked on its own, no key, watching-only)
+   * is left unsigned and listed. The fake's signature is DER over a digest
+   * of its own, not Decred's signature hash.
+   */
+  private signTransaction(req: Req): Req {
+    const s = this.state;
+    const raw = (req['serialized_transaction'] as Buffer | undefined) ?? Buffer.alloc(0);
+    const decoded = decodeTx(raw);
+    if (!decoded.ok) throw new RpcFail(grpc.status.INVALID_ARGUMENT, `Bytes do not represent a valid raw transaction: ${decoded.reason}`);
+    const tx = decoded.value.tx;
+    const pass = (req['passphrase'] as Buffer | undefined) ?? Buffer.alloc(0);
+    s.signRequests.push({ passphrase: pass.length > 0, inputs: tx.txIn.length });
+    let unlockedForCall = false;
+    if (pass.length > 0) {
+      if (!pass.equals(Buffer.from(s.passphrase, 'utf8'))) {
+        s.locked = true;
+        throw new RpcFail(grpc.status.INVALID_ARGUMENT, 'wallet.Unlock: invalid passphrase: ciphertext decryption failed');
+      }
+      unlockedForCall = s.locked;
+    }
+    const locked = s.locked && !unlockedForCall;
+    const isVote = tx.txIn.length >= 2 && tx.txOut[0]?.pkScript[0] === 0x6a;
+    const unsigned: number[] = [];
+    tx.txIn.forEach((input, i) => {
+      if (i === 0 && isVote) return;
+      const prev = Buffer.from(input.prevOut.hash).reverse().toString('hex');
+      const t = s.tickets.get(prev);
+      if (!t) throw new RpcFail(grpc.status.UNKNOWN, `${prev}:${input.prevOut.index} not found`);
+      const account = t.votingAccount === undefined ? undefined : s.accounts.get(t.votingAccount);
+      const ownLock = account?.passphrase !== undefined && !account.unlocked;
+      if (locked || ownLock || s.watchingOnly || !t.votingKey || !account) {
+        unsigned.push(i);
+        return;
+      }
+      input.signatureScript = p2pkhSigScript(t.votingKey, serializeTx(tx, 'noWitness'));
+    });
+    return { transaction: Buffer.from(serializeTx(tx)), unsigned_input_indexes: unsigned };
   }
 
   private ownTicketOrFail(ticket: string): void {

@@ -110,6 +110,37 @@ describe('config values of the wrong type', () => {
     ]);
   });
 
+  it('supervisor.canaryEveryBlocks is a whole number (of blocks) from 1 to 10000', () => {
+    for (const [value, got] of [[0, 'got the number 0'], [2.5, 'got the number 2.5'], ['12', 'got "12" (without quotes)'], [10_001, 'got the number 10001']] as const) {
+      expect(issuesOf(() => loadConfig({ configFile: configWith('supervisor.canaryEveryBlocks', value), env: {} }))).toEqual([
+        { key: 'supervisor.canaryEveryBlocks', message: `must be a whole number from 1 to 10000, ${got}` },
+      ]);
+    }
+    expect(loadConfig({ configFile: configWith('supervisor.canaryEveryBlocks', 3), env: {} }).supervisor.canaryEveryBlocks).toBe(3);
+    expect(loadConfig({ configFile: setup(GOOD), env: {} }).supervisor.canaryEveryBlocks).toBe(12);
+  });
+
+  it('wallets[].accountPassphraseFiles: account numbers to files that exist; the secret is read, never echoed', () => {
+    const withAccounts = (map: string) => setup(GOOD.replace('    passphraseFile: ./wallet-pass\n', `    passphraseFile: ./wallet-pass\n    accountPassphraseFiles: ${map}\n`), { 'acct-pass': 'account-s3cret\n' });
+    const c = loadConfig({ configFile: withAccounts('{ 2147483648: ./acct-pass, "1": ./acct-pass }'), env: {} });
+    expect(c.wallets[0]!.accountPassphrases.map((a) => [a.account, a.passphrase.reveal().toString()])).toEqual([
+      [1, 'account-s3cret'],
+      [2147483648, 'account-s3cret'],
+    ]);
+    expect(issuesOf(() => loadConfig({ configFile: withAccounts('{ voting: ./acct-pass }'), env: {} }))).toEqual([
+      { key: 'wallets[0].accountPassphraseFiles.voting', message: expect.stringContaining('keys must be account numbers (0 to 4294967295, not 2147483647)') },
+    ]);
+    expect(issuesOf(() => loadConfig({ configFile: withAccounts('{ 2147483647: ./acct-pass, -1: ./acct-pass, 4294967296: ./acct-pass }'), env: {} })).map((i) => i.key)).toEqual([
+      'wallets[0].accountPassphraseFiles.(the number 2147483647 as a key)',
+      'wallets[0].accountPassphraseFiles.(the number -1 as a key)',
+      'wallets[0].accountPassphraseFiles.(the number 4294967296 as a key)',
+    ]);
+    expect(issuesOf(() => loadConfig({ configFile: withAccounts('{ 3: "" }'), env: {} }))).toEqual([{ key: 'wallets[0].accountPassphraseFiles.3', message: 'must name a passphrase file' }]);
+    const missing = issuesOf(() => loadConfig({ configFile: withAccounts('{ 3: ./no-such-file }'), env: {} }));
+    expect(missing).toEqual([{ key: 'wallets[0].accountPassphraseFiles.3', message: expect.stringContaining('no-such-file') }]);
+    expect(JSON.stringify(missing)).not.toContain('account-s3cret');
+  });
+
   it('a bad wallet entry is reported and the other entries are still checked', () => {
     const file = setup(
       GOOD.replace(

@@ -11,7 +11,7 @@ import { FindingSet, type Finding } from '../../src/guards/findings.js';
 import { CHAIN_PARAMS, calcWantHeight } from '../../src/guards/params.js';
 import { policyDecision, readTSpend, stillVotable, tspendWindow } from '../../src/guards/tspend.js';
 import { assessUpgrade, type UpgradeInputs } from '../../src/guards/upgrade.js';
-import { insideTSpendWindow } from '../../src/vote/caster.js';
+import { insideTSpendWindow } from '../../src/vote/assembler.js';
 
 const dir = join(import.meta.dirname, '../fixtures/votes');
 const fixture = JSON.parse(readFileSync(join(dir, readdirSync(dir).find((f) => f.startsWith('simnet-tspend-'))!), 'utf8')) as {
@@ -266,6 +266,7 @@ describe('dcrvoted status text', () => {
           unlock: { enabled: true, lastResult: null, lastAttemptAt: null, passphrase: 'unknown' as never },
           lastError: null,
           readySince: null,
+          canary: null,
         },
       ],
       votes: { voted: 0, missed: 0, superseded: 0, byReason: {} as never, pending: [], recentMisses: [] },

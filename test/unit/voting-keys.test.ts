@@ -277,7 +277,7 @@ describe('signing: local — ticket listing (until the ticket index lands)', () 
         froms.push(from);
         for (const t of tickets) {
           if (t.height !== null && t.height < from) continue;
-          on({ hash: t.hash, status: t.status, spenderHash: null, spenderType: null, blockHash: null, blockHeight: t.height, vspHost: '' }, Buffer.from(t.tx, 'hex'));
+          on({ hash: t.hash, status: t.status, spenderHash: null, spenderType: null, blockHash: null, blockHeight: t.height, vspHost: '', votingAccount: 0 }, Buffer.from(t.tx, 'hex'));
         }
       },
     };

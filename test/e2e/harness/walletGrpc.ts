@@ -23,11 +23,27 @@ message VersionResponse {
 service WalletService {
   rpc Ping (PingRequest) returns (PingResponse);
   rpc UnlockWallet (UnlockWalletRequest) returns (UnlockWalletResponse);
+  rpc ImportVotingAccountFromSeed (ImportVotingAccountFromSeedRequest) returns (ImportVotingAccountFromSeedResponse);
+  rpc LockAccount (LockAccountRequest) returns (LockAccountResponse);
+  rpc PurchaseTickets (PurchaseTicketsRequest) returns (PurchaseTicketsResponse);
 }
 message PingRequest {}
 message PingResponse {}
 message UnlockWalletRequest { bytes passphrase = 1; }
 message UnlockWalletResponse {}
+message ImportVotingAccountFromSeedRequest {
+  bytes seed = 1; string name = 2; bytes passphrase = 3; bool rescan = 4; int32 scan_from = 5;
+  bool discover_usage = 6; int32 discover_from = 7; int32 discover_gap_limit = 8;
+}
+message ImportVotingAccountFromSeedResponse { uint32 account = 1; }
+message LockAccountRequest { uint32 account_number = 1; }
+message LockAccountResponse {}
+message PurchaseTicketsRequest {
+  bytes passphrase = 1; uint32 account = 2; uint32 required_confirmations = 3; uint32 num_tickets = 4;
+  uint32 expiry = 5; int64 tx_fee = 6; int64 ticket_fee = 7; bool dont_sign_tx = 8;
+  bool use_voting_account = 16; uint32 voting_account = 17;
+}
+message PurchaseTicketsResponse { repeated bytes ticket_hashes = 1; repeated bytes tickets = 2; bytes split_tx = 3; }
 
 service WalletLoaderService {
   rpc WalletExists (WalletExistsRequest) returns (WalletExistsResponse);
@@ -114,6 +130,25 @@ export class WalletGrpc {
 
   unlockWallet(passphrase: string, deadlineMs = 30_000): Promise<object> {
     return unary(this.wallet, 'UnlockWallet', { passphrase: Buffer.from(passphrase) }, deadlineMs);
+  }
+
+  /**
+   * Imports a voting-only account from a seed, encrypted with a passphrase of
+   * its own (so it stays locked while the wallet is unlocked). Returns its number.
+   */
+  async importVotingAccountFromSeed(seed: Buffer, name: string, passphrase: string, deadlineMs = 60_000): Promise<number> {
+    const r = await unary<{ account: number }>(this.wallet, 'ImportVotingAccountFromSeed', { seed, name, passphrase: Buffer.from(passphrase), rescan: false }, deadlineMs);
+    return r.account;
+  }
+
+  /** Buys tickets from account 0 whose voting rights (output 0) go to `votingAccount`; returns their hashes (display order). */
+  async purchaseTicketsVotingIn(votingAccount: number, count: number, deadlineMs = 60_000): Promise<string[]> {
+    const r = await unary<{ ticketHashes: Buffer[] }>(this.wallet, 'PurchaseTickets', { account: 0, requiredConfirmations: 1, numTickets: count, useVotingAccount: true, votingAccount }, deadlineMs);
+    return r.ticketHashes.map((h) => Buffer.from(h).reverse().toString('hex'));
+  }
+
+  lockAccount(account: number, deadlineMs = 10_000): Promise<object> {
+    return unary(this.wallet, 'LockAccount', { accountNumber: account }, deadlineMs);
   }
 
   /**
