@@ -319,11 +319,19 @@ export class WalletSupervisor extends EventEmitter<Events> {
     await this.#unlocker.checkPassphraseOfLockedWallet();
     if (this.#now() - this.#state.policyCheckedAt >= this.#o.policyCheckIntervalMs) await this.#checkPolicy();
     if (this.#now() - this.#stakeInfoAt >= (this.#o.stakeInfoIntervalMs ?? 60_000)) await this.#refreshStakeInfo();
-    // A canary that failed on a locked wallet is out of date as soon as the wallet is unlocked.
+    // A canary that failed on a locked wallet is out of date as soon as the
+    // wallet is unlocked, or (daemon/both) as soon as dcrvoted has a
+    // passphrase to sign with again: the operator fixed the file, and waiting
+    // for the next block would keep a working wallet not ready.
     const last = this.#state.canary;
-    if (last?.status === 'cannot_sign' && last.cause === 'wallet_locked' && this.#state.readiness.unlocked === true) this.#canaryDue = true;
+    if (last?.status === 'cannot_sign' && last.cause === 'wallet_locked' && (this.#state.readiness.unlocked === true || this.#passphraseSignsLockedVotes())) this.#canaryDue = true;
     if (this.#canaryDue) this.#startCanary();
     this.#publishReadiness();
+  }
+
+  /** dcrvoted casts this wallet's votes and holds a passphrase it may send (not rejected since its file changed). */
+  #passphraseSignsLockedVotes(): boolean {
+    return this.#o.config.votingMode !== 'wallet' && this.#o.passphrase.usable() !== null;
   }
 
   /**

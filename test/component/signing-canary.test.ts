@@ -4,7 +4,7 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { dispose, launch, startDaemonUnderTest, startFakePeers, waitFor, type DaemonUnderTest, type DaemonUnderTestOptions } from '../support/daemon-under-test.js';
+import { dispose, launch, startDaemonUnderTest, startFakePeers, waitFor, WALLET_PASSPHRASE, type DaemonUnderTest, type DaemonUnderTestOptions } from '../support/daemon-under-test.js';
 import { makeTicket, newVotingKey } from '../support/fake-tickets.js';
 import type { FakeWalletState } from '../support/fake-wallet.js';
 
@@ -166,6 +166,20 @@ describe('signing canary', () => {
     mine(dut);
     await waitFor('canary ok', async () => (await walletView(dut!)).canary?.status === 'ok');
     await waitFor('ready', async () => (await walletView(dut!)).ready);
+  });
+
+  it('votingMode daemon, the wallet locked on purpose and a wrong passphrase file: not ready; once the file is fixed, ready again without waiting for a block', async () => {
+    const state: Partial<FakeWalletState> = { locked: true };
+    liveTicket(state, 0);
+    dut = await start({ wallet: state, walletConfig: { votingMode: 'daemon', unlock: false }, passphraseOnDisk: 'not-the-passphrase' });
+    await waitFor('not ready: passphrase rejected', async () => (await walletView(dut!)).reasons.join().includes('rejected the passphrase'));
+    // Without a usable passphrase the lock is no longer by design: the canary says the wallet cannot sign.
+    expect(await canaryRan(dut)).toMatchObject({ status: 'cannot_sign', cause: 'wallet_locked' });
+    writeFileSync(join(dut.dir, 'wallet-passphrase'), WALLET_PASSPHRASE + '\n');
+    await waitFor('ready with the fixed file', async () => (await walletView(dut!)).ready);
+    expect((await walletView(dut)).canary?.status).toBe('locked_by_design');
+    expect(dut.wallet.state.locked).toBe(true);
+    expectNothingBroadcast(dut);
   });
 
   it('votingMode daemon with the wallet locked on purpose: locked_by_design, ready, no passphrase sent with a vote', async () => {
