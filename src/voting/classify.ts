@@ -37,12 +37,21 @@ export function classify(e: VoteEvidence): Decision {
   const late = reached !== null && next !== null && reached > next;
   // In the mempool in time; without the block's arrival (found after the fact) a vote seen counts as in time.
   if (!late && (e.seenInMempool === true || reached !== null)) return { outcome: 'missed', reason: 'not_included' };
-  const states = [e.atNotification, e.atDeadline].filter((s): s is WalletReadiness => s !== null);
-  if (states.some((s) => !s.reachable)) return { outcome: 'missed', reason: 'wallet_unreachable' };
-  if (states.some((s) => s.unlocked === false)) return { outcome: 'missed', reason: 'wallet_locked' };
-  if (states.some((s) => s.voting === false)) return { outcome: 'missed', reason: 'wallet_not_voting' };
+  // The state when the ticket won decides first: what the wallet did later
+  // (a restart to fix it, seen by the deadline probe) is not why it missed.
+  const fault = walletFault(e.atNotification) ?? walletFault(e.atDeadline);
+  if (fault) return { outcome: 'missed', reason: fault };
   if (late) return { outcome: 'missed', reason: 'late' };
   return { outcome: 'missed', reason: 'vote_not_broadcast' };
+}
+
+/** The wallet fault a readiness shows, from the most basic (unreachable) to the most specific (voting disabled). */
+function walletFault(s: WalletReadiness | null): Extract<MissReason, 'wallet_unreachable' | 'wallet_locked' | 'wallet_not_voting'> | null {
+  if (!s) return null;
+  if (!s.reachable) return 'wallet_unreachable';
+  if (s.unlocked === false) return 'wallet_locked';
+  if (s.voting === false) return 'wallet_not_voting';
+  return null;
 }
 
 export function describeMiss(reason: MissReason): string {

@@ -22,6 +22,11 @@ describe('outcome classification', () => {
   it('a fault found by the probe at the deadline counts too', () => {
     expect(classify({ includedInNextBlock: false, seenInMempool: false, atNotification: ok, atDeadline: { ...ok, unlocked: false } })).toEqual({ outcome: 'missed', reason: 'wallet_locked' });
   });
+  it('the state when the ticket won names the fault before what the deadline probe saw (a wallet restarted to fix it is not why it missed)', () => {
+    const restarting = { ...ok, reachable: false, unlocked: null, voting: null };
+    expect(classify({ includedInNextBlock: false, seenInMempool: false, atNotification: { ...ok, voting: false }, atDeadline: restarting })).toEqual({ outcome: 'missed', reason: 'wallet_not_voting' });
+    expect(classify({ includedInNextBlock: false, seenInMempool: true, voteReachedDcrdAt: 1_050, nextBlockAt: 1_000, atNotification: { ...ok, unlocked: false }, atDeadline: restarting })).toEqual({ outcome: 'missed', reason: 'wallet_locked' });
+  });
   it('locked takes precedence over voting disabled (the more basic fault)', () => {
     expect(classify({ includedInNextBlock: false, seenInMempool: null, atNotification: { ...ok, unlocked: false, voting: false }, atDeadline: null })).toEqual({ outcome: 'missed', reason: 'wallet_locked' });
   });
