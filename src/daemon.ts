@@ -37,7 +37,7 @@ import { SupervisedOwners } from './wallet/owners.js';
 import { WalletPassphrase } from './wallet/passphrase.js';
 import { Heartbeat } from './systemd/watchdog.js';
 import { Notifications } from './notify/service.js';
-import { notifyGuardFindings, notifySyncProblems } from './notify/guard-alerts.js';
+import { notifyCanaryReports, notifyGuardFindings, notifySyncProblems } from './notify/guard-alerts.js';
 import type { Transport } from './notify/delivery.js';
 import { AccountLockGuard } from './wallet/account-locks.js';
 import { SigningCanary } from './wallet/signing-canary.js';
@@ -295,6 +295,7 @@ export class Daemon {
         void tracker.onWalletReady(s.name);
       });
       s.on('fatal', (err) => this.#fatal(err.message, EXIT_CONFIG));
+      notifyCanaryReports(s.name, s, this.#notifications.alerts);
     }
 
     const guardLog = log.child({ component: 'guards' });

@@ -7,6 +7,7 @@ import type { SyncGuard, SyncProblemKind } from '../dcrd/sync-guard.js';
 import { alertOf } from '../guards/alerts.js';
 import type { GuardScheduler } from '../guards/scheduler.js';
 import type { Alerts } from './api.js';
+import type { CanaryReport } from '../wallet/signing-canary.js';
 
 const SYNC_TITLES: Record<SyncProblemKind, (node: string) => string> = {
   lagging: (node) => `dcrd ${node} is behind the chain: winners it does not see are not voted through it`,
@@ -34,5 +35,17 @@ export function notifyGuardFindings(guards: Pick<GuardScheduler, 'on'>, alerts: 
     const a = alertOf(e.finding);
     if (e.type === 'raised') alerts.raise(a.key, a.severity, a.title, a.details);
     else alerts.clear(a.key, { wallet: e.finding.wallet, kind: e.finding.kind });
+  });
+}
+
+/** A signing-canary failure pages at once (the wallet is not ready from that moment); the next good run resolves it. */
+export function notifyCanaryReports(wallet: string, supervisor: { on(event: 'canary', cb: (r: CanaryReport) => void): unknown }, alerts: Alerts): void {
+  const key = `cannot_sign:${wallet}`;
+  supervisor.on('canary', (r) => {
+    if (r.status === 'cannot_sign') {
+      alerts.raise(key, 'critical', `wallet ${wallet} cannot sign votes (${r.cause ?? 'unknown cause'})`, { wallet, cause: r.cause ?? 'unknown', message: r.message, ...(r.ticket ? { ticket: r.ticket } : {}) });
+    } else {
+      alerts.clear(key, { wallet, status: r.status });
+    }
   });
 }

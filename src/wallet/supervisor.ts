@@ -16,7 +16,7 @@ import { PolicyMismatchError, PolicyReconciler, describeChanges, type PolicyWall
 import type { Metrics } from '../telemetry/metrics.js';
 import type { WalletPassphrase } from './passphrase.js';
 import { isConnectivityError } from './rpc-errors.js';
-import type { SigningCanary } from './signing-canary.js';
+import type { CanaryReport, SigningCanary } from './signing-canary.js';
 import { WalletUnlocker, type UnlockableWallet } from './unlocker.js';
 import { WalletState, type WalletInfo, type WalletStatusView } from './wallet-state.js';
 import { errorMessage } from '../errors.js';
@@ -113,7 +113,7 @@ export interface SupervisorOptions {
 }
 
 /** policyChecked: the wallet's choices were read (and set) again; prepared vote inputs follow them. */
-type Events = { ready: []; fatal: [err: WalletFatalError]; policyChecked: [] };
+type Events = { ready: []; fatal: [err: WalletFatalError]; policyChecked: []; canary: [report: CanaryReport] };
 
 export class WalletSupervisor extends EventEmitter<Events> {
   readonly name: string;
@@ -353,6 +353,7 @@ export class WalletSupervisor extends EventEmitter<Events> {
         (report) => {
           this.#state.canary = report;
           this.#publishReadiness();
+          this.emit('canary', report);
         },
         (err: unknown) => {
           this.#canaryDue = true;

@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { dispose, launch, startDaemonUnderTest, startFakePeers, waitFor, WALLET_PASSPHRASE, type DaemonUnderTest, type DaemonUnderTestOptions } from '../support/daemon-under-test.js';
 import { makeTicket, newVotingKey } from '../support/fake-tickets.js';
+import { startReceiver } from '../support/receiver.js';
 import type { FakeWalletState } from '../support/fake-wallet.js';
 
 let dut: DaemonUnderTest | null = null;
@@ -133,6 +134,23 @@ describe('signing canary', () => {
     dut.wallet.state.locked = false;
     await waitFor('ready', async () => (await walletView(dut!)).ready);
     expect((await walletView(dut)).canary?.status).toBe('ok');
+  });
+
+  it('a canary failure pages through notify at once (cannot_sign:<wallet>, the cause in the details) and resolves when the canary signs again', async () => {
+    const hook = await startReceiver();
+    try {
+      const state: Partial<FakeWalletState> = { locked: true };
+      liveTicket(state, 0);
+      dut = await start({ wallet: state, walletConfig: { unlock: false }, config: { notify: { targets: [{ name: 'hook', kind: 'webhook', url: hook.url }], startupMessage: false, backoffMinMs: 20, backoffMaxMs: 50 } } });
+      const pages = () => hook.delivered.map((r) => JSON.parse(r.body) as { key: string; state: string; details: Record<string, unknown> }).filter((b) => b.key === 'cannot_sign:main');
+      await waitFor('paged', () => pages().length === 1);
+      expect(pages()[0]).toMatchObject({ state: 'firing', details: { wallet: 'main', cause: 'wallet_locked' } });
+      dut.wallet.state.locked = false;
+      await waitFor('resolved', () => pages().length === 2);
+      expect(pages().map((p) => p.state)).toEqual(['firing', 'resolved']);
+    } finally {
+      await hook.close();
+    }
   });
 
   it('a watching-only wallet cannot sign: not ready with cannot_sign (watching-only)', async () => {
