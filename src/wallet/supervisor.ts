@@ -20,6 +20,7 @@ import type { CanaryReport, SigningCanary } from './signing-canary.js';
 import { WalletUnlocker, type UnlockableWallet } from './unlocker.js';
 import { WalletState, type WalletInfo, type WalletStatusView } from './wallet-state.js';
 import { errorMessage } from '../errors.js';
+import { WakeableDelay } from '../wakeable-delay.js';
 
 export type { WalletInfo, WalletStatusView } from './wallet-state.js';
 
@@ -121,7 +122,7 @@ export class WalletSupervisor extends EventEmitter<Events> {
   readonly #log: Logger;
   readonly #abort = new AbortController();
   #loop: Promise<void> | null = null;
-  #wake: (() => void) | null = null;
+  readonly #pause = new WakeableDelay();
 
   #needsSetup = true;
   #everReachable = false;
@@ -160,7 +161,7 @@ export class WalletSupervisor extends EventEmitter<Events> {
 
   async stop(): Promise<void> {
     this.#abort.abort();
-    this.#wake?.();
+    this.#pause.wake();
     this.#sync?.cancel();
     await this.#loop?.catch(() => undefined);
     // Closing the client cancels a canary's calls in flight.
@@ -179,7 +180,7 @@ export class WalletSupervisor extends EventEmitter<Events> {
     const failing = this.#state.canary?.status === 'cannot_sign';
     if (failing || this.#blocksSinceCanary >= (this.#o.canaryEveryBlocks ?? 12)) {
       this.#canaryDue = true;
-      this.#wake?.();
+      this.#pause.wake();
     }
   }
 
@@ -216,7 +217,7 @@ export class WalletSupervisor extends EventEmitter<Events> {
     } catch (err) {
       this.#markUnreachable(err);
     }
-    this.#wake?.();
+    this.#pause.wake();
     return this.readiness();
   }
 
@@ -268,23 +269,8 @@ export class WalletSupervisor extends EventEmitter<Events> {
         this.emit('fatal', fatal);
         return;
       }
-      await this.#sleep(this.#o.probeIntervalMs);
+      await this.#pause.sleep(this.#o.probeIntervalMs);
     }
-  }
-
-  #sleep(ms: number): Promise<void> {
-    return new Promise((resolve) => {
-      const t = setTimeout(done, ms);
-      t.unref();
-      function done() {
-        clearTimeout(t);
-        resolve();
-      }
-      this.#wake = () => {
-        this.#wake = null;
-        done();
-      };
-    });
   }
 
   /** One pass: repair whatever is wrong, then refresh every observation. Throws to retry. */
@@ -391,7 +377,7 @@ export class WalletSupervisor extends EventEmitter<Events> {
       if (this.#abort.signal.aborted) return;
       this.#log.warn({ event: 'rpc_sync_ended' }, `wallet ${this.name}: RpcSync to dcrd ended (${why}); restarting it`);
       this.#needsSetup = true;
-      this.#wake?.();
+      this.#pause.wake();
     };
     handle.on('synced', () => this.#log.info({ event: 'rpc_sync_synced' }, `wallet ${this.name} synced to dcrd`));
     handle.on('error', (err) => ended(err.message));

@@ -11,6 +11,7 @@ import type { BlockRef } from '../domain.js';
 import { errorMessage } from '../errors.js';
 import type { TicketStatus, WalletTicket, WalletTxNotification } from './grpc-client.js';
 import type { TicketIndex } from './ticket-index.js';
+import { WakeableDelay } from '../wakeable-delay.js';
 
 /** The stream as the feed uses it (WalletStream implements it). */
 export interface NotificationStream {
@@ -44,7 +45,7 @@ export class TicketIndexFeed {
   readonly #o: TicketIndexFeedOptions;
   #stopped = false;
   #stream: NotificationStream | null = null;
-  #wake: (() => void) | null = null;
+  readonly #pause = new WakeableDelay();
   #loop: Promise<void> | null = null;
   /** Completed fills (a refill after a reconnect counts again). */
   fills = 0;
@@ -60,13 +61,13 @@ export class TicketIndexFeed {
   async stop(): Promise<void> {
     this.#stopped = true;
     this.#stream?.cancel();
-    this.#wake?.();
+    this.#pause.wake();
     await this.#loop;
   }
 
   /** Retry now instead of waiting out the backoff (the wallet is back). */
   retryNow(): void {
-    this.#wake?.();
+    this.#pause.wake();
   }
 
   async #run(): Promise<void> {
@@ -77,7 +78,7 @@ export class TicketIndexFeed {
       const filled = await this.#followOnce();
       if (this.#stopped) break;
       delay = filled ? min : Math.min(max, delay * 2);
-      await this.#sleep(delay);
+      await this.#pause.sleep(delay);
     }
     this.#o.index.unload();
   }
@@ -132,18 +133,4 @@ export class TicketIndexFeed {
     return filled;
   }
 
-  #sleep(ms: number): Promise<void> {
-    return new Promise((resolve) => {
-      const t = setTimeout(done, ms);
-      t.unref();
-      function done() {
-        clearTimeout(t);
-        resolve();
-      }
-      this.#wake = () => {
-        this.#wake = null;
-        done();
-      };
-    });
-  }
 }
