@@ -661,17 +661,24 @@ export class FakeWallet {
     };
   }
 
-  private getTickets(call: grpc.ServerWritableStream<Req, Req>): void {
+  /** Counts a server-streaming call and answers it as dcrwallet would before it serves (or when told to refuse streams); false: already answered. */
+  private streamMayStart(call: grpc.ServerWritableStream<Req, Req>, method: string): boolean {
     const s = this.state;
-    s.calls['GetTickets'] = (s.calls['GetTickets'] ?? 0) + 1;
+    s.calls[method] = (s.calls[method] ?? 0) + 1;
     if (s.refuseStreams) {
       call.emit('error', { code: grpc.status.UNIMPLEMENTED, details: 'unknown method' });
-      return;
+      return false;
     }
     if (!s.opened) {
       call.emit('error', { code: grpc.status.FAILED_PRECONDITION, details: 'service walletrpc.WalletService is not ready' });
-      return;
+      return false;
     }
+    return true;
+  }
+
+  private getTickets(call: grpc.ServerWritableStream<Req, Req>): void {
+    const s = this.state;
+    if (!this.streamMayStart(call, 'GetTickets')) return;
     const entries = [...s.tickets.entries()];
     // starting_block_height bounds the mined ones from below (wallet.blockRange); no ending block: through the unmined.
     const from = Number(call.request['starting_block_height'] ?? 0);
@@ -682,16 +689,7 @@ export class FakeWallet {
   }
 
   private transactionNotifications(call: grpc.ServerWritableStream<Req, Req>): void {
-    const s = this.state;
-    s.calls['TransactionNotifications'] = (s.calls['TransactionNotifications'] ?? 0) + 1;
-    if (s.refuseStreams) {
-      call.emit('error', { code: grpc.status.UNIMPLEMENTED, details: 'unknown method' });
-      return;
-    }
-    if (!s.opened) {
-      call.emit('error', { code: grpc.status.FAILED_PRECONDITION, details: 'service walletrpc.WalletService is not ready' });
-      return;
-    }
+    if (!this.streamMayStart(call, 'TransactionNotifications')) return;
     this.txStreams.add(call);
     call.on('cancelled', () => this.txStreams.delete(call));
   }
