@@ -19,6 +19,7 @@ import { DcrdRpc } from '../../src/dcrd/rpc.js';
 import { DcrdClient } from '../../src/dcrd/ws-client.js';
 import type { StatusDocument } from '../../src/status.js';
 import { quickClientOptions, startFakeDcrd, type FakeDcrd } from '../support/fake-dcrd.js';
+import { startReceiver } from '../support/receiver.js';
 import { startInProcess, useSimnet, waitFor, writeConfig } from './dcrvoted.js';
 
 const MINUTE = 60_000;
@@ -160,9 +161,16 @@ describe('guards on a real simnet', () => {
     const expiry = ((await sim.dcrd.rpc('getrawtransaction', [hash, 1])) as { expiry: number }).expiry;
     console.log(`[e2e] tspend ${hash} expiry ${expiry}, window ${expiry - 146}..${expiry - 2}`);
 
-    const file = withGuards(writeConfig(sim), {});
+    const hook = await startReceiver();
+    const file = withGuards(writeConfig(sim, { notify: { targets: [{ name: 'hook', url: hook.url }], startupMessage: false } }), {});
     fx.dut = await startInProcess(file);
     await waitFor('undecided tspend', async () => (await fx.dut!.metric('dcrvoted_undecided_tspends', { wallet: 'ours' })) === 1, 60_000, 200);
+    // The staker without Prometheus hears of it too: one firing notification naming the tspend.
+    const paged = () => hook.delivered.map((r) => JSON.parse(r.body) as { key: string; state: string; details: Record<string, unknown> }).filter((b) => b.key === `tspend_undecided:ours:${hash}`);
+    await waitFor('tspend notification', () => paged().length > 0, 30_000, 100);
+    await fx.dut.daemon.notifications.notifier.idle();
+    expect(paged()).toEqual([expect.objectContaining({ state: 'firing', details: expect.objectContaining({ wallet: 'ours', hash, expiry, amountDcr: 1 }) })]);
+    await hook.close();
     await fx.dut.daemon.guards!.checkNow();
     const warned = fx.dut.logs.events('treasury_guard');
     expect(warned).toHaveLength(1);

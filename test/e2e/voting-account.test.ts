@@ -19,6 +19,7 @@ import type { RunningDaemon } from '../support/daemon-under-test.js';
 import { VoteAssembler } from '../../src/vote/assembler.js';
 import { WalletRpcError } from '../../src/wallet/rpc-errors.js';
 import { chainOf, mineUntil, mineWithOurVotes, startInProcess, useSimnet, waitFor, writeConfig } from './dcrvoted.js';
+import { startReceiver } from '../support/receiver.js';
 
 const MINUTE = 60_000;
 const ACCOUNT_PASSPHRASE = 'voting-account-own-passphrase';
@@ -86,7 +87,8 @@ describe('a voting account with its own passphrase (real wallet)', () => {
   }, 2 * MINUTE);
 
   it('without the account passphrase: the canary fails, not ready with account_locked, though walletinfo says unlocked', async () => {
-    fx.dut = await startInProcess(writeConfig(fx.sim));
+    const hook = await startReceiver();
+    fx.dut = await startInProcess(writeConfig(fx.sim, { notify: { targets: [{ name: 'hook', url: hook.url }], startupMessage: false } }));
     const d = fx.dut;
     const view = await waitFor('canary ran', async () => {
       const v = await walletView(d);
@@ -100,6 +102,11 @@ describe('a voting account with its own passphrase (real wallet)', () => {
     expect(await d.metric('dcrvoted_signing_canary_status', { wallet: 'ours', status: 'cannot_sign' })).toBe(1);
     expect(await d.metric('dcrvoted_wallet_unlocked', { wallet: 'ours' })).toBe(1);
     expect(await fx.wallet.accountUnlocked(account)).toBe(false);
+    // And it pages at once, naming the cause.
+    const paged = () => hook.delivered.map((r) => JSON.parse(r.body) as { key: string; state: string; details: Record<string, unknown> }).filter((b) => b.key === 'cannot_sign:ours');
+    await waitFor('cannot_sign notification', () => paged().length > 0, 30_000, 100);
+    expect(paged()[0]).toMatchObject({ state: 'firing', details: { wallet: 'ours', cause: 'account_locked' } });
+    await hook.close();
   }, 2 * MINUTE);
 
   it("with the account passphrase configured: unlocked and signing, but dcrwallet will not vote an imported account's tickets itself (votingMode wallet)", async () => {
