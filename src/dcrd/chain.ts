@@ -176,7 +176,12 @@ export class ChainTracker extends EventEmitter<ChainEvents> {
         }
         case 'blockdisconnected':
           log.warn({ event: 'block_disconnected', block: n.block }, `block ${n.block.height} ${n.block.hash} was disconnected (reorg)`);
-          this.#setTip({ hash: n.previousHash, height: n.block.height - 1 });
+          // The pool merges every node's stream: a node leaving its own fork
+          // (a block another node never had) disconnects a block that is not
+          // our tip, and its reconnects onto the winning branch are copies the
+          // pool drops. Stepping the tip back then would leave it below every
+          // node's real tip, and each wallet would look out of sync.
+          if (this.#tip?.hash === n.block.hash) this.#setTip({ hash: n.previousHash, height: n.block.height - 1 });
           this.emit('blockDisconnected', { block: { ...n.block, previousHash: n.previousHash }, receivedAt, node: n.node });
           break;
       }

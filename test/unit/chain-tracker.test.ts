@@ -67,6 +67,23 @@ describe('chain tracker', () => {
     expect(await value('dcrvoted_malformed_notifications_total', { method: 'other' })).toBe(1);
   });
 
+  it('a second node leaving its own fork (a block our tip is not) leaves the tip where the winning branch put it', async () => {
+    // What two linked dcrds emit through the pool after a fork at height 43
+    // heals: main mined 43a and then 44 on it; backup, which had 43b,
+    // disconnects 43b and connects 43a and 44, copies the pool drops.
+    const { pool, chain, events, value } = setup();
+    const a43 = h(0xa43);
+    const b43 = h(0xb43);
+    pool.emit('notification', { kind: 'blockconnected', block: { hash: a43, height: 43 }, previousHash: h(42), node: 'main' });
+    pool.emit('notification', { kind: 'blockconnected', block: { hash: b43, height: 43 }, previousHash: h(42), node: 'backup' });
+    pool.emit('notification', { kind: 'blockconnected', block: { hash: h(44), height: 44 }, previousHash: a43, node: 'main' });
+    pool.emit('notification', { kind: 'blockdisconnected', block: { hash: b43, height: 43 }, previousHash: h(42), node: 'backup' });
+    expect(chain.tip).toEqual({ hash: h(44), height: 44 });
+    expect(await value('dcrvoted_dcrd_best_block_height')).toBe(44);
+    // The disconnection still goes out: winners recorded on 43b are superseded.
+    expect(events).toEqual(['connected:43', 'connected:43', 'connected:44', 'disconnected:43']);
+  });
+
   it('a node on another network is fatal with the configuration exit code, and nothing is announced', async () => {
     const { pool, events, fatal } = setup('testnet');
     pool.emit('connected', { node: 'main', first: true });
