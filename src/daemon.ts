@@ -259,8 +259,10 @@ export class Daemon {
       for (const s of this.#supervisors) s.noteBlock();
     });
     const owners = new SupervisedOwners(this.#supervisors, this.#indexes);
+    const nodeRpc = new Map(dcrd.nodes.map((n) => [n.name, new DcrdRpc((method, params, opts) => dcrd.requestTo(n.name, method, params, opts))]));
     const tracker = new VoteTracker({
       chain: rpc,
+      nodeReaders: () => dcrd.connectedNodes().flatMap((name) => nodeRpc.get(name) ?? []),
       owners,
       ledger,
       cursor: new FileChainCursor(c.stateDir),

@@ -60,6 +60,13 @@ export interface DecidingBlock {
 
 export interface VoteTrackerOptions {
   chain: ChainReader;
+  /**
+   * Each connected dcrd node's own reader, the primary first. A decision
+   * reads the blocks from a node that has them: the node that announced the
+   * next block may be ahead of the primary, or the primary on a fork of its
+   * own. Without it, every read goes through `chain`.
+   */
+  nodeReaders?: () => ChainReader[];
   owners: TicketOwners;
   ledger: VoteLedger;
   cursor: ChainCursor;
@@ -439,7 +446,7 @@ export class VoteTracker {
     // The parent's winners were announced before we were listening (startup,
     // reconnect): this block's votes and revocations still tell what they did.
     if (!this.#winnersSeen.has(block.previousHash)) {
-      await this.#scanMissedBlock(await this.#o.chain.getBlockVotes(block.hash));
+      await this.#scanMissedBlock(await this.#blockVotesFromAnyNode(block.hash));
     }
     if (this.#supersededBlocks.delete(block.hash)) await this.#reopenReturned(block);
     // A wallet that answers again, even one not ready to vote, can say what it owns.
@@ -471,49 +478,96 @@ export class VoteTracker {
     this.#updatePending();
   }
 
-  /** Decide every pending winner whose next block exists. */
+  /**
+   * Decide every pending winner whose next block exists. Each winner is
+   * decided on its own: one that no node can answer for yet stays pending
+   * (the next block, reconnect or wallet answer retries it) without holding
+   * up the others or the cursor.
+   */
   async #resolvePending(tip: ConnectedBlock | BlockRef): Promise<void> {
+    const readers = this.#o.nodeReaders?.() ?? [];
+    const sources = readers.length > 0 ? readers : [this.#o.chain];
     const blocks = new Map<string, BlockVotes>();
-    const votesOf = async (hash: string) => {
-      let bv = blocks.get(hash);
-      if (!bv) {
-        bv = await this.#o.chain.getBlockVotes(hash);
-        blocks.set(hash, bv);
-      }
-      return bv;
-    };
     for (const entry of this.#o.ledger.pending()) {
       const w = entry.winner;
       if (w.block.height >= tip.height) continue;
-      const header = await this.#o.chain.getBlockHeader(w.block.hash);
-      if (header.confirmations < 0) {
-        await this.#decide(w, { outcome: 'superseded' });
-        continue;
-      }
-      const nextHash =
-        'previousHash' in tip && tip.previousHash === w.block.hash && tip.height === w.block.height + 1
-          ? tip.hash
-          : await this.#o.chain.getBlockHash(w.block.height + 1);
-      const next = await votesOf(nextHash);
-      const vote = next.votes.find((v) => v.ticketHash === w.ticket && v.votedBlock.hash === w.block.hash);
-      const active = this.#active.get(key(w.ticket, w.block.hash));
-      const decision = classify({
-        includedInNextBlock: vote !== undefined,
-        seenInMempool: active ? active.seen !== null : null,
-        atNotification: w.readiness,
-        atDeadline: active?.atDeadline ?? null,
-        voteReachedDcrdAt: active?.reachedAt ?? null,
-        nextBlockAt: this.#arrivals.get(nextHash) ?? null,
-      });
-      const includedIn = { hash: next.block.hash, height: next.block.height };
-      const deciding: DecidingBlock = { block: includedIn, arrivedAt: this.#arrivals.get(nextHash) ?? null, votes: next.votes.length };
-      if (decision.outcome === 'voted') {
-        await this.#decide(w, { outcome: 'voted', voteTxid: vote?.txid, includedIn, decidedBy: includedIn, voteSeenMs: active?.seen?.afterMs }, deciding);
-      } else {
-        await this.#decide(w, { outcome: 'missed', reason: decision.reason, voteTxid: active?.seen?.txid, decidedBy: includedIn, voteSeenMs: active?.seen?.afterMs }, deciding);
+      try {
+        const found = await this.#nextBlockOf(w, tip, sources, blocks);
+        if (found === 'superseded') await this.#decide(w, { outcome: 'superseded' });
+        else if (found) await this.#decideOn(w, found);
+        else this.#log.warn({ event: 'decision_deferred', ticket: w.ticket, block: w.block, tip }, `cannot decide ticket ${short(w.ticket)} (block ${w.block.height}) yet: no connected dcrd has the block after it; retrying on the next block`);
+      } catch (err) {
+        this.#log.warn({ err: errorFields(err), event: 'decision_failed', ticket: w.ticket, block: w.block }, `deciding ticket ${short(w.ticket)} (block ${w.block.height}) failed; will retry on the next block`);
       }
     }
     this.#updatePending();
+  }
+
+  /**
+   * The block after the winner's, from the first node that has both; null
+   * when none has. 'superseded' only from a node whose best chain reaches
+   * the tip we decide on and leaves the winner's block out: a node behind
+   * or on a fork of its own says nothing about the chain that stands.
+   */
+  async #nextBlockOf(w: WinnerRecord, tip: ConnectedBlock | BlockRef, sources: ChainReader[], blocks: Map<string, BlockVotes>): Promise<BlockVotes | 'superseded' | null> {
+    const childOfWinner = 'previousHash' in tip && tip.previousHash === w.block.hash && tip.height === w.block.height + 1 ? tip.hash : null;
+    for (const src of sources) {
+      try {
+        const cached = childOfWinner ? blocks.get(childOfWinner) : undefined;
+        if (cached) return cached;
+        const header = await src.getBlockHeader(w.block.hash);
+        if (header.confirmations < 0) {
+          if (childOfWinner) continue; // the announced next block builds on it: this node is on a fork of its own
+          if ((await src.getBestBlock()).height >= tip.height) return 'superseded';
+          continue;
+        }
+        const nextHash = childOfWinner ?? (await src.getBlockHash(w.block.height + 1));
+        let bv = blocks.get(nextHash);
+        if (!bv) {
+          bv = await src.getBlockVotes(nextHash);
+          blocks.set(nextHash, bv);
+        }
+        return bv;
+      } catch (err) {
+        this.#log.debug({ err: errorFields(err), ticket: w.ticket, block: w.block }, 'a dcrd could not answer for the block after a winner; asking the next one');
+      }
+    }
+    return null;
+  }
+
+  /** A block's votes from the first connected node that has it (the one that announced it may be the only one yet). */
+  async #blockVotesFromAnyNode(hash: string): Promise<BlockVotes> {
+    const readers = this.#o.nodeReaders?.() ?? [];
+    let failure: unknown = new Error(`no dcrd node has block ${hash}`);
+    for (const src of readers.length > 0 ? readers : [this.#o.chain]) {
+      try {
+        return await src.getBlockVotes(hash);
+      } catch (err) {
+        failure = err;
+      }
+    }
+    throw failure;
+  }
+
+  async #decideOn(w: WinnerRecord, next: BlockVotes): Promise<void> {
+    const nextHash = next.block.hash;
+    const vote = next.votes.find((v) => v.ticketHash === w.ticket && v.votedBlock.hash === w.block.hash);
+    const active = this.#active.get(key(w.ticket, w.block.hash));
+    const decision = classify({
+      includedInNextBlock: vote !== undefined,
+      seenInMempool: active ? active.seen !== null : null,
+      atNotification: w.readiness,
+      atDeadline: active?.atDeadline ?? null,
+      voteReachedDcrdAt: active?.reachedAt ?? null,
+      nextBlockAt: this.#arrivals.get(nextHash) ?? null,
+    });
+    const includedIn = { hash: next.block.hash, height: next.block.height };
+    const deciding: DecidingBlock = { block: includedIn, arrivedAt: this.#arrivals.get(nextHash) ?? null, votes: next.votes.length };
+    if (decision.outcome === 'voted') {
+      await this.#decide(w, { outcome: 'voted', voteTxid: vote?.txid, includedIn, decidedBy: includedIn, voteSeenMs: active?.seen?.afterMs }, deciding);
+    } else {
+      await this.#decide(w, { outcome: 'missed', reason: decision.reason, voteTxid: active?.seen?.txid, decidedBy: includedIn, voteSeenMs: active?.seen?.afterMs }, deciding);
+    }
   }
 
   async #decide(w: WinnerRecord, d: Omit<OutcomeRecord, 'kind' | 'ticket' | 'block' | 'decidedAt' | 'revision'>, deciding: DecidingBlock | null = null): Promise<void> {

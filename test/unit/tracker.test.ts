@@ -477,3 +477,71 @@ async function waitFor(cond: () => boolean): Promise<void> {
   for (let i = 0; i < 400 && !cond(); i++) await new Promise((r) => setTimeout(r, 5));
   if (!cond()) throw new Error('condition not met');
 }
+
+describe('vote tracker: decisions read from a dcrd that has the block', () => {
+  /** A second node's view: the same blocks up to 10, then its own. */
+  function otherNode(): MemoryChain {
+    const c = new MemoryChain();
+    for (let i = 0; i <= 10; i++) c.add(i);
+    return c;
+  }
+
+  function trackerWith(readers: () => ChainReader[]): VoteTracker {
+    tracker.stop();
+    tracker = new VoteTracker({ chain, owners, ledger, cursor, metrics, logger: pino({ level: 'silent' }), walletNames: ['main'], voteSeenDeadlineMs: 50, mempoolPollMs: 5, nodeReaders: readers });
+    return tracker;
+  }
+
+  it('the next block announced by another node, not yet at the primary: decided at once from the node that has it', async () => {
+    const second = otherNode();
+    const tr = trackerWith(() => [chain, second]);
+    owners.owned.set(t(1), 'main');
+    const b10 = { hash: chain.main[10]!, height: 10 };
+    await tr.onWinningTickets(b10, [t(1)], Date.now());
+    const b11 = second.add(11, { votes: [second.vote(t(1), b10)] });
+    await tr.onBlockConnected({ ...b11.ref, previousHash: b10.hash });
+    expect(ledger.get(t(1), b10.hash)!.outcome).toMatchObject({ outcome: 'voted', includedIn: { hash: b11.ref.hash, height: 11 } });
+    expect(cursor.load()).toMatchObject({ hash: b11.ref.hash, height: 11 });
+  });
+
+  it('a primary on a fork of its own is no reason for superseded: the node whose chain holds the winner decides', async () => {
+    const second = otherNode();
+    const tr = trackerWith(() => [chain, second]);
+    owners.owned.set(t(1), 'main');
+    // The winner's block 11 exists on the second node only; the primary
+    // has it as a side-chain block (confirmations -1) and is still at 11.
+    const b11 = second.add(11);
+    chain.blocks.set(b11.ref.hash, { ...b11 });
+    chain.add(11, { tag: 'c' });
+    await tr.onWinningTickets(b11.ref, [t(1)], Date.now());
+    const b12 = second.add(12, { revoked: [] });
+    await tr.onBlockConnected({ ...b12.ref, previousHash: b11.ref.hash });
+    expect(ledger.get(t(1), b11.ref.hash)!.outcome).toMatchObject({ outcome: 'missed', decidedBy: { hash: b12.ref.hash, height: 12 } });
+    // Later, with the primary still behind at 11 on its fork: nothing is superseded either.
+    owners.owned.set(t(2), 'main');
+    await tr.onWinningTickets(b12.ref, [t(2)], Date.now());
+    const b13 = second.add(13);
+    await tr.onBlockConnected({ ...second.add(14).ref, previousHash: b13.ref.hash });
+    expect(ledger.get(t(2), b12.ref.hash)!.outcome).toMatchObject({ outcome: 'missed', decidedBy: { hash: b13.ref.hash, height: 13 } });
+  });
+
+  it('a winner no node can answer for stays pending without holding up the other pending winners or the cursor', async () => {
+    const tr = trackerWith(() => [chain]);
+    owners.owned.set(t(1), 'main');
+    owners.owned.set(t(2), 'main');
+    const b9 = { hash: chain.main[9]!, height: 9 };
+    const b10 = { hash: chain.main[10]!, height: 10 };
+    await tr.onWinningTickets(b9, [t(1)], Date.now());
+    await tr.onWinningTickets(b10, [t(2)], Date.now());
+    const broken = chain.getBlockHeader.bind(chain);
+    chain.getBlockHeader = async (hash: string) => {
+      if (hash === b9.hash) throw new Error('-5: Block not found');
+      return broken(hash);
+    };
+    const b11 = chain.add(11, { votes: [chain.vote(t(2), b10)] });
+    await tr.onBlockConnected({ ...b11.ref, previousHash: b10.hash });
+    expect(ledger.get(t(1), b9.hash)!.outcome).toBeUndefined();
+    expect(ledger.get(t(2), b10.hash)!.outcome).toMatchObject({ outcome: 'voted' });
+    expect(cursor.load()).toMatchObject({ hash: b11.ref.hash, height: 11 });
+  });
+});
