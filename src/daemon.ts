@@ -272,6 +272,7 @@ export class Daemon {
       casters,
       voteSeenDeadlineMs: c.voting.voteSeenDeadlineMs,
       mempoolPollMs: c.voting.mempoolPollMs,
+      decisionGraceMs: c.voting.decisionGraceMs,
       rebroadcaster: new VoteRebroadcaster({
         chain: casterChain,
         metrics: this.metrics,

@@ -43,6 +43,7 @@ export interface DaemonConfigShape {
   voting: {
     voteSeenDeadlineMs: number;
     mempoolPollMs: number;
+    decisionGraceMs: number;
   };
   supervisor: {
     probeIntervalMs: number;
@@ -204,6 +205,11 @@ export const daemonSchema: Schema<DaemonConfigShape> = {
       doc: "How often dcrd's mempool is polled for our votes while one is awaited.",
       format: millis,
       default: 100,
+    },
+    decisionGraceMs: {
+      doc: 'How long a miss is held, after the next block arrived without our vote, for the vote of a ready wallet not seen yet: one seen meanwhile is `late` (a lost race), not `vote_not_broadcast`. 0 decides at once. Never delays a vote.',
+      format: wholeNumber(0, 30_000),
+      default: 2_000,
     },
   },
   supervisor: {

@@ -77,6 +77,16 @@ export interface VoteTrackerOptions {
   casters?: ReadonlyMap<string, WalletVoteCaster>;
   voteSeenDeadlineMs: number;
   mempoolPollMs: number;
+  /**
+   * How long a not-included decision waits for the vote of a ready wallet
+   * that has not been seen yet (0: decide at once). A vote that arrives
+   * within it makes the miss `late` (the race was lost), not
+   * `vote_not_broadcast`. Winners whose wallet had a fault, and votes
+   * already seen, are decided at once.
+   */
+  decisionGraceMs?: number;
+  /** Runs `fn` after `ms` (default setTimeout); returns a cancel function. Tests fire it by hand. */
+  schedule?: (ms: number, fn: () => void) => () => void;
   /** Keeps our votes in every dcrd node's mempool until the next block (dcrd never rebroadcasts them). */
   rebroadcaster?: VoteRebroadcaster;
   /** Stage observations for the votes' timelines (off the hot path). */
@@ -135,6 +145,10 @@ export class VoteTracker {
   /** Winners whose cast has started (recent ones only). */
   readonly #castStarted = new Set<string>();
   #stopped = false;
+  /** Not-included decisions held for a ready wallet's vote: key → cancel of the timer that ends the grace. */
+  readonly #graced = new Map<string, () => void>();
+  /** Winners whose grace is over: decided as the chain shows, whatever arrives later. */
+  readonly #graceOver = new Set<string>();
 
   readonly #alerts: Alerts;
 
@@ -199,6 +213,8 @@ export class VoteTracker {
     this.#o.rebroadcaster?.stop();
     for (const w of this.#watches.values()) w.stop();
     this.#watches.clear();
+    for (const cancel of this.#graced.values()) cancel();
+    this.#graced.clear();
   }
 
   /** In-flight winners for /status. */
@@ -311,6 +327,7 @@ export class VoteTracker {
     const a = this.#active.get(k);
     if (a) {
       a.reachedAt = a.reachedAt === null ? at : Math.min(a.reachedAt, at);
+      this.#endGrace(k);
       return;
     }
     this.#early.set(k, Math.min(this.#early.get(k) ?? at, at));
@@ -535,6 +552,29 @@ export class VoteTracker {
     return null;
   }
 
+  /** True while the decision waits for the vote; starts the grace on the first call. */
+  #holdForVote(k: string): boolean {
+    const grace = this.#o.decisionGraceMs ?? 0;
+    if (grace <= 0 || this.#graceOver.has(k)) return false;
+    if (this.#graced.has(k)) return true;
+    const schedule = this.#o.schedule ?? defaultSchedule;
+    this.#graced.set(k, schedule(grace, () => this.#endGrace(k)));
+    return true;
+  }
+
+  /** The vote was seen or reached a dcrd, or the grace ran out: decide now, on the queue. */
+  #endGrace(k: string): void {
+    const cancel = this.#graced.get(k);
+    if (!cancel) return;
+    cancel();
+    this.#graced.delete(k);
+    this.#graceOver.add(k);
+    trimOldest(this.#graceOver, 256);
+    void this.#enqueue('decision-grace', async () => {
+      if (this.#processed) await this.#resolvePending(this.#processed);
+    });
+  }
+
   /** A block's votes from the first connected node that has it (the one that announced it may be the only one yet). */
   async #blockVotesFromAnyNode(hash: string): Promise<BlockVotes> {
     const readers = this.#o.nodeReaders?.() ?? [];
@@ -552,7 +592,8 @@ export class VoteTracker {
   async #decideOn(w: WinnerRecord, next: BlockVotes): Promise<void> {
     const nextHash = next.block.hash;
     const vote = next.votes.find((v) => v.ticketHash === w.ticket && v.votedBlock.hash === w.block.hash);
-    const active = this.#active.get(key(w.ticket, w.block.hash));
+    const k = key(w.ticket, w.block.hash);
+    const active = this.#active.get(k);
     const decision = classify({
       includedInNextBlock: vote !== undefined,
       seenInMempool: active ? active.seen !== null : null,
@@ -563,6 +604,10 @@ export class VoteTracker {
     });
     const includedIn = { hash: next.block.hash, height: next.block.height };
     const deciding: DecidingBlock = { block: includedIn, arrivedAt: this.#arrivals.get(nextHash) ?? null, votes: next.votes.length };
+    // A ready wallet whose vote nobody has seen yet may be a lost race by
+    // milliseconds (or our own cast still in flight): hold the decision a
+    // little, off the queue, so later events and casts are not delayed.
+    if (decision.outcome === 'missed' && decision.reason === 'vote_not_broadcast' && active && this.#holdForVote(k)) return;
     if (decision.outcome === 'voted') {
       await this.#decide(w, { outcome: 'voted', voteTxid: vote?.txid, includedIn, decidedBy: includedIn, voteSeenMs: active?.seen?.afterMs }, deciding);
     } else {
@@ -577,6 +622,8 @@ export class VoteTracker {
     const rec: OutcomeRecord = { kind: 'outcome', ticket: w.ticket, block: w.block, decidedAt: this.#now(), ...stripUndefined({ ...d, revision }) };
     const k = key(w.ticket, w.block.hash);
     this.#active.delete(k);
+    this.#graced.get(k)?.();
+    this.#graced.delete(k);
     if (![...this.#active.keys()].some((ak) => ak.endsWith(w.block.hash))) this.#stopWatch(w.block.hash);
     if (!(await this.#o.ledger.recordOutcome(rec))) return;
     this.#o.stages?.decided(w, rec, deciding);
@@ -621,6 +668,7 @@ export class VoteTracker {
     const ok = await this.#o.ledger.recordReopen({ kind: 'reopened', ticket: w.ticket, block: w.block, revision: (entry.revision ?? 0) + 1, because: { hash: because.hash, height: because.height }, at: this.#now() });
     if (!ok) return;
     this.#countRevision(w.wallet, o, 'reopened');
+    this.#graceOver.delete(key(w.ticket, w.block.hash));
     // What the mempool showed still counts for the new decision.
     this.#active.set(key(w.ticket, w.block.hash), {
       wallet: w.wallet,
@@ -721,6 +769,12 @@ function decidingBlockHash(e: LedgerEntry, disconnected: BlockRef): string | und
   if (o.decidedBy) return o.decidedBy.hash;
   if (o.includedIn) return o.includedIn.hash;
   return e.winner.block.height === disconnected.height - 1 ? disconnected.hash : undefined;
+}
+
+function defaultSchedule(ms: number, fn: () => void): () => void {
+  const t = setTimeout(fn, ms);
+  t.unref();
+  return () => clearTimeout(t);
 }
 
 function key(ticket: string, blockHash: string): string {

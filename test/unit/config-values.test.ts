@@ -95,6 +95,22 @@ describe('config values of the wrong type', () => {
     }
   });
 
+  it('voting.decisionGraceMs is a whole number of milliseconds from 0 (decide at once) to 30000', () => {
+    const cases: [unknown, string][] = [
+      [-1, 'got the number -1'],
+      [30_001, 'got the number 30001'],
+      [2.5, 'got the number 2.5'],
+      ['2000', 'got "2000" (without quotes)'],
+      ['2s', 'got "2s"'],
+    ];
+    for (const [value, got] of cases) {
+      const issues = issuesOf(() => loadConfig({ configFile: configWith('voting.decisionGraceMs', value), env: {} }));
+      expect(issues).toEqual([{ key: 'voting.decisionGraceMs', message: `must be a whole number from 0 to 30000, ${got}` }]);
+    }
+    expect(loadConfig({ configFile: configWith('voting.decisionGraceMs', 0), env: {} }).voting.decisionGraceMs).toBe(0);
+    expect(loadConfig({ configFile: setup(GOOD), env: {} }).voting.decisionGraceMs).toBe(2_000);
+  });
+
   it('a number where text is expected says to quote it; text is bounded and has no control characters', () => {
     const issues = issuesOf(() => loadConfig({ configFile: configWith('wallets[0].jsonrpc.user', 1234), env: {} }));
     expect(issues).toEqual([{ key: 'wallets[0].jsonrpc.user', message: 'must be a string, got the number 1234 (put it in quotes if it is meant as text)' }]);

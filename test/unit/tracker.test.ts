@@ -545,3 +545,80 @@ describe('vote tracker: decisions read from a dcrd that has the block', () => {
     expect(cursor.load()).toMatchObject({ hash: b11.ref.hash, height: 11 });
   });
 });
+
+describe('vote tracker: the grace before a not-included decision', () => {
+  let clock: number;
+  let timers: { ms: number; fn: () => void; cancelled: boolean }[];
+
+  function graceTracker(): VoteTracker {
+    tracker.stop();
+    clock = 1_000_000;
+    timers = [];
+    tracker = new VoteTracker({
+      chain, owners, ledger, cursor, metrics, logger: pino({ level: 'silent' }), walletNames: ['main'], voteSeenDeadlineMs: 10_000, mempoolPollMs: 5, now: () => clock,
+      decisionGraceMs: 1_500,
+      schedule: (ms, fn) => {
+        const timer = { ms, fn, cancelled: false };
+        timers.push(timer);
+        return () => { timer.cancelled = true; };
+      },
+    });
+    return tracker;
+  }
+
+  it('a ready wallet’s vote seen milliseconds after the next block: the decision waits for it and calls the lost race `late`', async () => {
+    const tr = graceTracker();
+    owners.owned.set(t(1), 'main');
+    const b10 = { hash: chain.main[10]!, height: 10 };
+    await tr.onWinningTickets(b10, [t(1)], clock);
+    clock += 2_000;
+    const b11 = chain.add(11);
+    await tr.onBlockConnected({ ...b11.ref, previousHash: b10.hash }, clock);
+    expect(ledger.get(t(1), b10.hash)!.outcome).toBeUndefined();
+    expect(timers.map((x) => x.ms)).toEqual([1_500]);
+    // The vote turns up 40 ms after the block: decided then, not at the end of the grace.
+    clock += 40;
+    chain.mempool.set('v1', chain.vote(t(1), b10));
+    await waitFor(() => ledger.get(t(1), b10.hash)?.outcome !== undefined);
+    expect(ledger.get(t(1), b10.hash)!.outcome).toMatchObject({ outcome: 'missed', reason: 'late', decidedBy: { hash: b11.ref.hash } });
+    expect(timers[0]!.cancelled).toBe(true);
+  });
+
+  it('no vote by the end of the grace: vote_not_broadcast', async () => {
+    const tr = graceTracker();
+    owners.owned.set(t(1), 'main');
+    const b10 = { hash: chain.main[10]!, height: 10 };
+    await tr.onWinningTickets(b10, [t(1)], clock);
+    const b11 = chain.add(11);
+    await tr.onBlockConnected({ ...b11.ref, previousHash: b10.hash }, clock);
+    expect(ledger.get(t(1), b10.hash)!.outcome).toBeUndefined();
+    timers[0]!.fn();
+    await tr.idle();
+    expect(ledger.get(t(1), b10.hash)!.outcome).toMatchObject({ outcome: 'missed', reason: 'vote_not_broadcast', decidedBy: { hash: b11.ref.hash } });
+  });
+
+  it('a wallet with a fault when its ticket won is decided at once, with no grace', async () => {
+    const tr = graceTracker();
+    owners.owned.set(t(1), 'main');
+    owners.state = { ...READY, unlocked: false };
+    const b10 = { hash: chain.main[10]!, height: 10 };
+    await tr.onWinningTickets(b10, [t(1)], clock);
+    const b11 = chain.add(11);
+    await tr.onBlockConnected({ ...b11.ref, previousHash: b10.hash }, clock);
+    expect(ledger.get(t(1), b10.hash)!.outcome).toMatchObject({ outcome: 'missed', reason: 'wallet_locked' });
+    expect(timers).toEqual([]);
+  });
+
+  it('a winner held in its grace does not hold up the next block’s winners', async () => {
+    const tr = graceTracker();
+    owners.owned.set(t(1), 'main');
+    owners.owned.set(t(2), 'main');
+    const b10 = { hash: chain.main[10]!, height: 10 };
+    await tr.onWinningTickets(b10, [t(1)], clock);
+    const b11 = chain.add(11);
+    await tr.onBlockConnected({ ...b11.ref, previousHash: b10.hash }, clock);
+    await tr.onWinningTickets(b11.ref, [t(2)], clock);
+    expect(ledger.get(t(2), b11.ref.hash)?.winner).toMatchObject({ ticket: t(2) });
+    expect(ledger.get(t(1), b10.hash)!.outcome).toBeUndefined();
+  });
+});
