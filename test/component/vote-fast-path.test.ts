@@ -43,6 +43,9 @@ describe('vote fast path', () => {
     });
     const d = dut;
     await waitFor('ready', async () => (await d.get('/readyz')).status === 200);
+    // The signing canary's first run (no live ticket yet) is over before the ticket arrives: a later
+    // run would sign the very same vote and be counted below. It runs again only in 12 blocks.
+    await waitFor('canary ran', async () => ((await d.get('/status')).body as { wallets: { canary: unknown }[] }).wallets[0]?.canary);
     await giveTicket(d.wallet, d.daemon, { ticket: fx.ticketHash, tx: fx.ticketHex, votingKey: newVotingKey() });
     // A block: the prepared inputs are read for it, off the vote path.
     const tip = d.dcrd.connectBlock({ winners: [] });
