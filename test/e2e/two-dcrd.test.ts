@@ -27,6 +27,7 @@ import { DcrdClient } from '../../src/dcrd/ws-client.js';
 import { quickClientOptions, startFakeDcrd } from '../support/fake-dcrd.js';
 import { startInProcess, useSimnet, waitFor, writeConfig } from './dcrvoted.js';
 import { ChainObserver, type DcrdNode, type Simnet } from './harness/index.js';
+import { startReceiver } from '../support/receiver.js';
 
 /** The guard looks often and forgives little, so the test needs few blocks and little waiting. */
 const GUARD = { syncCheckIntervalMs: 250, syncGraceMs: 1_500 };
@@ -45,8 +46,8 @@ async function tipOf(node: DcrdNode): Promise<{ hash: string; height: number }> 
   return (await node.rpc('getbestblock')) as { hash: string; height: number };
 }
 
-async function startDut(sim: Simnet, voting?: { decisionGraceMs: number }): Promise<RunningDaemon> {
-  const dut = await startInProcess(writeConfig(sim, { dcrd: GUARD, ...(voting ? { voting } : {}) }));
+async function startDut(sim: Simnet, voting?: { decisionGraceMs: number }, notify?: Record<string, unknown>): Promise<RunningDaemon> {
+  const dut = await startInProcess(writeConfig(sim, { dcrd: GUARD, ...(voting ? { voting } : {}), ...(notify ? { notify } : {}) }));
   await waitFor('dcrvoted ready with both dcrd nodes connected', async () => (await dut.get('/readyz')).status === 200, 60_000, 100);
   return dut;
 }
@@ -155,7 +156,9 @@ describe('two dcrd nodes', () => {
 
   it('a dcrd left behind makes dcrvoted not ready, naming both heights; the restored link makes it ready again', async () => {
     const sim = fx.sim;
-    const dut = (fx.dut = await startDut(sim));
+    const hook = await startReceiver();
+    const dut = (fx.dut = await startDut(sim, undefined, { targets: [{ name: 'hook', url: hook.url }], startupMessage: false }));
+    const paged = () => hook.delivered.map((r) => JSON.parse(r.body) as { key: string; state: string; details: Record<string, unknown> }).filter((b) => b.key === 'dcrd_sync:dcrd2:lagging');
     await sim.cutLink();
     const behind = await tipOf(sim.dcrd2!);
     await sim.mine(2);
@@ -176,6 +179,11 @@ describe('two dcrd nodes', () => {
     await waitFor('dcrvoted ready again', async () => (await readyz(dut)).status === 200, 20_000, 100);
     expect(await dut.metric('dcrvoted_dcrd_sync_problem', { node: 'dcrd2', kind: 'lagging' })).toBe(0);
     expect(dut.logs.events('dcrd_sync_recovered').some((l) => l.node === 'dcrd2' && l.kind === 'lagging')).toBe(true);
+    // The same story reached the staker's webhook: paged with the heights, then resolved.
+    await waitFor('lag paged and resolved', () => paged().length >= 2, 30_000, 100);
+    expect(paged().map((b) => b.state)).toEqual(['firing', 'resolved']);
+    expect(String(paged()[0]!.details['message'])).toContain(`dcrd dcrd2 is 2 blocks behind: its tip is height ${behind.height}`);
+    await hook.close();
   });
 
   it('a fork (each dcrd mines its own block at the same height) is reported with both hashes, and heals', async () => {
