@@ -68,16 +68,21 @@ async function watchDcrd(sim: Simnet, ours: Set<string>): Promise<{ samples: Sam
   return { samples, close: () => ws.close() };
 }
 
-async function runPath(sim: Simnet, path: 'wallet' | 'daemon' | 'both'): Promise<number[]> {
+type Path = 'wallet' | 'daemon' | 'both' | 'daemon+local';
+
+async function runPath(sim: Simnet, path: Path): Promise<number[]> {
+  const votingMode = path === 'daemon+local' ? 'daemon' : path;
   await sim.ours.stop();
-  await sim.ours.start({ enableVoting: path !== 'daemon' });
+  await sim.ours.start({ enableVoting: votingMode !== 'daemon' });
   const wc = await walletClient(sim.ours);
   const tickets = new Set(await sim.ourLiveTickets());
   wc.close();
-  const dut = await startInProcess(writeConfig(sim, { wallet: { votingMode: path } }));
+  const dut = await startInProcess(writeConfig(sim, { wallet: { votingMode, ...(path === 'daemon+local' ? { signing: 'local' } : {}) } }));
   await waitFor('ready', async () => (await dut.get('/readyz')).status === 200, 60_000, 200);
-  // dcrvoted's path is the fast one only once the ticket index is filled.
+  // dcrvoted's path is the fast one only once the ticket index is filled (and, signing locally, the keys fetched).
   await waitFor('ticket index loaded', () => dut.daemon.ticketIndex('ours')?.loaded === true, 60_000, 200);
+  if (path === 'daemon+local') await waitFor('voting keys fetched', async () => ((await dut.metric('dcrvoted_voting_keys', { wallet: 'ours' })) ?? 0) >= tickets.size, 60_000, 200);
+  const locked = (await sim.ours.rpc('walletinfo')) as { unlocked: boolean };
   const watch = await watchDcrd(sim, tickets);
   for (let i = 0; i < BLOCKS; i++) await sim.mine(1);
   await new Promise((r) => setTimeout(r, 500));
@@ -86,7 +91,14 @@ async function runPath(sim: Simnet, path: 'wallet' | 'daemon' | 'both'): Promise
   if (casts.length > 0) {
     // dcrvoted's own view: from its receipt of the notification until the first dcrd accepted the vote.
     const own = stats(casts.map((c) => c['firstAcceptedMs']).filter((v): v is number => typeof v === 'number'));
-    console.log(`${path}: ${casts.filter((c) => c['prepared'] === true).length} of ${casts.length} votes cast by dcrvoted were built from prepared inputs (no RPC before the signature); dcrvoted's notification → dcrd accepted: median ${own.median} ms, p99 ${own.p99} ms`);
+    console.log(`${path}: ${casts.filter((c) => c['prepared'] === true).length} of ${casts.length} votes cast by dcrvoted were built from prepared inputs (no RPC before the signature), wallet ${locked.unlocked ? 'unlocked' : 'LOCKED (signs with the passphrase per call)'}; dcrvoted's notification → dcrd accepted: median ${own.median} ms, p99 ${own.p99} ms`);
+    // Where the time goes, from the votes' timelines (ms after dcrvoted received the notification).
+    const lines = casts.map((c) => dut.daemon.ledger?.timeline(String(c['ticket']), (c['block'] as { hash: string }).hash)).filter((t) => t !== undefined);
+    const stage = (f: (t: (typeof lines)[number]) => number | undefined) => stats(lines.map(f).filter((v): v is number => typeof v === 'number'));
+    const built = stage((t) => t.builtMs);
+    const signed = stage((t) => t.signedMs);
+    const accepted = stage((t) => (t.accepted.length > 0 ? Math.min(...t.accepted.map((a) => a.ms)) : undefined));
+    console.log(`${path}: stages (median / p99 ms after the notification, ${lines.length} timelines): built ${built.median} / ${built.p99}, signed ${signed.median} / ${signed.p99}, first dcrd accepted ${accepted.median} / ${accepted.p99}`);
   }
   await dut.stop();
   return watch.samples.map((s) => s.ms);
@@ -142,13 +154,15 @@ try {
   const wallet = stats(await runPath(sim, 'wallet'));
   const daemon = stats(await runPath(sim, 'daemon'));
   const both = stats(await runPath(sim, 'both'));
+  const local = stats(await runPath(sim, 'daemon+local'));
   console.log(`\nnotification → vote in dcrd's mempool on simnet (${sim.backend} backend, ${BLOCKS} blocks per path; ms)`);
-  console.log('path     votes   median     p99');
-  for (const [name, s] of [['wallet', wallet], ['daemon', daemon], ['both', both]] as const) {
-    console.log(`${name.padEnd(7)} ${String(s.n).padStart(6)} ${s.median.toFixed(2).padStart(8)} ${s.p99.toFixed(2).padStart(8)}`);
+  console.log('path          votes   median     p99');
+  for (const [name, s] of [['wallet', wallet], ['daemon', daemon], ['both', both], ['daemon+local', local]] as const) {
+    console.log(`${name.padEnd(12)} ${String(s.n).padStart(6)} ${s.median.toFixed(2).padStart(8)} ${s.p99.toFixed(2).padStart(8)}`);
   }
-  console.log(`daemon/wallet median ratio: ${(daemon.median / wallet.median).toFixed(2)}x, p99 ratio: ${(daemon.p99 / wallet.p99).toFixed(2)}x`);
-  console.log(`both/wallet   median ratio: ${(both.median / wallet.median).toFixed(2)}x, p99 ratio: ${(both.p99 / wallet.p99).toFixed(2)}x`);
+  for (const [name, s] of [['daemon', daemon], ['both', both], ['daemon+local', local]] as const) {
+    console.log(`${(name + '/wallet').padEnd(19)} median ratio: ${(s.median / wallet.median).toFixed(2)}x, p99 ratio: ${(s.p99 / wallet.p99).toFixed(2)}x`);
+  }
   const cost = await signingCost(sim);
   console.log(`\nSignTransaction of a vote by the unlocked wallet (gRPC round trip, ${SIGNS} calls): median ${cost.sign.median.toFixed(2)} ms, p99 ${cost.sign.p99.toFixed(2)} ms`);
   console.log(`Ping on the same channel (baseline):                               median ${cost.ping.median.toFixed(2)} ms, p99 ${cost.ping.p99.toFixed(2)} ms`);
