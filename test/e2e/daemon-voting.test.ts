@@ -45,24 +45,7 @@ describe('dcrvoted casting votes on a real simnet', () => {
         // The mined vote is the one dcrvoted cast (the wallet does not vote).
         expect(casts.some((c) => c.txid === vote?.txid)).toBe(true);
       }
-      // Each voted ticket's timeline, read back through the CLI as an operator would.
-      const e = entries(fx.dut, 'voted', from)[0]!;
-      const tl = await waitFor('timeline recorded', () => fx.dut!.daemon.ledger?.timeline(e.winner.ticket, e.winner.block.hash), 10_000, 50);
-      expect(tl).toMatchObject({ caster: 'daemon', signer: 'wallet', firstNode: 'dcrd', accepted: [{ node: 'dcrd' }], rejected: [], nextBlock: { hash: e.outcome!.includedIn!.hash } });
-      // Stamps in causal order: built, then signed, then accepted; the vote in the mempool once accepted.
-      expect(tl.builtMs!).toBeLessThanOrEqual(tl.signedMs!);
-      expect(tl.signedMs!).toBeLessThanOrEqual(tl.accepted[0]!.ms);
-      expect(tl.nextBlock!.votes).toBeGreaterThanOrEqual(3);
-      const { stdout } = await promisify(execFile)(process.execPath, ['--import', 'tsx', 'src/cli.ts', 'votes', '--config', fx.dut.configFile, '--ticket', e.winner.ticket], { cwd: process.cwd() });
-      console.log(`[e2e] votes --ticket on a real simnet:\n${stdout}`);
-      expect(stdout).toContain(`ticket ${e.winner.ticket}`);
-      expect(stdout).toMatch(/^notified\s+0 ms\s+dcrd\s+first to report the winners$/m);
-      expect(stdout).toMatch(/^built\s+[\d.]+ ms\s+-\s+by dcrvoted/m);
-      expect(stdout).toMatch(/^signed\s+[\d.]+ ms\s+-\s+by the wallet$/m);
-      expect(stdout).toMatch(/^accepted\s+[\d.]+ ms\s+dcrd/m);
-      expect(stdout).toMatch(/^in mempool\s+([\d.]+ m?s|unknown)\s/m);
-      expect(stdout).toMatch(new RegExp(`^next block\\s+[\\d.]+ m?s\\s+-\\s+block ${e.outcome!.includedIn!.height}, \\d vote\\(s\\)$`, 'm'));
-      expect(await fx.dut.metric('dcrvoted_vote_stage_seconds_count', { wallet: 'ours', stage: 'signed' })).toBeGreaterThanOrEqual(3);
+      await expectTimelineThroughCli(fx.dut, from);
       expect(await fx.dut.metric('dcrvoted_votes_cast_total', { wallet: 'ours', result: 'accepted' })).toBeGreaterThanOrEqual(3);
       expect(await fx.dut.metric('dcrvoted_vote_accepted_seconds_count', { wallet: 'ours', path: 'daemon' })).toBeGreaterThanOrEqual(3);
       expect(await fx.dut.metric('dcrvoted_vote_signing_failures_total', { wallet: 'ours' })).toBe(0);
@@ -143,24 +126,7 @@ describe('dcrvoted casting votes on a real simnet', () => {
       // The passphrase unlocked the wallet for each signature only: dcrwallet
       // locks it again just after the call returns.
       await waitFor('the wallet locked again after the last signature', async () => (await fx.sim.ours.rpc('walletinfo')).unlocked === false, 10_000, 100);
-      // Each voted ticket's timeline, read back through the CLI as an operator would.
-      const e = entries(fx.dut, 'voted', from)[0]!;
-      const tl = await waitFor('timeline recorded', () => fx.dut!.daemon.ledger?.timeline(e.winner.ticket, e.winner.block.hash), 10_000, 50);
-      expect(tl).toMatchObject({ caster: 'daemon', signer: 'wallet', firstNode: 'dcrd', accepted: [{ node: 'dcrd' }], rejected: [], nextBlock: { hash: e.outcome!.includedIn!.hash } });
-      // Stamps in causal order: built, then signed, then accepted; the vote in the mempool once accepted.
-      expect(tl.builtMs!).toBeLessThanOrEqual(tl.signedMs!);
-      expect(tl.signedMs!).toBeLessThanOrEqual(tl.accepted[0]!.ms);
-      expect(tl.nextBlock!.votes).toBeGreaterThanOrEqual(3);
-      const { stdout } = await promisify(execFile)(process.execPath, ['--import', 'tsx', 'src/cli.ts', 'votes', '--config', fx.dut.configFile, '--ticket', e.winner.ticket], { cwd: process.cwd() });
-      console.log(`[e2e] votes --ticket on a real simnet:\n${stdout}`);
-      expect(stdout).toContain(`ticket ${e.winner.ticket}`);
-      expect(stdout).toMatch(/^notified\s+0 ms\s+dcrd\s+first to report the winners$/m);
-      expect(stdout).toMatch(/^built\s+[\d.]+ ms\s+-\s+by dcrvoted/m);
-      expect(stdout).toMatch(/^signed\s+[\d.]+ ms\s+-\s+by the wallet$/m);
-      expect(stdout).toMatch(/^accepted\s+[\d.]+ ms\s+dcrd/m);
-      expect(stdout).toMatch(/^in mempool\s+([\d.]+ m?s|unknown)\s/m);
-      expect(stdout).toMatch(new RegExp(`^next block\\s+[\\d.]+ m?s\\s+-\\s+block ${e.outcome!.includedIn!.height}, \\d vote\\(s\\)$`, 'm'));
-      expect(await fx.dut.metric('dcrvoted_vote_stage_seconds_count', { wallet: 'ours', stage: 'signed' })).toBeGreaterThanOrEqual(3);
+      await expectTimelineThroughCli(fx.dut, from);
       expect(await fx.dut.metric('dcrvoted_votes_cast_total', { wallet: 'ours', result: 'accepted' })).toBeGreaterThanOrEqual(3);
     } finally {
       await fx.dut?.stop();
@@ -169,3 +135,24 @@ describe('dcrvoted casting votes on a real simnet', () => {
     }
   }, 8 * MINUTE);
 });
+
+/** A voted ticket's timeline as dcrvoted cast it (the wallet signing), read back through `dcrvoted votes --ticket` as an operator would. */
+async function expectTimelineThroughCli(dut: DaemonUnderTest, from: number): Promise<void> {
+  const e = entries(dut, 'voted', from)[0]!;
+  const tl = await waitFor('timeline recorded', () => dut.daemon.ledger?.timeline(e.winner.ticket, e.winner.block.hash), 10_000, 50);
+  expect(tl).toMatchObject({ caster: 'daemon', signer: 'wallet', firstNode: 'dcrd', accepted: [{ node: 'dcrd' }], rejected: [], nextBlock: { hash: e.outcome!.includedIn!.hash } });
+  // Stamps in causal order: built, then signed, then accepted; the vote in the mempool once accepted.
+  expect(tl.builtMs!).toBeLessThanOrEqual(tl.signedMs!);
+  expect(tl.signedMs!).toBeLessThanOrEqual(tl.accepted[0]!.ms);
+  expect(tl.nextBlock!.votes).toBeGreaterThanOrEqual(3);
+  const { stdout } = await promisify(execFile)(process.execPath, ['--import', 'tsx', 'src/cli.ts', 'votes', '--config', dut.configFile, '--ticket', e.winner.ticket], { cwd: process.cwd() });
+  console.log(`[e2e] votes --ticket on a real simnet:\n${stdout}`);
+  expect(stdout).toContain(`ticket ${e.winner.ticket}`);
+  expect(stdout).toMatch(/^notified\s+0 ms\s+dcrd\s+first to report the winners$/m);
+  expect(stdout).toMatch(/^built\s+[\d.]+ ms\s+-\s+by dcrvoted/m);
+  expect(stdout).toMatch(/^signed\s+[\d.]+ ms\s+-\s+by the wallet$/m);
+  expect(stdout).toMatch(/^accepted\s+[\d.]+ ms\s+dcrd/m);
+  expect(stdout).toMatch(/^in mempool\s+([\d.]+ m?s|unknown)\s/m);
+  expect(stdout).toMatch(new RegExp(`^next block\\s+[\\d.]+ m?s\\s+-\\s+block ${e.outcome!.includedIn!.height}, \\d vote\\(s\\)$`, 'm'));
+  expect(await dut.metric('dcrvoted_vote_stage_seconds_count', { wallet: 'ours', stage: 'signed' })).toBeGreaterThanOrEqual(3);
+}

@@ -12,10 +12,8 @@ import { Secret } from '../../src/config/secret.js';
 import { createMetrics, initWalletSeries } from '../../src/telemetry/metrics.js';
 import { VoteCaster, type CasterWallet } from '../../src/vote/caster.js';
 import { decodeWif } from '../../src/vote/keys.js';
-import { WalletTicketListing } from '../../src/vote/live-tickets.js';
 import { cloneTx, decodeTx, NULL_BLOCK_HEIGHT, NULL_BLOCK_INDEX, serializeTx } from '../../src/vote/tx.js';
 import { VotingKeyStore } from '../../src/vote/voting-keys.js';
-import type { TicketInfo, TicketStatus } from '../../src/wallet/grpc-client.js';
 import { WalletPassphrase } from '../../src/wallet/passphrase.js';
 import { WalletRpcError } from '../../src/wallet/rpc-errors.js';
 
@@ -264,71 +262,5 @@ describe('signing: local — key store', () => {
     await store.fetchPending();
     expect(wallet.asked).toEqual([]);
     expect(store.lookup('aa'.repeat(32))).toEqual({ missing: 'not_p2pkh' });
-  });
-});
-
-describe('signing: local — ticket listing (until the ticket index lands)', () => {
-  function lister(tickets: { hash: string; status: TicketStatus; height: number | null; tx: string }[]) {
-    const froms: number[] = [];
-    return {
-      froms,
-      tickets,
-      async listTickets(from: number, on: (t: TicketInfo, tx: Buffer) => void) {
-        froms.push(from);
-        for (const t of tickets) {
-          if (t.height !== null && t.height < from) continue;
-          on({ hash: t.hash, status: t.status, spenderHash: null, spenderType: null, blockHash: null, blockHeight: t.height, vspHost: '', votingAccount: 0 }, Buffer.from(t.tx, 'hex'));
-        }
-      },
-    };
-  }
-
-  it('lists everything first, then only recent blocks each block, and drops spent tickets at the next full listing', async () => {
-    const [a, b] = fixtures as [Fixture, Fixture];
-    const { store } = storeFor([a, b], { listed: false });
-    const w = lister([
-      { hash: a.ticketHash, status: 'LIVE', height: 100, tx: a.ticketHex },
-      { hash: b.ticketHash, status: 'UNMINED', height: null, tx: b.ticketHex },
-    ]);
-    const listing = new WalletTicketListing({ walletName: 'w', wallet: w, sink: store, logger: pino({ level: 'silent' }), fullListingEvery: 10 });
-    listing.onBlock(200);
-    await listing.idle();
-    expect(store.counts()).toMatchObject({ tickets: 2, keys: 2 });
-    listing.onBlock(201);
-    await listing.idle();
-    expect(w.froms).toEqual([0, 195]);
-    const held = store.lookup(a.ticketHash);
-    (w.tickets[0] as { status: TicketStatus }).status = 'VOTED';
-    listing.onBlock(210);
-    await listing.idle();
-    expect(w.froms).toEqual([0, 195, 0]);
-    expect(store.lookup(a.ticketHash)).toEqual({ missing: 'ticket_not_listed' });
-    if (!('key' in held)) throw new Error('no key');
-    expect(held.key.privateKey.every((x) => x === 0)).toBe(true);
-    expect(store.counts()).toMatchObject({ tickets: 1, keys: 1 });
-  });
-
-  it('a failed listing is retried in full at the next block', async () => {
-    const { store } = storeFor([]);
-    let fail = true;
-    const froms: number[] = [];
-    const listing = new WalletTicketListing({
-      walletName: 'w',
-      wallet: {
-        async listTickets(from) {
-          froms.push(from);
-          if (fail) throw new Error('wallet unreachable');
-        },
-      },
-      sink: store,
-      logger: pino({ level: 'silent' }),
-      fullListingEvery: 10,
-    });
-    listing.onBlock(50);
-    await listing.idle();
-    fail = false;
-    listing.onBlock(51);
-    await listing.idle();
-    expect(froms).toEqual([0, 0]);
   });
 });
