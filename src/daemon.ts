@@ -213,7 +213,7 @@ export class Daemon {
       const client = walletClientFor(w);
       this.#peerClosers.push(() => client.close());
       const passphrase = new WalletPassphrase(w.passphrase, w.passphrasePath);
-      const supervisor = this.#makeSupervisor(w, client, passphrase, (seen) => this.#makeCanary(w, client, casterChain, passphrase, seen));
+      const supervisor = this.#makeSupervisor(w, client, passphrase, (seen) => this.#makeCanary(w, client, casterChain, seen));
       guardWallets.push({ name: w.name, agendas: () => client.agendas(), tspendPolicies: () => client.tspendPolicies() });
       const index = new TicketIndex({ network: c.network });
       this.#indexes.set(w.name, index);
@@ -358,7 +358,7 @@ export class Daemon {
     return store;
   }
 
-  #makeCanary(w: WalletConfig, client: WalletClient, chain: PoolCasterChain, passphrase: WalletPassphrase, seen: CanaryWalletView): SigningCanary {
+  #makeCanary(w: WalletConfig, client: WalletClient, chain: PoolCasterChain, seen: CanaryWalletView): SigningCanary {
     const logger = this.#log.child({ component: 'canary', wallet: w.name });
     return new SigningCanary({
       walletName: w.name,
@@ -374,8 +374,7 @@ export class Daemon {
       }),
       lock: {
         unlocked: () => seen.unlocked(),
-        // dcrvoted signs this wallet's votes with the passphrase each time: locked is how it is meant to be.
-        lockedByDesign: () => w.votingMode !== 'wallet' && passphrase.usable() !== null,
+        lockedByDesign: () => seen.lockedByDesign(),
       },
       metrics: this.metrics,
       logger,

@@ -69,6 +69,8 @@ export interface WalletStatusProbe {
 export interface CanaryWalletView {
   unlocked(): boolean | null;
   voteVersion(): number | null;
+  /** Locked is how this wallet is meant to be: dcrvoted signs its votes with a passphrase it may send. */
+  lockedByDesign(): boolean;
 }
 
 /** A problem no retry can fix: the operator must change the setup. */
@@ -151,7 +153,7 @@ export class WalletSupervisor extends EventEmitter<Events> {
       wrongPassphraseRetryMs: opts.wrongPassphraseRetryMs,
       now: () => this.#now(),
     });
-    this.#canary = opts.makeCanary?.({ unlocked: () => this.#state.readiness.unlocked, voteVersion: () => this.#state.voteVersion }) ?? null;
+    this.#canary = opts.makeCanary?.({ unlocked: () => this.#state.readiness.unlocked, voteVersion: () => this.#state.voteVersion, lockedByDesign: () => this.#passphraseSignsLockedVotes() }) ?? null;
   }
 
   start(): void {
