@@ -10,7 +10,7 @@ import { promisify } from 'node:util';
 import { dirname, join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { RunningDaemon as DaemonUnderTest } from '../support/daemon-under-test.js';
-import { chainOf, mineUntil, mineWithOurVotes, startInProcess, useSimnet, waitFor, writeConfig } from './dcrvoted.js';
+import { chainOf, decidedFrom, mineUntil, mineWithOurVotes, startInProcess, useSimnet, waitFor, writeConfig } from './dcrvoted.js';
 
 const MINUTE = 60_000;
 const fx = useSimnet();
@@ -20,8 +20,6 @@ beforeAll(async () => {
   agenda = (await fx.wallet.agendas()).agendas[0]!.id;
 });
 
-const entries = (d: DaemonUnderTest, outcome: string, from: number) =>
-  (d.daemon.ledger?.recent(1000) ?? []).filter((e) => e.outcome?.outcome === outcome && e.winner.block.height >= from);
 
 describe('dcrvoted casting votes on a real simnet', () => {
   it('votingMode daemon, the wallet running without --enablevoting: every winning ticket is voted by dcrvoted and mined with the configured bits', async () => {
@@ -34,11 +32,11 @@ describe('dcrvoted casting votes on a real simnet', () => {
       await waitFor('policy', async () => (await fx.dut!.metric('dcrvoted_policy_in_sync', { wallet: 'ours' })) === 1, 30_000);
       const bits = (await fx.wallet.voteChoices()).voteBits;
       const from = (await fx.sim.tip()).height + 1;
-      await mineWithOurVotes(fx.sim, fx.dut, () => entries(fx.dut!, 'voted', from).length >= 3, 60);
-      expect(entries(fx.dut, 'missed', from)).toEqual([]);
+      await mineWithOurVotes(fx.sim, fx.dut, () => decidedFrom(fx.dut!, 'voted', from).length >= 3, 60);
+      expect(decidedFrom(fx.dut, 'missed', from)).toEqual([]);
       const chain = chainOf(fx.sim);
       const casts = fx.dut.logs.events('vote_cast');
-      for (const e of entries(fx.dut, 'voted', from)) {
+      for (const e of decidedFrom(fx.dut, 'voted', from)) {
         const bv = await chain.getBlockVotes(e.outcome!.includedIn!.hash);
         const vote = bv.votes.find((v) => v.ticketHash === e.winner.ticket);
         expect(vote?.voteBits).toBe(bits);
@@ -65,11 +63,11 @@ describe('dcrvoted casting votes on a real simnet', () => {
     await waitFor('ticket index', () => fx.dut!.daemon.ticketIndex('ours')?.loaded === true && fx.dut!.daemon.votePreparation('ours')?.pendingChecks === 0, 60_000, 200);
     expect(fx.dut.daemon.ticketIndex('ours')!.size).toBeGreaterThan(0);
     const from = (await fx.sim.tip()).height + 1;
-    await mineUntil(fx.sim, () => entries(fx.dut!, 'voted', from).length >= 3, 60);
+    await mineUntil(fx.sim, () => decidedFrom(fx.dut!, 'voted', from).length >= 3, 60);
     const chain = chainOf(fx.sim);
     const casts = fx.dut.logs.events('vote_cast');
     let compared = 0;
-    for (const e of entries(fx.dut, 'voted', from)) {
+    for (const e of decidedFrom(fx.dut, 'voted', from)) {
       const cast = casts.find((c) => c.ticket === e.winner.ticket && (c.block as { hash: string }).hash === e.winner.block.hash);
       expect(cast, `dcrvoted cast a vote for ${e.winner.ticket}`).toBeDefined();
       const bv = await chain.getBlockVotes(e.outcome!.includedIn!.hash);
@@ -80,11 +78,11 @@ describe('dcrvoted casting votes on a real simnet', () => {
     // Built from the index and the prepared inputs, with no RPC before the signature, and still the wallet's txid.
     expect(casts.filter((c) => c.prepared !== true)).toEqual([]);
     // The wallet's TransactionNotifications carried each mined vote: the voted tickets left the index.
-    const voted = entries(fx.dut, 'voted', from).map((e) => e.winner.ticket);
+    const voted = decidedFrom(fx.dut, 'voted', from).map((e) => e.winner.ticket);
     await waitFor('voted tickets left the index', () => voted.every((t) => !fx.dut!.daemon.ticketIndex('ours')!.has(t)), 10_000, 100);
     console.log(`[e2e] both mode: ${compared} votes, dcrvoted's txid (built from prepared inputs) equal to the mined (wallet's) vote every time`);
     expect(compared).toBeGreaterThanOrEqual(3);
-    expect(entries(fx.dut, 'missed', from)).toEqual([]);
+    expect(decidedFrom(fx.dut, 'missed', from)).toEqual([]);
   }, 8 * MINUTE);
 
   it('votingMode both with a wrong passphrase file, the wallet unlocked by its operator: the wallet stays unlocked and every winner is voted', async () => {
@@ -92,10 +90,10 @@ describe('dcrvoted casting votes on a real simnet', () => {
     fx.dut = await startInProcess(writeConfig(fx.sim, { passphrase: 'not-the-passphrase', wallet: { votingMode: 'both' } }));
     await waitFor('ready', async () => (await fx.dut!.get('/readyz')).status === 200, 60_000, 200);
     const from = (await fx.sim.tip()).height + 1;
-    await mineUntil(fx.sim, () => entries(fx.dut!, 'voted', from).length >= 4, 80);
+    await mineUntil(fx.sim, () => decidedFrom(fx.dut!, 'voted', from).length >= 4, 80);
     // Before: dcrvoted's first signature carried the wrong passphrase and dcrwallet locked itself.
     expect((await fx.sim.ours.rpc('walletinfo')).unlocked).toBe(true);
-    expect(entries(fx.dut, 'missed', from)).toEqual([]);
+    expect(decidedFrom(fx.dut, 'missed', from)).toEqual([]);
     expect(await fx.dut.metric('dcrvoted_vote_signing_failures_total', { wallet: 'ours' })).toBe(0);
     expect(await fx.dut.metric('dcrvoted_votes_cast_total', { wallet: 'ours', result: 'accepted' })).toBeGreaterThanOrEqual(4);
     expect(fx.dut.logs.text).not.toContain('not-the-passphrase');
@@ -121,8 +119,8 @@ describe('dcrvoted casting votes on a real simnet', () => {
       writeFileSync(file, fx.sim.ours.passphrase);
       await waitFor('ready with the fixed file', async () => (await fx.dut!.get('/readyz')).status === 200, 60_000, 200);
       const from = (await fx.sim.tip()).height + 1;
-      await mineWithOurVotes(fx.sim, fx.dut, () => entries(fx.dut!, 'voted', from).length >= 3, 60);
-      expect(entries(fx.dut, 'missed', from)).toEqual([]);
+      await mineWithOurVotes(fx.sim, fx.dut, () => decidedFrom(fx.dut!, 'voted', from).length >= 3, 60);
+      expect(decidedFrom(fx.dut, 'missed', from)).toEqual([]);
       // The passphrase unlocked the wallet for each signature only: dcrwallet
       // locks it again just after the call returns.
       await waitFor('the wallet locked again after the last signature', async () => (await fx.sim.ours.rpc('walletinfo')).unlocked === false, 10_000, 100);
@@ -138,7 +136,7 @@ describe('dcrvoted casting votes on a real simnet', () => {
 
 /** A voted ticket's timeline as dcrvoted cast it (the wallet signing), read back through `dcrvoted votes --ticket` as an operator would. */
 async function expectTimelineThroughCli(dut: DaemonUnderTest, from: number): Promise<void> {
-  const e = entries(dut, 'voted', from)[0]!;
+  const e = decidedFrom(dut, 'voted', from)[0]!;
   const tl = await waitFor('timeline recorded', () => dut.daemon.ledger?.timeline(e.winner.ticket, e.winner.block.hash), 10_000, 50);
   expect(tl).toMatchObject({ caster: 'daemon', signer: 'wallet', firstNode: 'dcrd', accepted: [{ node: 'dcrd' }], rejected: [], nextBlock: { hash: e.outcome!.includedIn!.hash } });
   // Stamps in causal order: built, then signed, then accepted; the vote in the mempool once accepted.

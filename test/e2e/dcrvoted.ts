@@ -121,6 +121,11 @@ export async function walletClient(w: WalletNode): Promise<WalletClient> {
   });
 }
 
+/** The daemon's recent ledger entries decided with this outcome, for winners at or above height `from`. */
+export function decidedFrom(d: RunningDaemon, outcome: string, from = 0) {
+  return (d.daemon.ledger?.recent(1000) ?? []).filter((e) => e.outcome?.outcome === outcome && e.winner.block.height >= from);
+}
+
 /** Mines one block at a time until `cond` holds, up to `max` blocks. */
 export async function mineUntil(sim: Simnet, cond: () => boolean | Promise<boolean>, max: number): Promise<number> {
   for (let i = 0; i < max; i++) {

@@ -11,8 +11,7 @@ import { dirname, join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { decodeWif } from '../../src/vote/keys.js';
 import { decodeTx } from '../../src/vote/tx.js';
-import type { RunningDaemon as DaemonUnderTest } from '../support/daemon-under-test.js';
-import { chainOf, mineUntil, mineWithOurVotes, startInProcess, useSimnet, waitFor, writeConfig } from './dcrvoted.js';
+import { chainOf, decidedFrom, mineUntil, mineWithOurVotes, startInProcess, useSimnet, waitFor, writeConfig } from './dcrvoted.js';
 
 const MINUTE = 60_000;
 const fx = useSimnet();
@@ -22,8 +21,6 @@ beforeAll(async () => {
   agenda = (await fx.wallet.agendas()).agendas[0]!.id;
 });
 
-const entries = (d: DaemonUnderTest, outcome: string, from: number) =>
-  (d.daemon.ledger?.recent(1000) ?? []).filter((e) => e.outcome?.outcome === outcome && e.winner.block.height >= from);
 
 function filesUnder(dir: string): string[] {
   return readdirSync(dir).flatMap((f) => {
@@ -55,11 +52,11 @@ describe('signing: local on a real simnet', () => {
     await waitFor('voting keys fetched', async () => (await fx.dut!.metric('dcrvoted_voting_keys', { wallet: 'ours' })) >= live, 60_000, 200);
 
     const from = (await fx.sim.tip()).height + 1;
-    await mineUntil(fx.sim, () => entries(fx.dut!, 'voted', from).length >= 3, 60);
+    await mineUntil(fx.sim, () => decidedFrom(fx.dut!, 'voted', from).length >= 3, 60);
     const chain = chainOf(fx.sim);
     const casts = fx.dut.logs.events('vote_cast');
     let compared = 0;
-    for (const e of entries(fx.dut, 'voted', from)) {
+    for (const e of decidedFrom(fx.dut, 'voted', from)) {
       const cast = casts.find((c) => c.ticket === e.winner.ticket && (c.block as { hash: string }).hash === e.winner.block.hash);
       expect(cast, `dcrvoted cast a vote for ${e.winner.ticket}`).toBeDefined();
       expect(cast!.signer).toBe('local');
@@ -76,7 +73,7 @@ describe('signing: local on a real simnet', () => {
     }
     console.log(`[e2e] signing local, both mode: ${compared} votes signed by dcrvoted, txid and signature equal to the mined (wallet's) vote`);
     expect(compared).toBeGreaterThanOrEqual(3);
-    expect(entries(fx.dut, 'missed', from)).toEqual([]);
+    expect(decidedFrom(fx.dut, 'missed', from)).toEqual([]);
     expect(await fx.dut.metric('dcrvoted_vote_signing_failures_total', { wallet: 'ours' })).toBe(0);
     expect(await fx.dut.metric('dcrvoted_local_signing_fallbacks_total', { wallet: 'ours' })).toBe(0);
 
@@ -101,7 +98,7 @@ describe('signing: local on a real simnet', () => {
       fx.dut = await startInProcess(writeConfig(fx.sim, { wallet: { votingMode: 'daemon', unlock: false, signing: 'local' } }));
       await waitFor('ready', async () => (await fx.dut!.get('/readyz')).status === 200, 60_000, 200);
       let from = (await fx.sim.tip()).height + 1;
-      await mineWithOurVotes(fx.sim, fx.dut, () => entries(fx.dut!, 'voted', from).length >= 2, 60);
+      await mineWithOurVotes(fx.sim, fx.dut, () => decidedFrom(fx.dut!, 'voted', from).length >= 2, 60);
       expect(await fx.dut.metric('dcrvoted_voting_keys', { wallet: 'ours' })).toBe(0);
       expect(fx.dut.logs.events('voting_keys_waiting').length).toBeGreaterThan(0);
       const walletSigned = fx.dut.logs.events('vote_cast').filter((c) => c.signer === 'wallet').length;
@@ -122,10 +119,10 @@ describe('signing: local on a real simnet', () => {
 
       from = (await fx.sim.tip()).height + 1;
       const castsBefore = fx.dut.logs.events('vote_cast').length;
-      await mineWithOurVotes(fx.sim, fx.dut, () => entries(fx.dut!, 'voted', from).length >= 2, 60);
+      await mineWithOurVotes(fx.sim, fx.dut, () => decidedFrom(fx.dut!, 'voted', from).length >= 2, 60);
       const after = fx.dut.logs.events('vote_cast').slice(castsBefore);
       expect(after.filter((c) => c.signer === 'local').length).toBeGreaterThanOrEqual(2);
-      expect(entries(fx.dut, 'missed', from)).toEqual([]);
+      expect(decidedFrom(fx.dut, 'missed', from)).toEqual([]);
       expect((await fx.sim.ours.rpc('walletinfo')).unlocked).toBe(false);
     } finally {
       await fx.dut?.stop();

@@ -9,7 +9,7 @@
  *   blocks come back.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { mineUntil, readLedger, startInProcess, startProcess, useSimnet, waitFor, writeConfig, type DaemonProcess } from './dcrvoted.js';
+import { decidedFrom, mineUntil, readLedger, startInProcess, startProcess, useSimnet, waitFor, writeConfig, type DaemonProcess } from './dcrvoted.js';
 import { freeLoopbackPort } from './shell.js';
 
 const MINUTE = 60_000;
@@ -84,7 +84,7 @@ describe('misses on a real simnet', () => {
       fx.dut = await startInProcess(writeConfig(fx.sim, { wallet: { unlock: false } }));
       await waitFor('dcrd connected', async () => (await fx.dut!.metric('dcrvoted_dcrd_connected')) === 1, 60_000, 200);
       const from = (await fx.sim.tip()).height + 1;
-      const misses = () => (fx.dut!.daemon.ledger?.recent(1000) ?? []).filter((e) => e.outcome?.outcome === 'missed' && e.winner.block.height >= from);
+      const misses = () => decidedFrom(fx.dut!, 'missed', from);
       await mineUntil(fx.sim, () => misses().length > 0, 80);
       const miss = misses()[0]!;
       expect(miss.outcome?.reason).toBe('wallet_locked');

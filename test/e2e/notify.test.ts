@@ -11,7 +11,7 @@ import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startReceiver, type Receiver } from '../support/receiver.js';
-import { mineUntil, startInProcess, useSimnet, waitFor, writeConfig } from './dcrvoted.js';
+import { decidedFrom, mineUntil, startInProcess, useSimnet, waitFor, writeConfig } from './dcrvoted.js';
 
 const MINUTE = 60_000;
 const fx = useSimnet();
@@ -39,7 +39,7 @@ describe('notifications on a real simnet', () => {
       await waitFor('test message', () => hook!.delivered.length >= 1, 30_000, 100);
       expect((JSON.parse(hook.delivered[0]!.body) as Body).state).toBe('test');
       const from = (await fx.sim.tip()).height + 1;
-      const misses = () => (fx.dut!.daemon.ledger?.recent(1000) ?? []).filter((e) => e.outcome?.outcome === 'missed' && e.winner.block.height >= from);
+      const misses = () => decidedFrom(fx.dut!, 'missed', from);
       await mineUntil(fx.sim, () => misses().length > 0, 80);
       const miss = misses()[0]!;
       const key = `vote_missed:${miss.winner.ticket}:${miss.winner.block.hash}`;

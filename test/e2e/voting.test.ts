@@ -5,7 +5,7 @@
  */
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { RunningDaemon as DaemonUnderTest } from '../support/daemon-under-test.js';
-import { chainOf, mineUntil, startInProcess, useSimnet, waitFor, writeConfig } from './dcrvoted.js';
+import { chainOf, decidedFrom, mineUntil, startInProcess, useSimnet, waitFor, writeConfig } from './dcrvoted.js';
 
 const MINUTE = 60_000;
 
@@ -19,8 +19,7 @@ beforeAll(async () => {
 });
 
 const ready = async (d: DaemonUnderTest) => (await d.get('/readyz')).status === 200;
-const decided = (d: DaemonUnderTest, outcome: string) =>
-  (d.daemon.ledger?.recent(1000) ?? []).filter((e) => e.outcome?.outcome === outcome);
+const decided = (d: DaemonUnderTest, outcome: string) => decidedFrom(d, outcome);
 
 async function expectedVoteBits(): Promise<number> {
   return (await fx.wallet.voteChoices()).voteBits;
