@@ -1,28 +1,19 @@
-import { readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { parse, stringify } from 'yaml';
+import { readFileSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { DcrdPool } from '../../src/dcrd/pool.js';
-import { giveTicket, launch, startFakePeers, waitFor, type DaemonUnderTest, type FakePeers } from '../support/daemon-under-test.js';
+import { dispose, giveTicket, launchWithBackupNode, waitFor, type DaemonUnderTest } from '../support/daemon-under-test.js';
 import { randomHash, startFakeDcrd, type FakeDcrd } from '../support/fake-dcrd.js';
 import { decodeTx, txid as txidOf } from '../../src/vote/tx.js';
 
 const fakes: FakeDcrd[] = [];
 let pool: DcrdPool | null = null;
 let dut: DaemonUnderTest | null = null;
-let peers: FakePeers | null = null;
 
 afterEach(async () => {
   await pool?.close();
   pool = null;
-  await dut?.stop();
+  await dispose(dut);
   dut = null;
-  if (peers) {
-    await peers.wallet.stop();
-    await peers.dcrd.dispose();
-    peers.pki.cleanup();
-    peers = null;
-  }
   for (const f of fakes.splice(0)) await f.dispose();
 });
 
@@ -39,21 +30,6 @@ function poolOf(...nodes: [string, FakeDcrd][]): DcrdPool {
       options: { host: '127.0.0.1', port: f.port, user: 'rpcuser', password: Buffer.from('pw'), caCert: f.caCert, backoff: { initialMs: 50, maxMs: 200 } },
     })),
   );
-}
-
-/** A daemon on fake peers plus a second fake dcrd, "backup", under dcrd.additionalNodes; both connected. */
-async function daemonWithBackupNode(): Promise<FakeDcrd> {
-  peers = await startFakePeers();
-  const backup = await fake();
-  const cfg = parse(readFileSync(peers.configFile, 'utf8')) as { dcrd: Record<string, unknown> };
-  writeFileSync(join(peers.dir, 'backup.cert'), backup.caCert);
-  writeFileSync(join(peers.dir, 'backup-password'), 'pw\n');
-  cfg.dcrd.additionalNodes = [{ name: 'backup', address: `127.0.0.1:${backup.port}`, caCert: 'backup.cert', user: 'rpcuser', passwordFile: 'backup-password' }];
-  writeFileSync(peers.configFile, stringify(cfg));
-  dut = await launch(peers);
-  await waitFor('ready', async () => (await dut!.get('/readyz')).status === 200);
-  await waitFor('backup connected', async () => (await dut!.metric('dcrvoted_dcrd_node_connected', { node: 'backup' })) === 1);
-  return backup;
 }
 
 const VOTE_HEX = (JSON.parse(readFileSync('test/fixtures/votes/simnet-152-43bb640c5849.json', 'utf8')) as { voteHex: string }).voteHex;
@@ -123,30 +99,34 @@ describe('several dcrd nodes', () => {
   });
 
   it('the daemon stays ready with one of two nodes down, and says which', async () => {
-    const backup = await daemonWithBackupNode();
+    const { dut: d, backup } = await launchWithBackupNode();
+    dut = d;
+    fakes.push(backup);
     await backup.stop();
-    await waitFor('backup down', async () => (await dut!.metric('dcrvoted_dcrd_node_connected', { node: 'backup' })) === 0);
-    expect(await dut!.metric('dcrvoted_dcrd_connected')).toBe(1);
-    expect((await dut!.get('/readyz')).status).toBe(200);
-    const status = (await dut!.get('/status')).body as { dcrd: { nodes: { name: string; connected: boolean }[] } };
+    await waitFor('backup down', async () => (await d.metric('dcrvoted_dcrd_node_connected', { node: 'backup' })) === 0);
+    expect(await d.metric('dcrvoted_dcrd_connected')).toBe(1);
+    expect((await d.get('/readyz')).status).toBe(200);
+    const status = (await d.get('/status')).body as { dcrd: { nodes: { name: string; connected: boolean }[] } };
     expect(status.dcrd.nodes).toEqual([
       { name: 'dcrd', address: expect.any(String), connected: true },
       { name: 'backup', address: expect.any(String), connected: false },
     ]);
-    const warn = dut!.logs.events('dcrd_disconnected')[0]!;
+    const warn = d.logs.events('dcrd_disconnected')[0]!;
     expect(warn.level).toBe(40);
     expect(String(warn.msg)).toContain('still connected to dcrd');
   });
 
   it('a vote of ours missing from one node’s mempool is sent to it again before the next block (dcrd never rebroadcasts votes)', async () => {
-    const backup = await daemonWithBackupNode();
-    const ticket = await giveTicket(peers!.wallet, dut!.daemon);
-    const won = peers!.dcrd.connectBlock({ winners: [ticket] });
+    const { dut: d, backup } = await launchWithBackupNode();
+    dut = d;
+    fakes.push(backup);
+    const ticket = await giveTicket(d.wallet, d.daemon);
+    const won = d.dcrd.connectBlock({ winners: [ticket] });
     // The wallet's vote reached the primary only (the wallet talks to one dcrd).
-    const txid = peers!.dcrd.addMempoolVote(ticket, won);
-    await waitFor('rebroadcast to the backup', async () => (await dut!.metric('dcrvoted_votes_rebroadcast_total', { wallet: 'main', node: 'backup' })) >= 1, 10_000);
+    const txid = d.dcrd.addMempoolVote(ticket, won);
+    await waitFor('rebroadcast to the backup', async () => (await d.metric('dcrvoted_votes_rebroadcast_total', { wallet: 'main', node: 'backup' })) >= 1, 10_000);
     expect(backup.sent.map((hex) => decodeTx(hex)).map((d) => (d.ok ? txidOf(d.value.tx) : null))).toContain(txid);
-    expect(await dut!.metric('dcrvoted_votes_rebroadcast_total', { wallet: 'main', node: 'dcrd' })).toBe(0);
-    expect(dut!.logs.events('vote_rebroadcast')[0]).toMatchObject({ node: 'backup', txid, ticket });
+    expect(await d.metric('dcrvoted_votes_rebroadcast_total', { wallet: 'main', node: 'dcrd' })).toBe(0);
+    expect(d.logs.events('vote_rebroadcast')[0]).toMatchObject({ node: 'backup', txid, ticket });
   });
 });

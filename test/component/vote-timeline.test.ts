@@ -4,13 +4,10 @@
 // reading the timeline back from the ledger while the daemon runs.
 
 import { execFile } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { parse, stringify } from 'yaml';
 import { afterEach, describe, expect, it } from 'vitest';
-import { giveTicket, launch, startFakePeers, waitFor, type DaemonUnderTest, type FakePeers } from '../support/daemon-under-test.js';
-import { randomHash, startFakeDcrd, type FakeDcrd } from '../support/fake-dcrd.js';
+import { dispose, giveTicket, launchWithBackupNode, waitFor, type DaemonUnderTest } from '../support/daemon-under-test.js';
+import { randomHash, type FakeDcrd } from '../support/fake-dcrd.js';
 
 const run = promisify(execFile);
 
@@ -25,47 +22,34 @@ async function cli(args: string[]): Promise<{ code: number; stdout: string; stde
 }
 
 let dut: DaemonUnderTest | null = null;
-let peers: FakePeers | null = null;
 let backup: FakeDcrd | null = null;
 
 afterEach(async () => {
-  await dut?.stop();
+  await dispose(dut);
   dut = null;
-  if (peers) {
-    await peers.wallet.stop();
-    await peers.dcrd.dispose();
-    peers.pki.cleanup();
-    peers = null;
-  }
   await backup?.dispose();
   backup = null;
 });
 
 describe('vote timeline through the daemon', () => {
   it('records notified (each node), mempool, rebroadcast and the next block for the wallet’s own vote, and votes --ticket prints it', async () => {
-    peers = await startFakePeers();
-    backup = await startFakeDcrd({ password: 'pw' });
-    const cfg = parse(readFileSync(peers.configFile, 'utf8')) as { dcrd: Record<string, unknown> };
-    writeFileSync(join(peers.dir, 'backup.cert'), backup.caCert);
-    writeFileSync(join(peers.dir, 'backup-password'), 'pw\n');
-    cfg.dcrd.additionalNodes = [{ name: 'backup', address: `127.0.0.1:${backup.port}`, caCert: 'backup.cert', user: 'rpcuser', passwordFile: 'backup-password' }];
-    writeFileSync(peers.configFile, stringify(cfg));
-    dut = await launch(peers);
-    await waitFor('ready', async () => (await dut!.get('/readyz')).status === 200);
-    await waitFor('backup connected', async () => (await dut!.metric('dcrvoted_dcrd_node_connected', { node: 'backup' })) === 1);
+    const launched = await launchWithBackupNode();
+    ({ dut, backup } = launched);
+    const d = launched.dut;
+    const b = launched.backup;
 
-    const ticket = await giveTicket(peers.wallet, dut.daemon);
-    const won = peers.dcrd.connectBlock({ winners: [ticket, randomHash(), randomHash(), randomHash(), randomHash()] });
-    await waitFor('winner recorded', () => dut!.daemon.ledger?.get(ticket, won.hash));
+    const ticket = await giveTicket(d.wallet, d.daemon);
+    const won = d.dcrd.connectBlock({ winners: [ticket, randomHash(), randomHash(), randomHash(), randomHash()] });
+    await waitFor('winner recorded', () => d.daemon.ledger?.get(ticket, won.hash));
     // The backup reports the same lottery later; the pool drops the copy but its delay is kept.
-    backup.sendRaw(JSON.stringify({ jsonrpc: '1.0', method: 'winningtickets', params: [won.hash, won.height, { '0': ticket }], id: null }));
-    // The wallet's vote reaches the primary only; dcrvoted sends it to the backup.
-    peers.dcrd.addMempoolVote(ticket, won, 5);
-    await waitFor('rebroadcast to the backup', async () => (await dut!.metric('dcrvoted_votes_rebroadcast_total', { wallet: 'main', node: 'backup' })) >= 1, 10_000);
+    b.sendRaw(JSON.stringify({ jsonrpc: '1.0', method: 'winningtickets', params: [won.hash, won.height, { '0': ticket }], id: null }));
+    // The wallet's vote reaches the primary only; dcrvoted sends it to the b.
+    d.dcrd.addMempoolVote(ticket, won, 5);
+    await waitFor('rebroadcast to the backup', async () => (await d.metric('dcrvoted_votes_rebroadcast_total', { wallet: 'main', node: 'backup' })) >= 1, 10_000);
     const others = [randomHash(), randomHash(), randomHash(), randomHash()];
-    peers.dcrd.connectBlock({ votesFor: [{ ticket, voteBits: 5 }, ...others.map((t) => ({ ticket: t, voteBits: 1 }))] });
-    await waitFor('decided', () => dut!.daemon.ledger?.get(ticket, won.hash)?.outcome);
-    const rec = await waitFor('timeline recorded', () => dut!.daemon.ledger?.timeline(ticket, won.hash));
+    d.dcrd.connectBlock({ votesFor: [{ ticket, voteBits: 5 }, ...others.map((t) => ({ ticket: t, voteBits: 1 }))] });
+    await waitFor('decided', () => d.daemon.ledger?.get(ticket, won.hash)?.outcome);
+    const rec = await waitFor('timeline recorded', () => d.daemon.ledger?.timeline(ticket, won.hash));
 
     expect(rec).toMatchObject({ firstNode: 'dcrd', caster: 'wallet', accepted: [], rejected: [], nextBlock: { height: won.height + 1, votes: 5 } });
     expect(rec.otherNodes.map((o) => o.node)).toEqual(['backup']);
@@ -73,11 +57,11 @@ describe('vote timeline through the daemon', () => {
     expect(rec.rebroadcast.map((r) => r.node)).toEqual(['backup']);
     expect(rec).not.toHaveProperty('builtMs');
     expect(rec.nextBlock?.ms).toBeGreaterThanOrEqual(rec.rebroadcast[0]!.ms);
-    expect(await dut.metric('dcrvoted_vote_stage_seconds_count', { wallet: 'main', stage: 'mempool' })).toBe(1);
-    expect(await dut.metric('dcrvoted_vote_stage_seconds_count', { wallet: 'main', stage: 'notified' })).toBe(1);
-    expect(await dut.metric('dcrvoted_vote_stage_seconds_count', { wallet: 'main', stage: 'next_block' })).toBe(1);
+    expect(await d.metric('dcrvoted_vote_stage_seconds_count', { wallet: 'main', stage: 'mempool' })).toBe(1);
+    expect(await d.metric('dcrvoted_vote_stage_seconds_count', { wallet: 'main', stage: 'notified' })).toBe(1);
+    expect(await d.metric('dcrvoted_vote_stage_seconds_count', { wallet: 'main', stage: 'next_block' })).toBe(1);
 
-    const table = await cli(['votes', '--config', peers.configFile, '--ticket', ticket.toUpperCase()]);
+    const table = await cli(['votes', '--config', d.configFile, '--ticket', ticket.toUpperCase()]);
     expect(table.stderr).toBe('');
     expect(table.code).toBe(0);
     expect(table.stdout).toContain(`ticket ${ticket}`);
@@ -91,7 +75,7 @@ describe('vote timeline through the daemon', () => {
     expect(table.stdout).toMatch(/^rebroadcast\s+[\d.]+ (ms|s)\s+backup\s/m);
     expect(table.stdout).toMatch(new RegExp(`^next block\\s+[\\d.]+ (ms|s)\\s+-\\s+block ${won.height + 1}, 5 vote\\(s\\)$`, 'm'));
 
-    const json = await cli(['votes', '--config', peers.configFile, '--ticket', ticket, '--json']);
+    const json = await cli(['votes', '--config', d.configFile, '--ticket', ticket, '--json']);
     expect(json.code).toBe(0);
     const body = JSON.parse(json.stdout) as { ticket: string; entries: { winner: { ticket: string }; outcome: { outcome: string }; timeline: unknown }[] };
     expect(body.ticket).toBe(ticket);
@@ -99,13 +83,13 @@ describe('vote timeline through the daemon', () => {
     expect(body.entries[0]!.outcome.outcome).toBe('voted');
     expect(body.entries[0]!.timeline).toEqual(rec);
 
-    const unknown = await cli(['votes', '--config', peers.configFile, '--ticket', randomHash()]);
+    const unknown = await cli(['votes', '--config', d.configFile, '--ticket', randomHash()]);
     expect(unknown.code).toBe(1);
     expect(unknown.stderr).toMatch(/^dcrvoted: ticket [0-9a-f]{64} is not in the ledger .*ledger\.jsonl: dcrvoted has not seen it win/);
-    const malformed = await cli(['votes', '--config', peers.configFile, '--ticket', 'abc123']);
+    const malformed = await cli(['votes', '--config', d.configFile, '--ticket', 'abc123']);
     expect(malformed.code).toBe(1);
     expect(malformed.stderr).toBe('dcrvoted: --ticket must be a ticket hash of 64 hex digits, got "abc123"\n');
-    const missing = await cli(['votes', '--config', peers.configFile, '--ticket']);
+    const missing = await cli(['votes', '--config', d.configFile, '--ticket']);
     expect(missing.code).toBe(64); // a usage error, like every flag without its value
     expect(missing.stderr).toContain('--ticket needs a value');
   });

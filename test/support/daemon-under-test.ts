@@ -3,12 +3,12 @@
 // and a log stream the test can read (and search for leaked secrets).
 
 import type { VotingKey } from './fake-tickets.js';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import pino from 'pino';
-import { stringify } from 'yaml';
+import { parse, stringify } from 'yaml';
 import { loadConfig } from '../../src/config/load.js';
 import { Daemon, type DaemonFatalError } from '../../src/daemon.js';
 import { generateTestPki, type TestPki } from './certs.js';
@@ -142,6 +142,25 @@ export async function dispose(d: DaemonUnderTest | null): Promise<void> {
   await d?.wallet.stop();
   await d?.dcrd.dispose();
   d?.pki.cleanup();
+}
+
+/**
+ * A daemon on fake peers plus a second fake dcrd, "backup", under
+ * dcrd.additionalNodes; returned once it is ready and both nodes are
+ * connected. The caller disposes of the daemon (dispose) and of the backup.
+ */
+export async function launchWithBackupNode(): Promise<{ dut: DaemonUnderTest; backup: FakeDcrd }> {
+  const peers = await startFakePeers();
+  const backup = await startFakeDcrd({ password: 'pw' });
+  const cfg = parse(readFileSync(peers.configFile, 'utf8')) as { dcrd: Record<string, unknown> };
+  writeFileSync(join(peers.dir, 'backup.cert'), backup.caCert);
+  writeFileSync(join(peers.dir, 'backup-password'), 'pw\n');
+  cfg.dcrd.additionalNodes = [{ name: 'backup', address: `127.0.0.1:${backup.port}`, caCert: 'backup.cert', user: 'rpcuser', passwordFile: 'backup-password' }];
+  writeFileSync(peers.configFile, stringify(cfg));
+  const dut = await launch(peers);
+  await waitFor('ready', async () => (await dut.get('/readyz')).status === 200);
+  await waitFor('backup connected', async () => (await dut.metric('dcrvoted_dcrd_node_connected', { node: 'backup' })) === 1);
+  return { dut, backup };
 }
 
 export async function launch(parts: FakePeers): Promise<DaemonUnderTest> {
