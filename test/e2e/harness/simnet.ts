@@ -239,6 +239,12 @@ export interface Simnet {
   ourLiveTickets(): Promise<string[]>;
   /** Winning tickets announced for a block (recorded by the observer). */
   winnersAt(blockHash: string): WinningTickets | undefined;
+  /**
+   * The same, waiting for the observer's notification: mine() returns once
+   * dcrd has the block, which can be before the notification of its
+   * winners has reached the harness.
+   */
+  winnersOf(blockHash: string, timeoutMs?: number): Promise<WinningTickets>;
   /** Votes (SSGen) mined in a block and the tickets they spend. */
   votesIn(blockHash: string): Promise<VoteInBlock[]>;
   buyTickets(wallet: 'ours' | 'other', count: number): Promise<string[]>;
@@ -886,6 +892,7 @@ export async function startSimnet(opts: StartSimnetOptions = {}): Promise<Simnet
       return res.hashes ?? [];
     },
     winnersAt: (blockHash) => observer.winnersAt(blockHash),
+    winnersOf: (blockHash, timeoutMs = 15_000) => waitFor(() => observer.winnersAt(blockHash), timeoutMs, `the winning tickets of block ${blockHash} (notifywinningtickets)`, 25),
     async votesIn(blockHash) {
       const block = await dcrd.rpc('getblock', [blockHash, true, true]);
       const out: VoteInBlock[] = [];
