@@ -236,13 +236,15 @@ describe('two dcrd nodes', () => {
       await waitFor('dcrvoted to see our wallet up and not voting', async () => (await dut.metric('dcrvoted_wallet_up', { wallet: 'ours' })) === 1 && (await dut.metric('dcrvoted_wallet_voting_enabled', { wallet: 'ours' })) === 0, 15_000, 100);
 
       let won: { hash: string; height: number; tickets: string[] } | null = null;
+      const oursPerBlock: number[] = [];
       for (let i = 0; i < 20 && !won; i++) {
         const [hash] = await sim.mine(1);
         const tickets = (await sim.winnersOf(hash!)).tickets.filter((t) => ours.has(t));
+        oursPerBlock.push(tickets.length);
         // 1 or 2 of ours: the other 3+ winners let a block be mined without us.
         if (tickets.length >= 1 && tickets.length <= 2) won = { hash: hash!, height: (await tipOf(sim.dcrd)).height, tickets };
       }
-      expect(won, 'one or two of our tickets won within 20 blocks').not.toBeNull();
+      expect(won, `one or two of our ${ours.size} tickets won within 20 blocks (ours per block: ${oursPerBlock.join(' ')})`).not.toBeNull();
       const { hash, height, tickets } = won!;
       await sim.waitDcrdsAgree();
       await waitFor('the other wallet\'s votes in dcrd2\'s mempool', async () => (await sim.mempoolVotes(dcrd2, hash)).length >= 5 - tickets.length, 15_000);
