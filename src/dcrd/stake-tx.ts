@@ -18,13 +18,8 @@
 
 import type { BlockRef } from '../domain.js';
 import { describe, hexToBytes, isHashHex, isPlainObject, type Decoded } from './hex.js';
-import {
-  OP_SSGEN,
-  OP_SSRTX,
-  decodeVoteBitsScript,
-  decodeVoteReferenceScript,
-  hasStakeTag,
-} from './vote-script.js';
+import { OP_SSGEN, OP_SSRTX } from './opcodes.js';
+import { decodeVoteBitsScript, decodeVoteReferenceScript, hasStakeTag } from './vote-script.js';
 
 /** dcrd wire.TxTreeStake. */
 export const TX_TREE_STAKE = 1;

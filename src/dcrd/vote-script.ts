@@ -11,19 +11,11 @@
 // vout[1], vote bits, 4..77 bytes:
 //   0x6a OP_RETURN | OP_DATA_n (n = 2..75, equal to the remaining length) |
 //   uint16 LE vote bits | [uint32 LE vote version when n >= 6] | [rest: extended bits]
-//
-// Opcodes from dcrd txscript/opcode.go: OP_RETURN 0x6a, OP_SSTX 0xba,
-// OP_SSGEN 0xbb, OP_SSRTX 0xbc, OP_SSTXCHANGE 0xbd.
 
 import type { BlockRef } from '../domain.js';
 import { displayHashToInternal, internalToDisplayHash, type Decoded } from './hex.js';
+import { OP_DATA_36, OP_RETURN } from './opcodes.js';
 
-export const OP_RETURN = 0x6a;
-export const OP_DATA_36 = 0x24;
-export const OP_SSTX = 0xba;
-export const OP_SSGEN = 0xbb;
-export const OP_SSRTX = 0xbc;
-export const OP_SSTXCHANGE = 0xbd;
 
 export const VOTE_REFERENCE_SCRIPT_SIZE = 38;
 export const VOTE_BITS_SCRIPT_MIN_SIZE = 4;

@@ -11,13 +11,11 @@
 import type { PolicyConfig } from '../config/load.js';
 import type { NetworkName, TreasuryChoice } from '../domain.js';
 import { bytesToHex } from '../dcrd/hex.js';
+import { OP_DATA_33, OP_DATA_64, OP_TSPEND } from '../dcrd/opcodes.js';
 import { TREASURY_VOTE_WINDOW } from '../vote/assembler.js';
 import { decodeTx, txid, TX_VERSION_TREASURY } from '../vote/tx.js';
 
 const TSPEND_SCRIPT_LEN = 100; // stake.TSpendScriptLen
-const OP_DATA_64 = 0x40;
-const OP_DATA_33 = 0x21;
-const OP_TSPEND = 0xc2;
 
 export interface TSpend {
   hash: string;

@@ -38,13 +38,8 @@
 
 import type { BlockRef, NetworkName } from '../domain.js';
 import { bytesToHex, displayHashToInternal, hexToBytes, internalToDisplayHash, isHashHex } from '../dcrd/hex.js';
-import {
-  OP_RETURN,
-  OP_SSGEN,
-  OP_SSTX,
-  encodeVoteBitsScript,
-  encodeVoteReferenceScript,
-} from '../dcrd/vote-script.js';
+import { encodeVoteBitsScript, encodeVoteReferenceScript } from '../dcrd/vote-script.js';
+import { OP_CHECKSIG, OP_DATA_20, OP_DATA_30, OP_DUP, OP_EQUAL, OP_EQUALVERIFY, OP_HASH160, OP_PUSHDATA1, OP_RETURN, OP_SSGEN, OP_SSTX } from '../dcrd/opcodes.js';
 import { voteSubsidy, type SubsidySplit } from './subsidy.js';
 import {
   DEFAULT_SCRIPT_VERSION,
@@ -67,16 +62,6 @@ export const STAKE_BASE_SIG_SCRIPT: Readonly<Record<NetworkName, Uint8Array>> = 
   testnet: Uint8Array.of(0x00, 0x00),
   simnet: Uint8Array.of(0x00, 0x00),
 };
-
-/** Opcodes (dcrd txscript/opcode.go). */
-const OP_DUP = 0x76;
-const OP_HASH160 = 0xa9;
-const OP_DATA_20 = 0x14;
-const OP_DATA_30 = 0x1e;
-const OP_EQUALVERIFY = 0x88;
-const OP_CHECKSIG = 0xac;
-const OP_EQUAL = 0x87;
-const OP_PUSHDATA1 = 0x4c;
 
 /** stake.SStxPKHMinOutSize: OP_RETURN OP_DATA_30 + 30 bytes. */
 const COMMITMENT_SCRIPT_SIZE = 32;

@@ -15,6 +15,7 @@
 import { blake256 } from '@noble/hashes/blake1.js';
 import { ripemd160 } from '@noble/hashes/legacy.js';
 import type { NetworkName } from '../domain.js';
+import { OP_CHECKSIG, OP_DATA_20, OP_DUP, OP_EQUALVERIFY, OP_HASH160, OP_SSTX } from '../dcrd/opcodes.js';
 
 interface NetworkIds {
   /** PubKeyHashAddrID: ECDSA secp256k1 pay-to-pubkey-hash addresses. */
@@ -32,13 +33,6 @@ export const NETWORK_IDS: Readonly<Record<NetworkName, NetworkIds>> = {
 
 /** dcrec.STEcdsaSecp256k1. */
 const SIGNATURE_TYPE_ECDSA_SECP256K1 = 0;
-
-const OP_SSTX = 0xba;
-const OP_DUP = 0x76;
-const OP_HASH160 = 0xa9;
-const OP_DATA_20 = 0x14;
-const OP_EQUALVERIFY = 0x88;
-const OP_CHECKSIG = 0xac;
 
 export class KeyFormatError extends Error {
   override readonly name = 'KeyFormatError';

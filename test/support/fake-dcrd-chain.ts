@@ -23,12 +23,8 @@ import { randomBytes } from 'node:crypto';
 import type { BlockRef } from '../../src/domain.js';
 import { blockHashOfBytes, encodeBlockHeader, type BlockHeader } from '../../src/dcrd/block-header.js';
 import { bytesToHex, displayHashToInternal, internalToDisplayHash } from '../../src/dcrd/hex.js';
-import {
-  OP_SSGEN,
-  OP_SSRTX,
-  encodeVoteBitsScript,
-  encodeVoteReferenceScript,
-} from '../../src/dcrd/vote-script.js';
+import { OP_SSGEN, OP_SSRTX } from '../../src/dcrd/opcodes.js';
+import { encodeVoteBitsScript, encodeVoteReferenceScript } from '../../src/dcrd/vote-script.js';
 
 export const ZERO_HASH = '0'.repeat(64);
 const ATOMS_PER_COIN = 1e8;
