@@ -5,8 +5,7 @@
 
 import { loadFromArgs, UsageError, type ParsedArgs } from '../cli-args.js';
 import type { DaemonConfig } from '../config/load.js';
-import { DcrdRpc } from '../dcrd/rpc.js';
-import { DcrdClient } from '../dcrd/ws-client.js';
+import { withPrimaryDcrd } from '../dcrd/once.js';
 import { errorMessage } from '../errors.js';
 import { exposure, TARGET_BLOCK_SECONDS, TICKETS_PER_BLOCK, type Exposure } from '../plan/exposure.js';
 import { walletClientFor } from '../wallet/from-config.js';
@@ -104,30 +103,11 @@ function percent(p: number): string {
 
 /** The primary dcrd's pool size at its best block; one connection attempt, a clear error if it fails. */
 async function poolOf(config: DaemonConfig): Promise<PlanInputs['pool']> {
-  const node = config.dcrd.nodes[0];
-  const client = new DcrdClient({
-    host: node.endpoint.host,
-    port: node.endpoint.port,
-    user: node.user,
-    password: node.password.reveal(),
-    caCert: node.caCert.bytes,
-    requestTimeoutMs: config.dcrd.callTimeoutMs,
-    handshakeTimeoutMs: config.dcrd.callTimeoutMs,
-    subscriptions: [],
-  });
-  try {
-    await new Promise<void>((resolve, reject) => {
-      client.once('connected', () => resolve());
-      client.once('connectFailed', ({ error }) => reject(error));
-      client.start();
-    });
-    const rpc = new DcrdRpc((method, params, opts) => client.request(method, params, opts));
+  return withPrimaryDcrd(config, async (rpc) => {
     const net = await rpc.getNetworkName();
     if (net !== config.network) throw new Error(`dcrd is on ${net}, but dcrvoted is configured for ${config.network}`);
     const best = await rpc.getBestBlock();
     const header = await rpc.getBlockHeader(best.hash);
-    return { size: header.poolSize, height: header.height, hash: header.hash, node: node.name };
-  } finally {
-    await client.close();
-  }
+    return { size: header.poolSize, height: header.height, hash: header.hash, node: config.dcrd.nodes[0].name };
+  });
 }

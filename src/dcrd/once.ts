@@ -1,5 +1,5 @@
 // One short conversation with the primary dcrd, for commands that run once
-// (`dcrvoted agendas`): connect, ask, close. The first failed connection
+// (`dcrvoted agendas`, `dcrvoted plan`): connect, ask, close. The first failed connection
 // attempt ends it with that error instead of retrying forever.
 
 import type { DaemonConfig } from '../config/load.js';
@@ -16,6 +16,8 @@ export async function withPrimaryDcrd<T>(config: DaemonConfig, fn: (rpc: DcrdRpc
     caCert: n.caCert.bytes,
     requestTimeoutMs: config.dcrd.callTimeoutMs,
     handshakeTimeoutMs: config.dcrd.callTimeoutMs,
+    // It only asks: no block or winner notifications to listen to.
+    subscriptions: [],
   });
   try {
     await new Promise<void>((resolve, reject) => {

@@ -4,6 +4,7 @@
 import { EventEmitter } from 'node:events';
 import * as grpc from '@grpc/grpc-js';
 import type { WalletRpcError } from './rpc-errors.js';
+import { WalletStream } from './wallet-stream.js';
 
 export interface RpcSyncOptions {
   /** dcrd host:port as the wallet should dial it. */
@@ -41,7 +42,8 @@ interface RawRpcSyncResponse {
 }
 
 // ---------------------------------------------------------------------------
-// RpcSync stream handle.
+// RpcSync stream handle: a WalletStream (one 'end', translated errors) that
+// also keeps the sync state the wallet reports.
 
 /**
  * Events:
@@ -55,16 +57,12 @@ interface RawRpcSyncResponse {
 export class RpcSyncHandle extends EventEmitter {
   /** Last sync state the wallet reported. */
   synced = false;
-  /** The error that ended the stream, if any. */
-  lastError: WalletRpcError | null = null;
-  #cancelled = false;
-  #ended = false;
-  readonly #call: grpc.ClientReadableStream<object>;
+  readonly #stream: WalletStream<RawRpcSyncResponse>;
 
-  constructor(call: grpc.ClientReadableStream<object>, translate: (err: grpc.ServiceError) => Promise<WalletRpcError>) {
+  constructor(call: grpc.ClientReadableStream<object>, translate: (err: Error) => Promise<WalletRpcError>) {
     super();
-    this.#call = call;
-    call.on('data', (msg: RawRpcSyncResponse) => {
+    this.#stream = new WalletStream(call, (raw) => raw as RawRpcSyncResponse, translate);
+    this.#stream.on('data', (msg) => {
       this.emit('notification', msg.notification_type);
       // notification_type SYNCED is the proto3 zero value, so trust the
       // explicit bool rather than the enum.
@@ -76,38 +74,22 @@ export class RpcSyncHandle extends EventEmitter {
         this.emit('unsynced');
       }
     });
-    // grpc-js ends every call with exactly one 'status'; a non-OK status is
-    // also emitted as 'error' (which must be listened to), so 'status' alone
-    // drives the end of the handle.
-    call.on('error', () => {});
-    call.on('status', (s: grpc.StatusObject) => {
-      if (s.code === grpc.status.OK || (this.#cancelled && s.code === grpc.status.CANCELLED)) {
-        this.#finish();
-        return;
-      }
-      const err = Object.assign(new Error(s.details), s) as grpc.ServiceError;
-      translate(err).then(
-        (e) => {
-          this.lastError = e;
-          if (this.listenerCount('error') > 0) this.emit('error', e);
-          this.#finish();
-        },
-        () => this.#finish(),
-      );
+    this.#stream.on('error', (err) => {
+      if (this.listenerCount('error') > 0) this.emit('error', err);
     });
+    this.#stream.on('end', () => {
+      this.synced = false;
+      this.emit('end');
+    });
+  }
+
+  /** The error that ended the stream, if any. */
+  get lastError(): WalletRpcError | null {
+    return this.#stream.lastError;
   }
 
   /** End the sync stream (the wallet stops syncing when its stream context ends). */
   cancel(): void {
-    if (this.#ended) return;
-    this.#cancelled = true;
-    this.#call.cancel();
-  }
-
-  #finish(): void {
-    if (this.#ended) return;
-    this.#ended = true;
-    this.synced = false;
-    this.emit('end');
+    this.#stream.cancel();
   }
 }
