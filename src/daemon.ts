@@ -217,6 +217,11 @@ export class Daemon {
       guardWallets.push({ name: w.name, agendas: () => client.agendas(), tspendPolicies: () => client.tspendPolicies() });
       const index = new TicketIndex({ network: c.network });
       this.#indexes.set(w.name, index);
+      const showIndex = () => {
+        this.metrics.ticketIndexTickets.set({ wallet: w.name }, index.size);
+        this.metrics.ticketIndexLoaded.set({ wallet: w.name }, index.loaded ? 1 : 0);
+      };
+      for (const change of ['added', 'removed', 'loaded', 'unloaded'] as const) index.on(change, showIndex);
       this.#feeds.push(new TicketIndexFeed({ walletName: w.name, wallet: client, index, logger: log.child({ component: 'ticket-index', wallet: w.name }) }));
       chain.on('blockConnected', ({ block }) => index.blockConnected(block.height));
       if (w.votingMode !== 'wallet') {

@@ -98,6 +98,8 @@ export function createMetrics(opts: MetricsOptions) {
     notificationsDroppedTotal: new Counter({ name: `${p}notifications_dropped_total`, help: "Notifications dropped unsent because the target's queue was full (notify.queueSize), by target.", labelNames: ['target'], registers: r }),
     notificationQueueLength: new Gauge({ name: `${p}notification_queue_length`, help: 'Notifications waiting to be sent, by target.', labelNames: ['target'], registers: r }),
     heartbeatFailuresTotal: new Counter({ name: `${p}heartbeat_failures_total`, help: "Failed pings of the dead-man's switch (notify.heartbeatUrl).", registers: r }),
+    ticketIndexTickets: new Gauge({ name: `${p}ticket_index_tickets`, help: "Tickets in dcrvoted's index of the wallet's tickets that can win (unspent: immature or live), kept from GetTickets and the wallet's transaction notifications.", labelNames: ['wallet'], registers: r }),
+    ticketIndexLoaded: new Gauge({ name: `${p}ticket_index_loaded`, help: "1 while the ticket index mirrors the wallet (filled, notifications flowing); 0 while it does not, and each winner's owner is asked of the wallet with GetTicket (a slower vote).", labelNames: ['wallet'], registers: r }),
     votingKeys: new Gauge({ name: `${p}voting_keys`, help: 'Voting keys of owned tickets held in memory for signing: local (a count; the keys themselves are never exported).', labelNames: ['wallet'], registers: r }),
     localSigningFallbacksTotal: new Counter({ name: `${p}local_signing_fallbacks_total`, help: 'Votes of a signing: local wallet that the wallet had to sign instead (SignTransaction), by reason (ticket_not_listed, key_not_fetched, not_p2pkh, key_refused, sign_failed).', labelNames: ['wallet', 'reason'], registers: r }),
     voteSigningFailuresTotal: new Counter({ name: `${p}vote_signing_failures_total`, help: 'Votes dcrvoted could not cast, by reason (no_passphrase, wrong_passphrase, ticket_unknown, not_signed, build_failed, no_vote_version, wallet_error).', labelNames: ['wallet', 'reason'], registers: r }),
@@ -132,7 +134,7 @@ export function initWalletSeries(m: Metrics, wallet: string, votingMode: 'wallet
     for (const reason of LOCAL_SIGNING_FALLBACK_REASONS) m.localSigningFallbacksTotal.inc({ wallet, reason }, 0);
   }
   if (votingMode !== 'wallet') for (const result of ['accepted', 'rejected']) m.votesCastTotal.inc({ wallet, result }, 0);
-  for (const g of [m.walletUp, m.walletUnlocked, m.walletVotingEnabled, m.walletSynced, m.policyInSync]) g.set({ wallet }, 0);
+  for (const g of [m.walletUp, m.walletUnlocked, m.walletVotingEnabled, m.walletSynced, m.policyInSync, m.ticketIndexTickets, m.ticketIndexLoaded]) g.set({ wallet }, 0);
   m.winningTicketsTotal.inc({ wallet }, 0);
   m.votesPending.set({ wallet }, 0);
   for (const outcome of ['voted', 'missed', 'superseded']) m.votesTotal.inc({ wallet, outcome }, 0);

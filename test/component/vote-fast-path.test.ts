@@ -74,10 +74,14 @@ describe('vote fast path', () => {
     const d = dut;
     await waitFor('ready', async () => (await d.get('/readyz')).status === 200);
     await giveTicket(d.wallet, d.daemon, { ticket: fx.ticketHash, tx: fx.ticketHex });
+    // /metrics shows the operator what the index holds and whether it follows the wallet.
+    expect(await d.metric('dcrvoted_ticket_index_tickets', { wallet: 'main' })).toBe(1);
+    expect(await d.metric('dcrvoted_ticket_index_loaded', { wallet: 'main' })).toBe(1);
     // The wallet's notifications end and cannot be had again: the index no longer claims to know.
     d.wallet.state.refuseStreams = true;
     d.wallet.endNotifications();
     await waitFor('index unloaded', () => d.daemon.ticketIndex('main')?.loaded === false);
+    expect(await d.metric('dcrvoted_ticket_index_loaded', { wallet: 'main' })).toBe(0);
     const getTickets = d.wallet.calls('GetTicket');
     const won = d.dcrd.connectBlock({ winners: [fx.ticketHash] });
     await waitFor('winner recorded', () => d.daemon.ledger?.get(fx.ticketHash, won.hash));
