@@ -3,8 +3,6 @@
 // published simnet treasury key), chaincfg's intervals, dcrwallet's
 // TSpendPolicy resolution.
 
-import { readFileSync, readdirSync } from 'node:fs';
-import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { VoteInfo } from '../../src/dcrd/rpc.js';
 import { FindingSet, type Finding } from '../../src/guards/findings.js';
@@ -12,12 +10,11 @@ import { CHAIN_PARAMS, calcWantHeight } from '../../src/guards/params.js';
 import { policyDecision, readTSpend, stillVotable, tspendWindow } from '../../src/guards/tspend.js';
 import { assessUpgrade, type UpgradeInputs } from '../../src/guards/upgrade.js';
 import { insideTSpendWindow } from '../../src/vote/assembler.js';
+import { voteFixtures } from '../support/vote-fixtures.js';
 
-const dir = join(import.meta.dirname, '../fixtures/votes');
-const fixture = JSON.parse(readFileSync(join(dir, readdirSync(dir).find((f) => f.startsWith('simnet-tspend-'))!), 'utf8')) as {
-  tspend: { hash: string; expiry: number; hex: string; amount: number };
-  voteHex: string;
-};
+const found = voteFixtures.find(({ file }) => file.startsWith('simnet-tspend-'))?.fx;
+if (!found?.tspend) throw new Error('no simnet-tspend-* vote fixture with its tspend');
+const fixture = { ...found, tspend: found.tspend };
 const SIMNET_PI_KEY = '02a36b785d584555696b69d1b2bbeff4010332b301e3edd316d79438554cacb3e7';
 
 describe('reading a tspend', () => {

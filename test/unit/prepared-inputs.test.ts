@@ -1,5 +1,3 @@
-import { readdirSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import pino from 'pino';
 import { describe, expect, it } from 'vitest';
 import type { BlockRef } from '../../src/domain.js';
@@ -7,23 +5,9 @@ import { buildUnsignedVote } from '../../src/vote/builder.js';
 import { projectDeployments, VotePreparation, type PreparationChain, type PreparationWallet } from '../../src/vote/prepared-inputs.js';
 import { SUBSIDY_PARAMS, subsidySplitFor, type DeploymentState } from '../../src/vote/subsidy.js';
 import { TicketIndex } from '../../src/wallet/ticket-index.js';
+import { deploymentsOf, voteFixtures, type VoteFixture as Fixture } from '../support/vote-fixtures.js';
 
-interface Fixture {
-  voteTxid: string;
-  ticketHash: string;
-  ticketHex: string;
-  votedBlock: BlockRef;
-  voteBits: number;
-  voteVersion: number;
-  deployments: Record<string, DeploymentState>;
-  wallet: 'ours' | 'other';
-  tspend?: { hash: string; expiry: number };
-  tspendPolicy?: Record<'ours' | 'other', 'yes' | 'no'>;
-}
-const fixtures = readdirSync('test/fixtures/votes')
-  .filter((f) => f.endsWith('.json'))
-  .sort()
-  .map((f) => JSON.parse(readFileSync(join('test/fixtures/votes', f), 'utf8')) as Fixture);
+const fixtures = voteFixtures.map((v) => v.fx);
 
 /** A wallet as dcrwallet answers the voting calls (server.go VoteChoices, TSpendPolicies, TreasuryPolicies), with call counts. */
 class PolicyWallet implements PreparationWallet {
@@ -87,7 +71,7 @@ describe('prepared vote inputs', () => {
     const { wallet, chain, prep } = setup([{ hash: f.ticketHash, hex: f.ticketHex }]);
     wallet.voteBits = f.voteBits;
     chain.height = f.votedBlock.height;
-    chain.deployments = f.deployments;
+    chain.deployments = deploymentsOf(f);
     if (f.tspend && f.tspendPolicy) {
       wallet.tspends = [{ hash: f.tspend.hash, policy: f.tspendPolicy[f.wallet] }];
       chain.expiries.set(f.tspend.hash, f.tspend.expiry);

@@ -1,6 +1,4 @@
 import { EventEmitter } from 'node:events';
-import { readdirSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import pino from 'pino';
 import { describe, expect, it } from 'vitest';
 import { displayHashToInternal } from '../../src/dcrd/hex.js';
@@ -8,17 +6,9 @@ import { serializeTx, TX_TREE_STAKE, txid, type MsgTx } from '../../src/vote/tx.
 import type { WalletTicket, WalletTx, WalletTxNotification } from '../../src/wallet/grpc-client.js';
 import { TicketIndex, TicketIndexFullError, MAX_REORG_BLOCKS } from '../../src/wallet/ticket-index.js';
 import { TicketIndexFeed, type NotificationStream, type TicketIndexWallet } from '../../src/wallet/ticket-index-feed.js';
+import { voteFixtures, type VoteFixture as Fixture } from '../support/vote-fixtures.js';
 
-interface Fixture {
-  ticketHash: string;
-  ticketHex: string;
-  voteHex: string;
-  voteTxid: string;
-}
-const fixtures = readdirSync('test/fixtures/votes')
-  .filter((f) => f.endsWith('.json'))
-  .sort()
-  .map((f) => JSON.parse(readFileSync(join('test/fixtures/votes', f), 'utf8')) as Fixture);
+const fixtures = voteFixtures.map((v) => v.fx);
 // Distinct tickets (several fixtures vote with the same ticket on two blocks).
 const tickets = [...new Map(fixtures.map((f) => [f.ticketHash, f])).values()];
 const [A, B, C] = tickets as [Fixture, Fixture, Fixture];

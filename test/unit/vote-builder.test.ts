@@ -16,9 +16,6 @@
  *   tspend         that tspend: hash, expiry, raw tx
  *   tspendPolicy   each wallet's settspendpolicy when it made the vote
  */
-import { readFileSync, readdirSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { bytesToHex, displayHashToInternal, hexToBytes } from '../../src/dcrd/hex.js';
 import {
@@ -32,8 +29,6 @@ import {
 } from '../../src/vote/builder.js';
 import { voteSubsidy } from '../../src/vote/subsidy.js';
 import {
-  NULL_BLOCK_HEIGHT,
-  NULL_BLOCK_INDEX,
   NULL_VALUE_IN,
   TX_VERSION,
   TX_VERSION_TREASURY,
@@ -44,53 +39,12 @@ import {
   txid,
   type MsgTx,
 } from '../../src/vote/tx.js';
-
-const here = dirname(fileURLToPath(import.meta.url));
-const voteDir = join(here, '..', 'fixtures', 'votes');
-
-interface VoteFixture {
-  wallet: 'ours' | 'other';
-  voteTxid: string;
-  voteHex: string;
-  voteHexMined: string;
-  voteHexWallet: string | null;
-  ticketHash: string;
-  ticketHex: string;
-  votedBlock: { hash: string; height: number };
-  voteBits: number;
-  voteVersion: number;
-  txVersion: number;
-  deployments: Record<string, { status: string } | null>;
-  getblocksubsidy: { pos: number; voters: number };
-  treasuryVotes?: { tspend: string; vote: 'yes' | 'no' }[];
-  tspend?: { hash: string; expiry: number; hex: string };
-  tspendPolicy?: Record<'ours' | 'other', 'yes' | 'no'>;
-}
-
-const fixtures = readdirSync(voteDir)
-  .filter((f) => f.endsWith('.json'))
-  .sort()
-  .map((f) => ({ file: f, fx: JSON.parse(readFileSync(join(voteDir, f), 'utf8')) as VoteFixture }));
-
-function decoded(hex: string): MsgTx {
-  const d = decodeTx(hex);
-  if (!d.ok) throw new Error(d.reason);
-  return d.value.tx;
-}
+import { decodedTx, voteFixtures as fixtures, withoutFraudProof } from '../support/vote-fixtures.js';
 
 /** The signed vote with the ticket input's signature script removed. */
 function unsign(tx: MsgTx): MsgTx {
   const c = cloneTx(tx);
   (c.txIn[1] as { signatureScript: Uint8Array }).signatureScript = new Uint8Array(0);
-  return c;
-}
-
-/** Undo dcrd's fraud-proof fill of the ticket input (height/index; value in is the same). */
-function nullFraudProof(tx: MsgTx): MsgTx {
-  const c = cloneTx(tx);
-  const ti = c.txIn[1] as { blockHeight: number; blockIndex: number };
-  ti.blockHeight = NULL_BLOCK_HEIGHT;
-  ti.blockIndex = NULL_BLOCK_INDEX;
   return c;
 }
 
@@ -373,7 +327,7 @@ describe('buildUnsignedVote reproduces real dcrwallet votes (simnet)', () => {
       });
 
       // Prefix and therefore txid: byte for byte.
-      const signed = decoded(fx.voteHex);
+      const signed = decodedTx(fx.voteHex);
       expect(v.prefixHex).toBe(bytesToHex(serializeTx(signed, 'noWitness')));
       expect(v.txid).toBe(fx.voteTxid);
       expect(v.ticketHash).toBe(fx.ticketHash);
@@ -386,11 +340,11 @@ describe('buildUnsignedVote reproduces real dcrwallet votes (simnet)', () => {
       // Full serialization except the ticket input's signature script.
       if (fx.voteHexWallet) {
         // The wallet's own copy: no other difference at all.
-        expect(v.hex).toBe(bytesToHex(serializeTx(unsign(decoded(fx.voteHexWallet)))));
+        expect(v.hex).toBe(bytesToHex(serializeTx(unsign(decodedTx(fx.voteHexWallet)))));
       }
       // dcrd's copies differ from the wallet's only by the fraud proof dcrd fills in.
-      expect(v.hex).toBe(bytesToHex(serializeTx(nullFraudProof(unsign(signed)))));
-      expect(v.hex).toBe(bytesToHex(serializeTx(nullFraudProof(unsign(decoded(fx.voteHexMined))))));
+      expect(v.hex).toBe(bytesToHex(serializeTx(withoutFraudProof(unsign(signed)))));
+      expect(v.hex).toBe(bytesToHex(serializeTx(withoutFraudProof(unsign(decodedTx(fx.voteHexMined))))));
 
       // Signing only adds the ticket input's script: the signed vote's txid is ours.
       expect(txid(signed)).toBe(v.txid);
@@ -418,7 +372,7 @@ describe('real dcrwallet votes with treasury votes (simnet)', () => {
       if (!tspend) return;
       // The tspend: version 3, its txid, expiry two more than a TVI (48), the voted block inside
       // [expiry - 48*3 - 2, expiry - 2] (dcrd standalone CalcTSpendWindow).
-      const t = decoded(tspend.hex);
+      const t = decodedTx(tspend.hex);
       expect(t.version).toBe(TX_VERSION_TREASURY);
       expect(txid(t)).toBe(tspend.hash);
       expect(t.expiry).toBe(tspend.expiry);
@@ -428,7 +382,7 @@ describe('real dcrwallet votes with treasury votes (simnet)', () => {
       // What the wallet voted is its policy for that tspend.
       expect(fx.treasuryVotes).toEqual([{ tspend: tspend.hash, vote: fx.tspendPolicy?.[fx.wallet] }]);
 
-      const signed = decoded(fx.voteHex);
+      const signed = decodedTx(fx.voteHex);
       expect(signed.version).toBe(TX_VERSION_TREASURY);
       expect(fx.txVersion).toBe(TX_VERSION_TREASURY);
       const last = signed.txOut[signed.txOut.length - 1];

@@ -1,4 +1,4 @@
-import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
@@ -7,38 +7,17 @@ import { describe, expect, it } from 'vitest';
 import { createMetrics } from '../../src/telemetry/metrics.js';
 import { insideTSpendWindow } from '../../src/vote/assembler.js';
 import { CastError, VoteCaster, type CasterChain, type CasterWallet } from '../../src/vote/caster.js';
-import { decodeTx, serializeTx } from '../../src/vote/tx.js';
+import { serializeTx } from '../../src/vote/tx.js';
 import { Secret } from '../../src/config/secret.js';
 import { WalletPassphrase } from '../../src/wallet/passphrase.js';
 import { WalletRpcError } from '../../src/wallet/rpc-errors.js';
+import { decodedTx, deploymentsOf, voteFixtures, type VoteFixture as Fixture } from '../support/vote-fixtures.js';
 
-interface Fixture {
-  voteTxid: string;
-  voteHex: string;
-  ticketHash: string;
-  ticketHex: string;
-  votedBlock: { hash: string; height: number };
-  voteBits: number;
-  voteVersion: number;
-  deployments: Record<string, { status: string; since?: number }>;
-  wallet: 'ours' | 'other';
-  /** simnet-tspend-*.json (capture.ts --treasury): the tspend in dcrd's mempool and each wallet's policy for it. */
-  treasuryVotes?: { tspend: string; vote: 'yes' | 'no' }[];
-  tspend?: { hash: string; expiry: number; hex: string };
-  tspendPolicy?: Record<'ours' | 'other', 'yes' | 'no'>;
-}
-
-const dir = 'test/fixtures/votes';
-const fixtures = readdirSync(dir)
-  .filter((f) => f.endsWith('.json'))
-  .sort()
-  .map((f) => JSON.parse(readFileSync(join(dir, f), 'utf8')) as Fixture);
+const fixtures = voteFixtures.map((v) => v.fx);
 const treasuryFixtures = fixtures.filter((f) => f.tspend && (f.treasuryVotes?.length ?? 0) > 0);
 
 function prefixOf(hex: string): string {
-  const d = decodeTx(hex);
-  if (!d.ok) throw new Error(d.reason);
-  return Buffer.from(serializeTx(d.value.tx, 'noWitness')).toString('hex');
+  return Buffer.from(serializeTx(decodedTx(hex), 'noWitness')).toString('hex');
 }
 
 /** What the real chain and wallet reported when the fixture's vote was cast: the tspend in the mempool, the wallet's policy for it. */
@@ -126,7 +105,7 @@ function setup(
     },
   };
   const chain: CasterChain = {
-    deployments: async () => fx.deployments,
+    deployments: async () => deploymentsOf(fx),
     tspendExpiry: async (h) => opts.tspends?.find((t) => t.hash === h)?.expiry ?? null,
     broadcast: async (hex) => {
       broadcasts.push(hex);

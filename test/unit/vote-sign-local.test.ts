@@ -7,71 +7,30 @@
  * (ecdsa/signature_test.go signTests) and addresses (txscript/stdaddr
  * address_test.go), and the WIF/address checks.
  */
-import { readdirSync, readFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { secp256k1 } from '@noble/curves/secp256k1.js';
 import { describe, expect, it } from 'vitest';
 import { bytesToHex, hexToBytes } from '../../src/dcrd/hex.js';
 import { buildUnsignedVote } from '../../src/vote/builder.js';
 import { decodeWif, encodeWif, hash160, KeyFormatError, pubKeyHashAddress, ticketVotingKeyHash } from '../../src/vote/keys.js';
 import { LocalSignError, nonceRfc6979, signatureHash, signDer, signVoteTicketInput, votingKeyFromWif } from '../../src/vote/sign-local.js';
-import { subsidySplitFor, type DeploymentState } from '../../src/vote/subsidy.js';
-import { cloneTx, decodeTx, NULL_BLOCK_HEIGHT, NULL_BLOCK_INDEX, serializeTx, type MsgTx } from '../../src/vote/tx.js';
-
-const here = dirname(fileURLToPath(import.meta.url));
-const voteDir = join(here, '..', 'fixtures', 'votes');
-
-interface VoteFixture {
-  voteHex: string;
-  voteHexWallet: string | null;
-  ticketHex: string;
-  votingAddress: string;
-  votingWif: string;
-  votedBlock: { hash: string; height: number };
-  voteBits: number;
-  voteVersion: number;
-  deployments: Record<string, DeploymentState | null>;
-  treasuryVotes?: { tspend: string; vote: 'yes' | 'no' }[];
-}
-
-const fixtures = readdirSync(voteDir)
-  .filter((f) => f.endsWith('.json'))
-  .sort()
-  .map((f) => ({ file: f, fx: JSON.parse(readFileSync(join(voteDir, f), 'utf8')) as VoteFixture }));
-
-function nullFraudProof(t: MsgTx): MsgTx {
-  const c = cloneTx(t);
-  const ti = c.txIn[1];
-  if (ti) {
-    ti.blockHeight = NULL_BLOCK_HEIGHT;
-    ti.blockIndex = NULL_BLOCK_INDEX;
-  }
-  return c;
-}
-
-function tx(hex: string): MsgTx {
-  const d = decodeTx(hex);
-  if (!d.ok) throw new Error(d.reason);
-  return d.value.tx;
-}
+import { subsidySplitFor } from '../../src/vote/subsidy.js';
+import { cloneTx, serializeTx, type MsgTx } from '../../src/vote/tx.js';
+import { decodedTx, deploymentsOf, voteFixtures as fixtures, withoutFraudProof, type VoteFixture } from '../support/vote-fixtures.js';
 
 function ticketScript(fx: VoteFixture): Uint8Array {
-  const out0 = tx(fx.ticketHex).txOut[0];
+  const out0 = decodedTx(fx.ticketHex).txOut[0];
   if (!out0) throw new Error('ticket has no output 0');
   return out0.pkScript;
 }
 
 function unbuilt(fx: VoteFixture): MsgTx {
-  const deployments: Record<string, DeploymentState> = {};
-  for (const [k, v] of Object.entries(fx.deployments)) if (v) deployments[k] = v;
   return buildUnsignedVote({
     network: 'simnet',
     ticket: fx.ticketHex,
     block: fx.votedBlock,
     voteBits: fx.voteBits,
     voteVersion: fx.voteVersion,
-    subsidySplit: subsidySplitFor('simnet', fx.votedBlock.height, deployments),
+    subsidySplit: subsidySplitFor('simnet', fx.votedBlock.height, deploymentsOf(fx)),
     treasuryVotes: fx.treasuryVotes ?? [],
   }).tx;
 }
@@ -87,8 +46,8 @@ describe('local signing: real dcrwallet votes', () => {
     const signed = signVoteTicketInput(unbuilt(fx), ticketScript(fx), key);
     // dcrd fills the ticket input's fraud proof (block height/index) when it
     // takes the vote into its mempool: the published copy differs only there.
-    expect(bytesToHex(serializeTx(signed))).toBe(bytesToHex(serializeTx(nullFraudProof(tx(fx.voteHex)))));
-    expect(bytesToHex(signed.txIn[1]?.signatureScript ?? new Uint8Array())).toBe(bytesToHex(tx(fx.voteHex).txIn[1]?.signatureScript ?? new Uint8Array()));
+    expect(bytesToHex(serializeTx(signed))).toBe(bytesToHex(serializeTx(withoutFraudProof(decodedTx(fx.voteHex)))));
+    expect(bytesToHex(signed.txIn[1]?.signatureScript ?? new Uint8Array())).toBe(bytesToHex(decodedTx(fx.voteHex).txIn[1]?.signatureScript ?? new Uint8Array()));
     // The wallet's own stored copy (gettransaction) is the vote as it signed it, byte for byte.
     if (fx.voteHexWallet) expect(bytesToHex(serializeTx(signed))).toBe(fx.voteHexWallet);
   });
@@ -101,7 +60,7 @@ describe('local signing: real dcrwallet votes', () => {
 
   it('the wallet’s signature verifies against our signature hash', () => {
     for (const { fx } of fixtures) {
-      const signedByWallet = tx(fx.voteHex);
+      const signedByWallet = decodedTx(fx.voteHex);
       const script = signedByWallet.txIn[1]?.signatureScript ?? new Uint8Array();
       const sigLen = script[0] ?? 0;
       const der = script.slice(1, sigLen); // without the hash type byte

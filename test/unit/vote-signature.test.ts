@@ -1,21 +1,15 @@
 // The canary's signature check against votes the real dcrwallet signed
 // (test/fixtures/votes, captured on simnet), and the ways a signature script
 // can be wrong.
-import { readdirSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { decodeTx, serializeTx } from '../../src/vote/tx.js';
+import { serializeTx } from '../../src/vote/tx.js';
 import { checkVoteSignature } from '../../src/vote/vote-signature.js';
+import { decodedTx, voteFixtures } from '../support/vote-fixtures.js';
 
-const dir = new URL('../fixtures/votes/', import.meta.url);
-const fixtures = readdirSync(dir)
-  .filter((f) => f.endsWith('.json'))
-  .map((f) => JSON.parse(readFileSync(new URL(f, dir), 'utf8')) as { voteHexWallet: string | null; voteHex: string; ticketHex: string })
-  .map((f) => ({ ticketHex: f.ticketHex, signed: f.voteHexWallet ?? f.voteHex }));
+const fixtures = voteFixtures.map(({ fx }) => ({ ticketHex: fx.ticketHex, signed: fx.voteHexWallet ?? fx.voteHex }));
 
 function withSigScript(voteHex: string, edit: (script: Uint8Array) => Uint8Array): Uint8Array {
-  const d = decodeTx(voteHex);
-  if (!d.ok) throw new Error(d.reason);
-  const tx = d.value.tx;
+  const tx = decodedTx(voteHex);
   const input = tx.txIn[1];
   if (!input) throw new Error('no ticket input');
   input.signatureScript = edit(input.signatureScript);
@@ -42,9 +36,7 @@ describe('checkVoteSignature', () => {
 
   it("rejects a signature by another key (the ticket's voting key is not the wallet's)", () => {
     const other = fixtures.find((f) => f.ticketHex !== first.ticketHex && checkVoteSignature(Buffer.from(f.signed, 'hex'), Buffer.from(f.ticketHex, 'hex')).ok);
-    const d = decodeTx(other!.signed);
-    if (!d.ok) throw new Error(d.reason);
-    const foreignScript = d.value.tx.txIn[1]!.signatureScript;
+    const foreignScript = decodedTx(other!.signed).txIn[1]!.signatureScript;
     expect(checkVoteSignature(withSigScript(vote, () => foreignScript), ticket)).toEqual({ ok: false, why: "the public key is not the ticket's voting key (hash160 differs from output 0)" });
   });
 

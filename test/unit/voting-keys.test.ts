@@ -2,8 +2,6 @@
  * signing: local — the voting-key store, the ticket listing that feeds it and
  * the caster that signs with it, on the real dcrwallet vote fixtures.
  */
-import { readdirSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import * as grpc from '@grpc/grpc-js';
 import pino from 'pino';
@@ -12,44 +10,17 @@ import { Secret } from '../../src/config/secret.js';
 import { createMetrics, initWalletSeries } from '../../src/telemetry/metrics.js';
 import { VoteCaster, type CasterWallet } from '../../src/vote/caster.js';
 import { decodeWif } from '../../src/vote/keys.js';
-import { cloneTx, decodeTx, NULL_BLOCK_HEIGHT, NULL_BLOCK_INDEX, serializeTx } from '../../src/vote/tx.js';
+import { serializeTx } from '../../src/vote/tx.js';
 import { VotingKeyStore } from '../../src/vote/voting-keys.js';
 import { WalletPassphrase } from '../../src/wallet/passphrase.js';
 import { WalletRpcError } from '../../src/wallet/rpc-errors.js';
+import { decodedTx, deploymentsOf, voteFixtures, withoutFraudProof, type VoteFixture as Fixture } from '../support/vote-fixtures.js';
 
-interface Fixture {
-  voteTxid: string;
-  voteHex: string;
-  ticketHash: string;
-  ticketHex: string;
-  votingAddress: string;
-  votingWif: string;
-  votedBlock: { hash: string; height: number };
-  voteBits: number;
-  voteVersion: number;
-  deployments: Record<string, { status: string; since?: number }>;
-  wallet: 'ours' | 'other';
-  tspend?: { hash: string; expiry: number };
-  tspendPolicy?: Record<'ours' | 'other', 'yes' | 'no'>;
-}
-
-const dir = 'test/fixtures/votes';
-const fixtures = readdirSync(dir)
-  .filter((f) => f.endsWith('.json'))
-  .sort()
-  .map((f) => JSON.parse(readFileSync(join(dir, f), 'utf8')) as Fixture);
+const fixtures = voteFixtures.map((v) => v.fx);
 
 /** The published vote with dcrd's fraud-proof fill undone: what the wallet signed. */
 function walletVoteHex(fx: Fixture): string {
-  const d = decodeTx(fx.voteHex);
-  if (!d.ok) throw new Error(d.reason);
-  const c = cloneTx(d.value.tx);
-  const ti = c.txIn[1];
-  if (ti) {
-    ti.blockHeight = NULL_BLOCK_HEIGHT;
-    ti.blockIndex = NULL_BLOCK_INDEX;
-  }
-  return Buffer.from(serializeTx(c)).toString('hex');
+  return Buffer.from(serializeTx(withoutFraudProof(decodedTx(fx.voteHex)))).toString('hex');
 }
 
 /** dcrwallet's DumpPrivateKey as far as the store sees it (rpcserver DumpPrivateKey, wallet.LoadPrivateKey). */
@@ -119,7 +90,7 @@ function casterFor(fx: Fixture, store: VotingKeyStore, metrics: ReturnType<typeo
     network: 'simnet',
     wallet,
     chain: {
-      deployments: async () => fx.deployments,
+      deployments: async () => deploymentsOf(fx),
       tspendExpiry: async (h) => (fx.tspend?.hash === h ? fx.tspend.expiry : null),
       broadcast: async (hex) => {
         broadcasts.push(hex);
@@ -251,9 +222,7 @@ describe('signing: local — key store', () => {
 
   it('a P2SH ticket is left to the wallet (not_p2pkh), no key asked for', async () => {
     const fx = fixtures[0] as Fixture;
-    const d = decodeTx(fx.ticketHex);
-    if (!d.ok) throw new Error(d.reason);
-    const t = cloneTx(d.value.tx);
+    const t = decodedTx(fx.ticketHex);
     const out0 = t.txOut[0];
     if (!out0) throw new Error('no output 0');
     out0.pkScript = Uint8Array.of(0xba, 0xa9, 0x14, ...new Uint8Array(20), 0x87);
