@@ -66,8 +66,8 @@ interface DcrdPeer {
   notifications: DcrdNotification[];
   /** Connect one block on the tip (with votes for the tip); returns the new tip. */
   connectBlock: () => Promise<BlockRef>;
-  /** Winners the lottery picked when `hash` was connected. */
-  winnersAt: (hash: string) => string[];
+  /** Winners the lottery picked when `hash` was connected (real: the harness observer's record, waited for). */
+  winnersAt: (hash: string) => Promise<string[]>;
   /** Make sure a vote on the tip is in the mempool (real: wallets vote by themselves). */
   voteInMempool: (tip: BlockRef) => Promise<void>;
   /**
@@ -266,7 +266,8 @@ beforeAll(async () => {
         await sim.mine(1);
         return sim.tip();
       },
-      winnersAt: (hash) => sim.winnersAt(hash)?.tickets ?? [],
+      // The observer is a websocket of its own: its notification can come after ours.
+      winnersAt: async (hash) => (await sim.winnersOf(hash)).tickets,
       voteInMempool: async () => undefined,
       revokeOne: async () => {
         const rpc = peers.dcrd.real.rpc;
@@ -318,7 +319,7 @@ beforeAll(async () => {
     notifications: fake.notifications,
     rpc: new DcrdRpc((m, p, o) => fake.client.request(m, p, o)),
     connectBlock: async () => fakeConnect(),
-    winnersAt: (hash) => fakeDcrd.block(hash)?.winners ?? [],
+    winnersAt: async (hash) => fakeDcrd.block(hash)?.winners ?? [],
     voteInMempool: async (tip) => {
       const ticket = fakeDcrd.block(tip.hash)?.winners[0];
       if (ticket) fakeDcrd.addMempoolVote(ticket, tip, 1);
@@ -535,23 +536,33 @@ const walletChecks: WalletCheck[] = [
   [
     'UnlockWallet wrong passphrase → wrong_passphrase, wallet locked; right one unlocks',
     async (w) => {
-      const before = (await w.probe.walletInfo()).unlocked;
-      const wrong = await outcome(w.client.unlockWallet(Buffer.from('definitely not the passphrase')));
-      const afterWrong = (await w.probe.walletInfo()).unlocked;
-      const right = await outcome(w.client.unlockWallet(w.passphrase));
-      const afterRight = (await w.probe.walletInfo()).unlocked;
-      return { before, wrong, afterWrong, right, afterRight };
+      try {
+        const before = (await w.probe.walletInfo()).unlocked;
+        const wrong = await outcome(w.client.unlockWallet(Buffer.from('definitely not the passphrase')));
+        const afterWrong = (await w.probe.walletInfo()).unlocked;
+        const right = await outcome(w.client.unlockWallet(w.passphrase));
+        const afterRight = (await w.probe.walletInfo()).unlocked;
+        return { before, wrong, afterWrong, right, afterRight };
+      } finally {
+        // A wrong passphrase locks the wallet: never leave it locked for the checks after this one.
+        await w.client.unlockWallet(w.passphrase).catch(() => undefined);
+      }
     },
   ],
   [
     'LockWallet → walletinfo.unlocked false',
     async (w) => {
-      const lock = await outcome(w.client.lockWallet());
-      const locked = (await w.probe.walletInfo()).unlocked;
-      const lockAgain = await outcome(w.client.lockWallet());
-      await w.client.unlockWallet(w.passphrase);
-      const unlockAgain = await outcome(w.client.unlockWallet(w.passphrase));
-      return { lock, locked, lockAgain, unlockAgain, unlocked: (await w.probe.walletInfo()).unlocked };
+      try {
+        const lock = await outcome(w.client.lockWallet());
+        const locked = (await w.probe.walletInfo()).unlocked;
+        const lockAgain = await outcome(w.client.lockWallet());
+        await w.client.unlockWallet(w.passphrase);
+        const unlockAgain = await outcome(w.client.unlockWallet(w.passphrase));
+        return { lock, locked, lockAgain, unlockAgain, unlocked: (await w.probe.walletInfo()).unlocked };
+      } finally {
+        // Never leave the wallet locked for the checks after this one.
+        await w.client.unlockWallet(w.passphrase).catch(() => undefined);
+      }
     },
   ],
   [
@@ -638,7 +649,7 @@ const dcrdChecks: DcrdCheck[] = [
         })(),
         winners: wt.tickets.length,
         winnersHex: wt.tickets.every((t) => HEX64.test(t)),
-        winnersMatchPeer: wt.tickets.join() === d.winnersAt(tip.hash).join(),
+        winnersMatchPeer: wt.tickets.join() === (await d.winnersAt(tip.hash)).join(),
         winningBlock: wt.block.height === tip.height,
         connectedIsBest: bc.block.hash === tip.hash && bc.block.height === tip.height,
         previousHash: bc.previousHash === before.hash && bc.header.prevBlock === before.hash,
@@ -656,11 +667,12 @@ const dcrdChecks: DcrdCheck[] = [
       const tip = await d.rpc.getBestBlock();
       const bv = await d.rpc.getBlockVotes(tip.hash);
       const parent = await d.rpc.getBlockHeader(bv.block.previousHash);
+      const parentWinners = await d.winnersAt(parent.hash);
       return {
         block: bv.block.hash === tip.hash && bv.block.height === tip.height && bv.block.confirmations === 1,
         enoughVotes: bv.votes.length >= 3 && bv.votes.length <= 5,
         votedBlockIsParent: bv.votes.every((v) => v.votedBlock.hash === parent.hash && v.votedBlock.height === parent.height),
-        votersWereWinners: bv.votes.every((v) => d.winnersAt(parent.hash).includes(v.ticketHash)),
+        votersWereWinners: bv.votes.every((v) => parentWinners.includes(v.ticketHash)),
         voteBitsLowBit: bv.votes.every((v) => (v.voteBits & 1) === 1),
         voteVersion: bv.votes.every((v) => typeof v.voteVersion === 'number' && v.voteVersion > 0),
         txids: bv.votes.every((v) => HEX64.test(v.txid)),
@@ -699,9 +711,10 @@ const dcrdChecks: DcrdCheck[] = [
       });
       const v = (await d.rpc.getVoteTx(txid))!;
       const raw = (await d.client.request('getrawtransaction', [txid, 1])) as Record<string, unknown>;
+      const winners = await d.winnersAt(tip.hash);
       return {
         votedBlock: v.votedBlock.height === tip.height,
-        winner: d.winnersAt(tip.hash).includes(v.ticketHash),
+        winner: winners.includes(v.ticketHash),
         txid: v.txid === txid,
         voteBitsLowBit: (v.voteBits & 1) === 1,
         exists: await d.rpc.existsMempoolTxs([txid, randomHash()]),

@@ -284,7 +284,15 @@ describe.skipIf(!hasDocker)('docker compose stack (dcrd, dcrwallet, dcrvoted, Pr
     mark('scraped (targets up, dcrvoted_wallet_up 1)', t);
 
     t = Date.now();
-    const ams = await getJson<{ data: { activeAlertmanagers: { url: string }[] } }>(`${PROMETHEUS}/api/v1/alertmanagers`);
+    // Prometheus discovers its Alertmanagers apart from its scrape targets: a target up says nothing about them.
+    const ams = await waitFor(
+      'Prometheus to list Alertmanager',
+      async () => {
+        const r = await getJson<{ data: { activeAlertmanagers: { url: string }[] } }>(`${PROMETHEUS}/api/v1/alertmanagers`);
+        return r.data.activeAlertmanagers.length > 0 ? r : null;
+      },
+      MINUTE,
+    );
     expect(ams.data.activeAlertmanagers.map((a) => a.url)).toContain(`${ALERTMANAGER}/api/v2/alerts`);
     await waitFor(
       'DcrvotedComposeWatchdog in Alertmanager',

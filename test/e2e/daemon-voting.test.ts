@@ -10,7 +10,7 @@ import { promisify } from 'node:util';
 import { dirname, join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { RunningDaemon as DaemonUnderTest } from '../support/daemon-under-test.js';
-import { chainOf, decidedFrom, mineUntil, mineWithOurVotes, startInProcess, useSimnet, waitFor, writeConfig } from './dcrvoted.js';
+import { castsFor, chainOf, decidedFrom, mineUntil, mineWithOurVotes, startInProcess, useSimnet, waitFor, writeConfig } from './dcrvoted.js';
 
 const MINUTE = 60_000;
 const fx = useSimnet();
@@ -34,6 +34,8 @@ describe('dcrvoted casting votes on a real simnet', () => {
       const from = (await fx.sim.tip()).height + 1;
       await mineWithOurVotes(fx.sim, fx.dut, () => decidedFrom(fx.dut!, 'voted', from).length >= 3, 60);
       expect(decidedFrom(fx.dut, 'missed', from)).toEqual([]);
+      // Mined and decided does not mean logged (nor counted) yet: the cast ends when the wallet has answered too.
+      await castsFor(fx.dut, decidedFrom(fx.dut, 'voted', from));
       const chain = chainOf(fx.sim);
       const casts = fx.dut.logs.events('vote_cast');
       for (const e of decidedFrom(fx.dut, 'voted', from)) {
@@ -64,6 +66,8 @@ describe('dcrvoted casting votes on a real simnet', () => {
     expect(fx.dut.daemon.ticketIndex('ours')!.size).toBeGreaterThan(0);
     const from = (await fx.sim.tip()).height + 1;
     await mineUntil(fx.sim, () => decidedFrom(fx.dut!, 'voted', from).length >= 3, 60);
+    // The wallet's identical vote can be mined and decided before dcrvoted's cast has finished (and logged).
+    await castsFor(fx.dut, decidedFrom(fx.dut, 'voted', from));
     const chain = chainOf(fx.sim);
     const casts = fx.dut.logs.events('vote_cast');
     let compared = 0;
@@ -91,6 +95,8 @@ describe('dcrvoted casting votes on a real simnet', () => {
     await waitFor('ready', async () => (await fx.dut!.get('/readyz')).status === 200, 60_000, 200);
     const from = (await fx.sim.tip()).height + 1;
     await mineUntil(fx.sim, () => decidedFrom(fx.dut!, 'voted', from).length >= 4, 80);
+    // The wallet's identical vote can be decided before dcrvoted's cast is counted.
+    await castsFor(fx.dut, decidedFrom(fx.dut, 'voted', from));
     // Before: dcrvoted's first signature carried the wrong passphrase and dcrwallet locked itself.
     expect((await fx.sim.ours.rpc('walletinfo')).unlocked).toBe(true);
     expect(decidedFrom(fx.dut, 'missed', from)).toEqual([]);
@@ -121,6 +127,7 @@ describe('dcrvoted casting votes on a real simnet', () => {
       const from = (await fx.sim.tip()).height + 1;
       await mineWithOurVotes(fx.sim, fx.dut, () => decidedFrom(fx.dut!, 'voted', from).length >= 3, 60);
       expect(decidedFrom(fx.dut, 'missed', from)).toEqual([]);
+      await castsFor(fx.dut, decidedFrom(fx.dut, 'voted', from));
       // The passphrase unlocked the wallet for each signature only: dcrwallet
       // locks it again just after the call returns.
       await waitFor('the wallet locked again after the last signature', async () => (await fx.sim.ours.rpc('walletinfo')).unlocked === false, 10_000, 100);

@@ -7,7 +7,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
 import { DcrdRpc } from '../../src/dcrd/rpc.js';
-import { readLedger } from '../../src/ledger/ledger.js';
+import { readLedger, type LedgerEntry } from '../../src/ledger/ledger.js';
 import { WalletClient } from '../../src/wallet/grpc-client.js';
 import { startDaemon, waitFor, type RunningDaemon } from '../support/daemon-under-test.js';
 import { afterAll, afterEach, beforeAll } from 'vitest';
@@ -124,6 +124,26 @@ export async function walletClient(w: WalletNode): Promise<WalletClient> {
 /** The daemon's recent ledger entries decided with this outcome, for winners at or above height `from`. */
 export function decidedFrom(d: RunningDaemon, outcome: string, from = 0) {
   return (d.daemon.ledger?.recent(1000) ?? []).filter((e) => e.outcome?.outcome === outcome && e.winner.block.height >= from);
+}
+
+/**
+ * dcrvoted's vote_cast log line for each of these winners, waited for. The
+ * line is written once the broadcast to every dcrd and to the wallet has
+ * answered, which can be after the vote was mined and decided: in votingMode
+ * both the wallet's identical vote gets there first, and in daemon mode the
+ * vote is in dcrd's mempool (and mined) while the wallet is still answering.
+ */
+export function castsFor(d: RunningDaemon, entries: readonly LedgerEntry[], timeoutMs = 15_000): Promise<Record<string, unknown>[]> {
+  return waitFor(
+    `dcrvoted's vote_cast line for each of ${entries.length} winner(s)`,
+    () => {
+      const casts = d.logs.events('vote_cast');
+      const found = entries.map((e) => casts.find((c) => c.ticket === e.winner.ticket && (c.block as { hash?: string } | undefined)?.hash === e.winner.block.hash));
+      return found.every((c) => c !== undefined) ? (found as Record<string, unknown>[]) : null;
+    },
+    timeoutMs,
+    50,
+  );
 }
 
 /** Mines one block at a time until `cond` holds, up to `max` blocks. */

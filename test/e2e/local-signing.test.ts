@@ -11,7 +11,7 @@ import { dirname, join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { decodeWif } from '../../src/vote/keys.js';
 import { decodeTx } from '../../src/vote/tx.js';
-import { chainOf, decidedFrom, mineUntil, mineWithOurVotes, startInProcess, useSimnet, waitFor, writeConfig } from './dcrvoted.js';
+import { castsFor, chainOf, decidedFrom, mineUntil, mineWithOurVotes, startInProcess, useSimnet, waitFor, writeConfig } from './dcrvoted.js';
 
 const MINUTE = 60_000;
 const fx = useSimnet();
@@ -53,6 +53,8 @@ describe('signing: local on a real simnet', () => {
 
     const from = (await fx.sim.tip()).height + 1;
     await mineUntil(fx.sim, () => decidedFrom(fx.dut!, 'voted', from).length >= 3, 60);
+    // The wallet's identical vote can be mined and decided before dcrvoted's cast has finished (and logged).
+    await castsFor(fx.dut, decidedFrom(fx.dut, 'voted', from));
     const chain = chainOf(fx.sim);
     const casts = fx.dut.logs.events('vote_cast');
     let compared = 0;
@@ -99,6 +101,8 @@ describe('signing: local on a real simnet', () => {
       await waitFor('ready', async () => (await fx.dut!.get('/readyz')).status === 200, 60_000, 200);
       let from = (await fx.sim.tip()).height + 1;
       await mineWithOurVotes(fx.sim, fx.dut, () => decidedFrom(fx.dut!, 'voted', from).length >= 2, 60);
+      // Mined and decided does not mean logged yet: the cast ends when the wallet has answered too.
+      await castsFor(fx.dut, decidedFrom(fx.dut, 'voted', from));
       expect(await fx.dut.metric('dcrvoted_voting_keys', { wallet: 'ours' })).toBe(0);
       expect(fx.dut.logs.events('voting_keys_waiting').length).toBeGreaterThan(0);
       const walletSigned = fx.dut.logs.events('vote_cast').filter((c) => c.signer === 'wallet').length;
@@ -120,6 +124,7 @@ describe('signing: local on a real simnet', () => {
       from = (await fx.sim.tip()).height + 1;
       const castsBefore = fx.dut.logs.events('vote_cast').length;
       await mineWithOurVotes(fx.sim, fx.dut, () => decidedFrom(fx.dut!, 'voted', from).length >= 2, 60);
+      await castsFor(fx.dut, decidedFrom(fx.dut, 'voted', from));
       const after = fx.dut.logs.events('vote_cast').slice(castsBefore);
       expect(after.filter((c) => c.signer === 'local').length).toBeGreaterThanOrEqual(2);
       expect(decidedFrom(fx.dut, 'missed', from)).toEqual([]);

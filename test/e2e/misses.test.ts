@@ -44,7 +44,8 @@ describe('misses on a real simnet', () => {
     // Winners of the last block are decided by a block not mined yet.
     const decided = mined.slice(0, -1);
     const expected: { ticket: string; block: string }[] = [];
-    for (const hash of decided) for (const t of fx.sim.winnersAt(hash)?.tickets ?? []) if (ours.has(t)) expected.push({ ticket: t, block: hash });
+    // The observer's notification can come after mine() returned: wait for it, or a winner of ours would be left out.
+    for (const hash of decided) for (const t of (await fx.sim.winnersOf(hash)).tickets) if (ours.has(t)) expected.push({ ticket: t, block: hash });
     console.log(`[e2e] ${expected.length} winner(s) of ours in ${decided.length} blocks from height ${from} while the wallet was down`);
     expect(expected.length).toBeGreaterThan(0);
 
@@ -95,6 +96,11 @@ describe('misses on a real simnet', () => {
         (await fx.dut!.metric('dcrvoted_missed_votes_total', { wallet: 'ours', reason: 'wallet_locked' })) -
         (await fx.dut!.metric('dcrvoted_missed_votes_revised_total', { wallet: 'ours', reason: 'wallet_locked' }));
       const ledgerMisses = () => fx.dut!.daemon.ledger!.counts().byReason.wallet_locked;
+      // The count to come back to: with the first miss recorded, another winner of the same block may still be on its way to the ledger.
+      await waitFor('every winner below the tip decided', async () => {
+        const tip = (await fx.sim.tip()).height;
+        return fx.dut!.daemon.ledger?.pending().every((e) => e.winner.block.height >= tip);
+      }, 30_000, 100);
       const missesBefore = await unrevisedMisses();
       expect(missesBefore).toBe(ledgerMisses());
 
@@ -105,8 +111,10 @@ describe('misses on a real simnet', () => {
       // Its deciding block went first (reopened), then its own (superseded);
       // a miss of the block before, decided by the removed block, is reopened too.
       expect(await fx.dut.metric('dcrvoted_outcomes_revised_total', { wallet: 'ours', from: 'missed', to: 'reopened' })).toBeGreaterThanOrEqual(1);
-      const removed = (fx.dut.daemon.ledger?.recent(1000) ?? []).filter((e) => e.winner.block.height >= won.height - 1 && e.outcome?.outcome === 'missed' && (e.outcome.decidedBy?.height ?? 0) >= won.height);
-      expect(removed).toEqual([]);
+      // (The removed block's own winners are superseded before the misses it decided are reopened: wait for those too.)
+      const removed = () => (fx.dut!.daemon.ledger?.recent(1000) ?? []).filter((e) => e.winner.block.height >= won.height - 1 && e.outcome?.outcome === 'missed' && (e.outcome.decidedBy?.height ?? 0) >= won.height);
+      await waitFor('the misses the removed blocks decided reopened', () => removed().length === 0, 30_000, 100);
+      expect(removed()).toEqual([]);
       // The page clears: what the alert counts (missed less revised) is what the ledger holds.
       expect(await unrevisedMisses()).toBe(ledgerMisses());
       expect(await unrevisedMisses()).toBeLessThan(missesBefore);

@@ -289,7 +289,8 @@ describe.skipIf(!hasDocker)('dcrvoted.service under a real systemd', () => {
     expect(await ok(`readlink /proc/${pid}/exe`)).toBe('/usr/bin/node\n');
     // systemd entered "active" after the daemon logged `started` (which it
     // does once listening): the start waited for READY=1.
-    const startedLine = (await ok(`journalctl --no-pager -o cat _SYSTEMD_INVOCATION_ID=${p.InvocationID} | grep '"event":"started"'`)).trim();
+    // The line goes to journald through the stdout stream, READY=1 to systemd through the notify socket: the journal may not have it yet.
+    const startedLine = await waitFor('the started line in the journal', async () => (await ok(`journalctl --no-pager -o cat _SYSTEMD_INVOCATION_ID=${p.InvocationID} | grep '"event":"started"'`)).trim(), 15_000, 200);
     const startedAt = Date.parse((JSON.parse(startedLine) as { time: string }).time);
     const activeAt = timestampMs(p.ActiveEnterTimestamp);
     const forkedAt = timestampMs(p.ExecMainStartTimestamp);
@@ -417,7 +418,16 @@ describe.skipIf(!hasDocker)('dcrvoted.service under a real systemd', () => {
       Result: 'success',
       ExecMainStatus: '0',
     });
-    const logs = await ok(`journalctl --no-pager -o cat _SYSTEMD_INVOCATION_ID=${invocation} + INVOCATION_ID=${invocation}`);
+    // systemctl stop returns once the unit is dead; journald may still be reading the daemon's last lines (and systemd's).
+    const logs = await waitFor(
+      'the stop in the journal',
+      async () => {
+        const out = await ok(`journalctl --no-pager -o cat _SYSTEMD_INVOCATION_ID=${invocation} + INVOCATION_ID=${invocation}`);
+        return out.includes('"event":"stopped"') && out.includes('Deactivated successfully') ? out : null;
+      },
+      15_000,
+      200,
+    );
     expect(logs).toContain('"event":"signal"');
     expect(logs).toContain('"event":"stopped"');
     expect(logs).toContain('Deactivated successfully');

@@ -58,6 +58,24 @@ async function readyz(dut: RunningDaemon): Promise<{ status: number; reasons: st
   return { status: r.status, reasons: body?.reasons?.dcrd ?? [] };
 }
 
+/**
+ * For a finally: the dcrds linked again and on one tip, whatever a failing
+ * test left (the link cut, dcrd2 behind, or a fork of equal work that only
+ * the next block heals), so that the next test does not fail because of it.
+ * Errors are logged, not thrown: they would hide the test's own failure.
+ */
+async function relink(sim: Simnet, linkCut: boolean): Promise<void> {
+  try {
+    if (linkCut) await sim.restoreLink();
+    await sim.waitDcrdsAgree(10_000).catch(async () => {
+      await sim.mine(1);
+      await sim.waitDcrdsAgree();
+    });
+  } catch (err) {
+    console.log(`[e2e] could not link the two dcrds again for the next test: ${err instanceof Error ? err.message : String(err)}`);
+  }
+}
+
 /** Our votes on `blockHash` in the first dcrd's mempool. */
 async function ourVotes(sim: Simnet, blockHash: string, ours: ReadonlySet<string>) {
   return (await sim.mempoolVotes(sim.dcrd, blockHash)).filter((v) => ours.has(v.ticket));
@@ -72,18 +90,30 @@ describe('two dcrd nodes', () => {
     const [linked] = await sim.mine(1);
     await sim.waitFor(async () => (await tipOf(dcrd2)).hash === linked, 15_000, 'dcrd2 to get the block over p2p');
 
-    await sim.cutLink();
-    const [alone] = await sim.mine(1);
-    expect((await tipOf(dcrd2)).hash).toBe(linked);
-    await expect(dcrd2.rpc('getblockheader', [alone, true])).rejects.toThrow();
+    let linkCut = true;
+    try {
+      await sim.cutLink();
+      const [alone] = await sim.mine(1);
+      expect((await tipOf(dcrd2)).hash).toBe(linked);
+      await expect(dcrd2.rpc('getblockheader', [alone, true])).rejects.toThrow();
 
-    await sim.restoreLink();
-    expect((await sim.waitDcrdsAgree()).hash).toBe(alone);
+      await sim.restoreLink();
+      linkCut = false;
+      expect((await sim.waitDcrdsAgree()).hash).toBe(alone);
+    } finally {
+      await relink(sim, linkCut);
+    }
   });
 
   it('the fake dcrd answers getpeerinfo and getblockchaininfo as dcrd 2.1.6 does with a peer', async () => {
     const sim = fx.sim;
-    const realPeers = (await sim.dcrd.rpc('getpeerinfo')) as Record<string, unknown>[];
+    // dcrd learns dcrd2's height from dcrd2's headers announcement, which can
+    // arrive after dcrd2 reports the block as its tip (the test before waited for that).
+    const farHeight = (await tipOf(sim.dcrd2!)).height;
+    const realPeers = await waitFor('dcrd to list dcrd2 at its tip height', async () => {
+      const p = (await sim.dcrd.rpc('getpeerinfo')) as Record<string, unknown>[];
+      return p.some((x) => x['currentheight'] === farHeight) ? p : null;
+    }, 15_000);
     const realChain = (await sim.dcrd.rpc('getblockchaininfo')) as Record<string, unknown>;
     const fake = await startFakeDcrd({ password: 'fake-pw' });
     const client = new DcrdClient(quickClientOptions(fake, 'fake-pw'));
@@ -117,41 +147,50 @@ describe('two dcrd nodes', () => {
     const dcrd2 = sim.dcrd2!;
     const dut = (fx.dut = await startDut(sim));
     const ours = new Set(await sim.ourLiveTickets());
-    await sim.cutLink();
-    let found: { txid: string; ticket: string; height: number } | null = null;
-    for (let i = 0; i < 8 && !found; i++) {
-      const [hash] = await sim.mine(1);
-      // dcrd2 gets the block, not the votes on it: it has no p2p link.
-      expect(await dcrd2.rpc('submitblock', [await sim.dcrd.rpc('getblock', [hash, false])])).toBeNull();
-      const winners = (await sim.winnersOf(hash!)).tickets.filter((t) => ours.has(t));
-      if (winners.length === 0) continue;
-      const votes = await waitFor('our wallet\'s votes in the first dcrd\'s mempool', async () => {
-        const v = await ourVotes(sim, hash!, ours);
-        return v.length === winners.length ? v : null;
-      }, 15_000);
-      found = { txid: votes[0]!.voteTxid, ticket: votes[0]!.ticket, height: (await tipOf(sim.dcrd)).height };
-    }
-    expect(found, 'one of our tickets won within 8 blocks').not.toBeNull();
-    const { txid } = found!;
-    await waitFor('dcrvoted to rebroadcast to dcrd2', async () => (await dut.metric('dcrvoted_votes_rebroadcast_total', { wallet: 'ours', node: 'dcrd2' })) > 0, 15_000);
-    expect(await dcrd2.rpc('existsmempooltxs', [[txid]])).toBe('01');
-    expect(await dut.metric('dcrvoted_votes_rebroadcast_total', { wallet: 'ours', node: 'dcrd' })).toBe(0);
-    expect(dut.logs.events('vote_rebroadcast').some((l) => l.txid === txid && l.node === 'dcrd2')).toBe(true);
+    let linkCut = true;
+    try {
+      await sim.cutLink();
+      let found: { txid: string; ticket: string; height: number } | null = null;
+      // Ours holds ~15% of the tickets: 8 blocks (40 winners) held none of ours in about 1 run of 670; 20 blocks, 1 of 11 million.
+      for (let i = 0; i < 20 && !found; i++) {
+        const [hash] = await sim.mine(1);
+        // dcrd2 gets the block, not the votes on it: it has no p2p link.
+        expect(await dcrd2.rpc('submitblock', [await sim.dcrd.rpc('getblock', [hash, false])])).toBeNull();
+        const winners = (await sim.winnersOf(hash!)).tickets.filter((t) => ours.has(t));
+        if (winners.length === 0) continue;
+        const votes = await waitFor('our wallet\'s votes in the first dcrd\'s mempool', async () => {
+          const v = await ourVotes(sim, hash!, ours);
+          return v.length === winners.length ? v : null;
+        }, 15_000);
+        found = { txid: votes[0]!.voteTxid, ticket: votes[0]!.ticket, height: (await tipOf(sim.dcrd)).height };
+      }
+      expect(found, 'one of our tickets won within 20 blocks').not.toBeNull();
+      const { txid } = found!;
+      // This vote's own rebroadcast: with two of ours winning, the other vote's can come first.
+      await waitFor('dcrvoted to rebroadcast this vote to dcrd2', () => dut.logs.events('vote_rebroadcast').some((l) => l.txid === txid && l.node === 'dcrd2'), 15_000);
+      expect(await dut.metric('dcrvoted_votes_rebroadcast_total', { wallet: 'ours', node: 'dcrd2' })).toBeGreaterThan(0);
+      expect(await dcrd2.rpc('existsmempooltxs', [[txid]])).toBe('01');
+      expect(await dut.metric('dcrvoted_votes_rebroadcast_total', { wallet: 'ours', node: 'dcrd' })).toBe(0);
+      expect(dut.logs.events('vote_rebroadcast').some((l) => l.txid === txid && l.node === 'dcrd2')).toBe(true);
 
-    await sim.restoreLink();
-    await sim.waitDcrdsAgree();
-    // The vote's timeline names each node: seen in the first dcrd's mempool, sent again to dcrd2, and the block that decided it.
-    const [next] = await sim.mine(1);
-    await sim.waitDcrdsAgree();
-    const entry = await waitFor('the outcome', () => dut.daemon.ledger?.recent(50).find((e) => e.winner.ticket === found!.ticket && e.outcome), 15_000);
-    const tl = await waitFor('its timeline', () => dut.daemon.ledger?.timeline(entry.winner.ticket, entry.winner.block.hash), 10_000);
-    console.log(`[e2e] two dcrd nodes, timeline of ticket ${entry.winner.ticket.slice(0, 12)}: ${JSON.stringify(tl)}`);
-    expect(tl).toMatchObject({ caster: 'wallet', firstNode: 'dcrd', accepted: [], nextBlock: { hash: next } });
-    expect(tl).not.toHaveProperty('builtMs');
-    // dcrd2 got the block by hand, after the first: its winningtickets came later, and the pool's dropped copy still counts.
-    expect(tl.otherNodes.map((o) => o.node)).toEqual(['dcrd2']);
-    expect(tl.rebroadcast.map((r) => r.node)).toContain('dcrd2');
-    expect(tl.mempool.map((m) => m.node)).toContain('dcrd');
+      await sim.restoreLink();
+      linkCut = false;
+      await sim.waitDcrdsAgree();
+      // The vote's timeline names each node: seen in the first dcrd's mempool, sent again to dcrd2, and the block that decided it.
+      const [next] = await sim.mine(1);
+      await sim.waitDcrdsAgree();
+      const entry = await waitFor('the outcome', () => dut.daemon.ledger?.recent(50).find((e) => e.winner.ticket === found!.ticket && e.outcome), 15_000);
+      const tl = await waitFor('its timeline', () => dut.daemon.ledger?.timeline(entry.winner.ticket, entry.winner.block.hash), 10_000);
+      console.log(`[e2e] two dcrd nodes, timeline of ticket ${entry.winner.ticket.slice(0, 12)}: ${JSON.stringify(tl)}`);
+      expect(tl).toMatchObject({ caster: 'wallet', firstNode: 'dcrd', accepted: [], nextBlock: { hash: next } });
+      expect(tl).not.toHaveProperty('builtMs');
+      // dcrd2 got the block by hand, after the first: its winningtickets came later, and the pool's dropped copy still counts.
+      expect(tl.otherNodes.map((o) => o.node)).toEqual(['dcrd2']);
+      expect(tl.rebroadcast.map((r) => r.node)).toContain('dcrd2');
+      expect(tl.mempool.map((m) => m.node)).toContain('dcrd');
+    } finally {
+      await relink(sim, linkCut);
+    }
   });
 
   it('a dcrd left behind makes dcrvoted not ready, naming both heights; the restored link makes it ready again', async () => {
@@ -159,31 +198,37 @@ describe('two dcrd nodes', () => {
     const hook = await startReceiver();
     const dut = (fx.dut = await startDut(sim, undefined, { targets: [{ name: 'hook', url: hook.url }], startupMessage: false }));
     const paged = () => hook.delivered.map((r) => JSON.parse(r.body) as { key: string; state: string; details: Record<string, unknown> }).filter((b) => b.key === 'dcrd_sync:dcrd2:lagging');
-    await sim.cutLink();
-    const behind = await tipOf(sim.dcrd2!);
-    await sim.mine(2);
-    const ahead = await tipOf(sim.dcrd);
+    let linkCut = true;
+    try {
+      await sim.cutLink();
+      const behind = await tipOf(sim.dcrd2!);
+      await sim.mine(2);
+      const ahead = await tipOf(sim.dcrd);
 
-    const r = await waitFor('dcrvoted not ready because dcrd2 lags', async () => {
-      const x = await readyz(dut);
-      return x.status === 503 && x.reasons.some((m) => m.includes('dcrd2 is 2 blocks behind')) ? x : null;
-    }, 20_000, 100);
-    expect(r.reasons).toContainEqual(expect.stringContaining(`dcrd dcrd2 is 2 blocks behind: its tip is height ${behind.height} (${behind.hash}) while dcrd dcrd is at height ${ahead.height}`));
-    expect(await dut.metric('dcrvoted_dcrd_sync_problem', { node: 'dcrd2', kind: 'lagging' })).toBe(1);
-    expect(await dut.metric('dcrvoted_dcrd_blocks_behind', { node: 'dcrd2' })).toBe(2);
-    expect(await dut.metric('dcrvoted_dcrd_sync_problem', { node: 'dcrd', kind: 'lagging' })).toBe(0);
-    expect(dut.logs.events('dcrd_sync_problem').some((l) => l.node === 'dcrd2' && l.kind === 'lagging')).toBe(true);
+      const r = await waitFor('dcrvoted not ready because dcrd2 lags', async () => {
+        const x = await readyz(dut);
+        return x.status === 503 && x.reasons.some((m) => m.includes('dcrd2 is 2 blocks behind')) ? x : null;
+      }, 20_000, 100);
+      expect(r.reasons).toContainEqual(expect.stringContaining(`dcrd dcrd2 is 2 blocks behind: its tip is height ${behind.height} (${behind.hash}) while dcrd dcrd is at height ${ahead.height}`));
+      expect(await dut.metric('dcrvoted_dcrd_sync_problem', { node: 'dcrd2', kind: 'lagging' })).toBe(1);
+      expect(await dut.metric('dcrvoted_dcrd_blocks_behind', { node: 'dcrd2' })).toBe(2);
+      expect(await dut.metric('dcrvoted_dcrd_sync_problem', { node: 'dcrd', kind: 'lagging' })).toBe(0);
+      expect(dut.logs.events('dcrd_sync_problem').some((l) => l.node === 'dcrd2' && l.kind === 'lagging')).toBe(true);
 
-    await sim.restoreLink();
-    await sim.waitDcrdsAgree();
-    await waitFor('dcrvoted ready again', async () => (await readyz(dut)).status === 200, 20_000, 100);
-    expect(await dut.metric('dcrvoted_dcrd_sync_problem', { node: 'dcrd2', kind: 'lagging' })).toBe(0);
-    expect(dut.logs.events('dcrd_sync_recovered').some((l) => l.node === 'dcrd2' && l.kind === 'lagging')).toBe(true);
-    // The same story reached the staker's webhook: paged with the heights, then resolved.
-    await waitFor('lag paged and resolved', () => paged().length >= 2, 30_000, 100);
-    expect(paged().map((b) => b.state)).toEqual(['firing', 'resolved']);
-    expect(String(paged()[0]!.details['message'])).toContain(`dcrd dcrd2 is 2 blocks behind: its tip is height ${behind.height}`);
-    await hook.close();
+      await sim.restoreLink();
+      linkCut = false;
+      await sim.waitDcrdsAgree();
+      await waitFor('dcrvoted ready again', async () => (await readyz(dut)).status === 200, 20_000, 100);
+      expect(await dut.metric('dcrvoted_dcrd_sync_problem', { node: 'dcrd2', kind: 'lagging' })).toBe(0);
+      expect(dut.logs.events('dcrd_sync_recovered').some((l) => l.node === 'dcrd2' && l.kind === 'lagging')).toBe(true);
+      // The same story reached the staker's webhook: paged with the heights, then resolved.
+      await waitFor('lag paged and resolved', () => paged().length >= 2, 30_000, 100);
+      expect(paged().map((b) => b.state)).toEqual(['firing', 'resolved']);
+      expect(String(paged()[0]!.details['message'])).toContain(`dcrd dcrd2 is 2 blocks behind: its tip is height ${behind.height}`);
+    } finally {
+      await hook.close();
+      await relink(sim, linkCut);
+    }
   });
 
   it('a fork (each dcrd mines its own block at the same height) is reported with both hashes, and heals', async () => {
@@ -193,28 +238,34 @@ describe('two dcrd nodes', () => {
     const tip = await sim.waitDcrdsAgree();
     // dcrd2 needs votes on the tip to mine on it: they come over the link.
     await waitFor('3 votes on the tip in dcrd2\'s mempool', async () => (await sim.mempoolVotes(dcrd2, tip.hash)).length >= 3, 15_000);
-    await sim.cutLink();
-    const [mine1] = await sim.mine(1);
-    const [mine2] = (await dcrd2.rpc('generate', [1], 45_000)) as string[];
-    expect(mine2).not.toBe(mine1);
-    const height = tip.height + 1;
+    let linkCut = true;
+    try {
+      await sim.cutLink();
+      const [mine1] = await sim.mine(1);
+      const [mine2] = (await dcrd2.rpc('generate', [1], 45_000)) as string[];
+      expect(mine2).not.toBe(mine1);
+      const height = tip.height + 1;
 
-    const r = await waitFor('dcrvoted not ready because of the fork', async () => {
-      const x = await readyz(dut);
-      return x.status === 503 && x.reasons.some((m) => m.includes('disagree')) ? x : null;
-    }, 20_000, 100);
-    expect(r.reasons).toContainEqual(expect.stringContaining(`dcrd dcrd and dcrd dcrd2 disagree at height ${height}: dcrd has ${mine1}, dcrd2 has ${mine2}`));
-    expect(r.reasons).toContainEqual(expect.stringContaining(`dcrd dcrd2 and dcrd dcrd disagree at height ${height}: dcrd2 has ${mine2}, dcrd has ${mine1}`));
-    expect(await dut.metric('dcrvoted_dcrd_fork_info', { node: 'dcrd', height: String(height), hash: mine1!, other_node: 'dcrd2', other_hash: mine2! })).toBe(1);
+      const r = await waitFor('dcrvoted not ready because of the fork', async () => {
+        const x = await readyz(dut);
+        return x.status === 503 && x.reasons.some((m) => m.includes('disagree')) ? x : null;
+      }, 20_000, 100);
+      expect(r.reasons).toContainEqual(expect.stringContaining(`dcrd dcrd and dcrd dcrd2 disagree at height ${height}: dcrd has ${mine1}, dcrd2 has ${mine2}`));
+      expect(r.reasons).toContainEqual(expect.stringContaining(`dcrd dcrd2 and dcrd dcrd disagree at height ${height}: dcrd2 has ${mine2}, dcrd has ${mine1}`));
+      expect(await dut.metric('dcrvoted_dcrd_fork_info', { node: 'dcrd', height: String(height), hash: mine1!, other_node: 'dcrd2', other_hash: mine2! })).toBe(1);
 
-    // Equal work: neither node gives up its block until the next one is mined.
-    await sim.restoreLink();
-    await sim.mine(1);
-    const healed = await sim.waitDcrdsAgree();
-    expect(await dcrd2.rpc('getblockhash', [height])).toBe(mine1);
-    expect(healed.height).toBe(height + 1);
-    await waitFor('dcrvoted ready again', async () => (await readyz(dut)).status === 200, 20_000, 100);
-    expect(await dut.metric('dcrvoted_dcrd_sync_problem', { node: 'dcrd2', kind: 'forked' })).toBe(0);
+      // Equal work: neither node gives up its block until the next one is mined.
+      await sim.restoreLink();
+      linkCut = false;
+      await sim.mine(1);
+      const healed = await sim.waitDcrdsAgree();
+      expect(await dcrd2.rpc('getblockhash', [height])).toBe(mine1);
+      expect(healed.height).toBe(height + 1);
+      await waitFor('dcrvoted ready again', async () => (await readyz(dut)).status === 200, 20_000, 100);
+      expect(await dut.metric('dcrvoted_dcrd_sync_problem', { node: 'dcrd2', kind: 'forked' })).toBe(0);
+    } finally {
+      await relink(sim, linkCut);
+    }
   });
 
   it('a wallet not voting when its ticket won, whose vote goes out after the next block, is `wallet_not_voting`, not a lost race', async () => {

@@ -167,7 +167,11 @@ describe('a voting account with its own passphrase (real wallet)', () => {
     const info = await fx.wallet.getTicket(ticket!);
     expect(info?.status).toBe('VOTED');
     expect(info?.spenderHash).toBeTruthy();
-    const cast = (d.daemon.ledger?.recent(1000) ?? []).filter((e) => e.winner.ticket === ticket);
+    // The vote is in the tip; dcrvoted decides it once it has handled that block.
+    const cast = await waitFor('dcrvoted to record the vote', () => {
+      const entries = (d.daemon.ledger?.recent(1000) ?? []).filter((e) => e.winner.ticket === ticket);
+      return entries.some((e) => e.outcome?.outcome === 'voted') ? entries : null;
+    }, 15_000);
     expect(cast.map((e) => e.outcome?.outcome)).toContain('voted');
     expect(await chain.getBestBlock()).toBeTruthy();
   }, 6 * MINUTE);
