@@ -35,15 +35,15 @@ describe('dcrvoted casting votes on a real simnet', () => {
       await mineWithOurVotes(fx.sim, fx.dut, () => decidedFrom(fx.dut!, 'voted', from).length >= 3, 60);
       expect(decidedFrom(fx.dut, 'missed', from)).toEqual([]);
       // Mined and decided does not mean logged (nor counted) yet: the cast ends when the wallet has answered too.
-      await castsFor(fx.dut, decidedFrom(fx.dut, 'voted', from));
+      const decided = decidedFrom(fx.dut, 'voted', from);
+      const casts = await castsFor(fx.dut, decided);
       const chain = chainOf(fx.sim);
-      const casts = fx.dut.logs.events('vote_cast');
-      for (const e of decidedFrom(fx.dut, 'voted', from)) {
+      for (const [i, e] of decided.entries()) {
         const bv = await chain.getBlockVotes(e.outcome!.includedIn!.hash);
         const vote = bv.votes.find((v) => v.ticketHash === e.winner.ticket);
         expect(vote?.voteBits).toBe(bits);
         // The mined vote is the one dcrvoted cast (the wallet does not vote).
-        expect(casts.some((c) => c.txid === vote?.txid)).toBe(true);
+        expect(casts[i]!.txid).toBe(vote?.txid);
       }
       await expectTimelineThroughCli(fx.dut, from);
       expect(await fx.dut.metric('dcrvoted_votes_cast_total', { wallet: 'ours', result: 'accepted' })).toBeGreaterThanOrEqual(3);
@@ -67,20 +67,18 @@ describe('dcrvoted casting votes on a real simnet', () => {
     const from = (await fx.sim.tip()).height + 1;
     await mineUntil(fx.sim, () => decidedFrom(fx.dut!, 'voted', from).length >= 3, 60);
     // The wallet's identical vote can be mined and decided before dcrvoted's cast has finished (and logged).
-    await castsFor(fx.dut, decidedFrom(fx.dut, 'voted', from));
+    const decided = decidedFrom(fx.dut, 'voted', from);
+    const casts = await castsFor(fx.dut, decided);
     const chain = chainOf(fx.sim);
-    const casts = fx.dut.logs.events('vote_cast');
     let compared = 0;
-    for (const e of decidedFrom(fx.dut, 'voted', from)) {
-      const cast = casts.find((c) => c.ticket === e.winner.ticket && (c.block as { hash: string }).hash === e.winner.block.hash);
-      expect(cast, `dcrvoted cast a vote for ${e.winner.ticket}`).toBeDefined();
+    for (const [i, e] of decided.entries()) {
       const bv = await chain.getBlockVotes(e.outcome!.includedIn!.hash);
       const mined = bv.votes.find((v) => v.ticketHash === e.winner.ticket);
-      expect(cast!.txid).toBe(mined?.txid);
+      expect(casts[i]!.txid, `dcrvoted's vote for ${e.winner.ticket}`).toBe(mined?.txid);
       compared++;
     }
     // Built from the index and the prepared inputs, with no RPC before the signature, and still the wallet's txid.
-    expect(casts.filter((c) => c.prepared !== true)).toEqual([]);
+    expect(fx.dut.logs.events('vote_cast').filter((c) => c.prepared !== true)).toEqual([]);
     // The wallet's TransactionNotifications carried each mined vote: the voted tickets left the index.
     const voted = decidedFrom(fx.dut, 'voted', from).map((e) => e.winner.ticket);
     await waitFor('voted tickets left the index', () => voted.every((t) => !fx.dut!.daemon.ticketIndex('ours')!.has(t)), 10_000, 100);
