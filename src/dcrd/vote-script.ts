@@ -16,7 +16,6 @@ import type { BlockRef } from '../domain.js';
 import { displayHashToInternal, internalToDisplayHash, type Decoded } from './hex.js';
 import { OP_DATA_36, OP_RETURN } from './opcodes.js';
 
-
 export const VOTE_REFERENCE_SCRIPT_SIZE = 38;
 export const VOTE_BITS_SCRIPT_MIN_SIZE = 4;
 export const VOTE_BITS_SCRIPT_MAX_SIZE = 77;
