@@ -66,7 +66,8 @@ describe('vote fast path', () => {
     expect(cast).toMatchObject({ prepared: true, ticket: fx.ticketHash });
     const sent = decodeTx(d.dcrd.sent[0]!);
     expect(sent.ok && txid(sent.value.tx)).toBe(cast['txid']);
-    expect(await d.daemon.ledger?.get(fx.ticketHash, tip.hash)).toBeTruthy();
+    // The cast starts before the winner's record is written (and fsynced): the record can come after the cast's log line.
+    await waitFor('winner recorded', () => d.daemon.ledger?.get(fx.ticketHash, tip.hash));
   });
 
   it('while the index is not loaded the winner is looked up and gathered as before (GetTicket, VoteChoices)', async () => {
