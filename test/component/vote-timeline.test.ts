@@ -42,7 +42,10 @@ describe('vote timeline through the daemon', () => {
     const won = d.dcrd.connectBlock({ winners: [ticket, randomHash(), randomHash(), randomHash(), randomHash()] });
     await waitFor('winner recorded', () => d.daemon.ledger?.get(ticket, won.hash));
     // The backup reports the same lottery later; the pool drops the copy but its delay is kept.
+    const copies = d.daemon.dcrdPool!.stats().duplicatesDropped;
     b.sendRaw(JSON.stringify({ jsonrpc: '1.0', method: 'winningtickets', params: [won.hash, won.height, { '0': ticket }], id: null }));
+    // It comes on the backup's own socket, and the timeline is written once, at the outcome, without a later copy.
+    await waitFor('the backup copy dropped', () => d.daemon.dcrdPool!.stats().duplicatesDropped > copies);
     // The wallet's vote reaches the primary only; dcrvoted sends it to the b.
     d.dcrd.addMempoolVote(ticket, won, 5);
     await waitFor('rebroadcast to the backup', async () => (await d.metric('dcrvoted_votes_rebroadcast_total', { wallet: 'main', node: 'backup' })) >= 1, 10_000);
