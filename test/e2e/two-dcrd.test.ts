@@ -171,7 +171,6 @@ describe('two dcrd nodes', () => {
       expect(await dut.metric('dcrvoted_votes_rebroadcast_total', { wallet: 'ours', node: 'dcrd2' })).toBeGreaterThan(0);
       expect(await dcrd2.rpc('existsmempooltxs', [[txid]])).toBe('01');
       expect(await dut.metric('dcrvoted_votes_rebroadcast_total', { wallet: 'ours', node: 'dcrd' })).toBe(0);
-      expect(dut.logs.events('vote_rebroadcast').some((l) => l.txid === txid && l.node === 'dcrd2')).toBe(true);
 
       await sim.restoreLink();
       linkCut = false;
@@ -332,11 +331,11 @@ describe('two dcrd nodes', () => {
       for (const t of tickets) expect(dut.daemon.ledger?.get(t, hash)?.outcome).toMatchObject({ outcome: 'missed', reason: 'wallet_not_voting', decidedBy: { hash: next, height: height + 1 } });
     } finally {
       // The next test needs our wallet voting and the dcrds linked, whatever happened here.
-      if (linkCut) await sim.restoreLink();
       if (!ourWalletVoting || !sim.ours.isRunning()) {
         await sim.ours.stop();
         await sim.ours.start({ enableVoting: true, unlockedAtStart: true });
       }
+      await relink(sim, linkCut);
     }
   });
 
